@@ -1,0 +1,28 @@
+# Every target brings .venv up to date first; the stamp makes that a no-op when
+# pyproject.toml has not changed.
+PY := .venv/bin/python
+STAMP := .venv/.installed
+
+.PHONY: demo test check bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	.venv/bin/netra demo
+
+test: $(STAMP) check
+	$(PY) -m pytest -q
+
+check: $(STAMP)
+	$(PY) scripts/check_architecture_compliance.py --strict
+
+bench: $(STAMP)
+	$(PY) bench/bench_generate.py
+	$(PY) bench/bench_graph.py
+
+clean:
+	rm -rf .venv .netra

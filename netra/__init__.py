@@ -1,0 +1,3 @@
+"""Netra: an agent service that tells teams where LLM money and latency go."""
+
+__version__ = "0.1.0"

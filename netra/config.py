@@ -1,0 +1,59 @@
+"""Settings: one pydantic-settings class, read once through `get_settings()`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every `NETRA_*` variable, with its default; see README "Configuration"."""
+
+    model_config = SettingsConfigDict(env_prefix="NETRA_", extra="ignore")
+
+    home: Path = Path(".netra")
+    database_url: str = ""
+    clickhouse_url: str = ""
+    redis_url: str = ""
+    llm_base_url: str = ""
+    llm_api_key: SecretStr = SecretStr("")
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 60.0
+    strategy: str = "conditional"
+    agent_max_attempts: int = 3
+    agent_backoff_s: float = 0.5
+    demo_events: int = 200_000
+    demo_seed: int = 7
+
+    def resolved_database_url(self) -> str:
+        """Return the primary database URL; SQLite under home when unset."""
+        return self.database_url or f"sqlite:///{self.home / 'netra.db'}"
+
+    def resolved_clickhouse_url(self) -> str:
+        """Return the analytics URL; embedded chDB under home when unset."""
+        return self.clickhouse_url or f"chdb://{(self.home / 'analytics').resolve()}"
+
+    def openai_api_key(self) -> str:
+        """Return the model key: `NETRA_LLM_API_KEY`, else `OPENAI_API_KEY`."""
+        import os
+
+        return self.llm_api_key.get_secret_value() or os.environ.get("OPENAI_API_KEY", "")
+
+    @property
+    def offline(self) -> bool:
+        """Whether agents run without a model (no key and no base URL)."""
+        return not (self.openai_api_key() or self.llm_base_url)
+
+    @property
+    def reports_dir(self) -> Path:
+        """Return the folder where reports are written."""
+        return self.home / "reports"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; clear with `get_settings.cache_clear()`)."""
+    return Settings()

@@ -1,0 +1,56 @@
+"""Build Arrow tables of workload events (filling defaults) and load them priced."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pyarrow as pa
+
+from netra.persistence.analytics import AnalyticsStore
+from netra.workloads.catalog import PriceCatalog
+from netra.workloads.pricing import PricingReport, price_table
+from netra.workloads.schema import ARROW_SCHEMA, DEFAULT_BLOCK_SIZE
+
+_DEFAULTS: dict[str, Any] = {"status": "ok", "finish_reason": "stop", "provider": "",
+                             "block_size": DEFAULT_BLOCK_SIZE}
+
+
+def _default_column(field: pa.Field, n: int) -> pa.Array:
+    if field.name in _DEFAULTS:
+        return pa.array([_DEFAULTS[field.name]] * n, field.type)
+    if pa.types.is_list(field.type) or pa.types.is_map(field.type):
+        return pa.array([[]] * n, field.type)
+    if field.name in ("quality_score", "logged_cost_usd"):
+        return pa.nulls(n, field.type)
+    if pa.types.is_string(field.type):
+        return pa.array([""] * n, field.type)
+    return pa.array(np.zeros(n), field.type)
+
+
+def events_from_columns(columns: Mapping[str, Any], n: int) -> pa.Table:
+    """Make an events table from column arrays; absent columns get their defaults."""
+    arrays = [_column(field, columns, n) for field in ARROW_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
+
+
+def _column(field: pa.Field, columns: Mapping[str, Any], n: int) -> pa.Array:
+    if field.name not in columns:
+        return _default_column(field, n)
+    value = columns[field.name]
+    return value if isinstance(value, pa.Array) else pa.array(value, field.type, from_pandas=True)
+
+
+def events_from_records(records: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Make an events table from dicts (tests and importers); keys are column names."""
+    rows = list(records)
+    names = {k for row in rows for k in row}
+    columns = {k: [row.get(k, _DEFAULTS.get(k)) for row in rows] for k in names}
+    return events_from_columns(columns, len(rows))
+
+
+def load_events(store: AnalyticsStore, catalog: PriceCatalog, table: pa.Table) -> PricingReport:
+    """Price `table` with the catalog and insert it into the store."""
+    priced, report = price_table(catalog, table)
+    store.insert_events(priced)
+    return report

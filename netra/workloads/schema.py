@@ -1,0 +1,61 @@
+"""The workload event: one row per LLM request, as a table of columns.
+
+Token semantics follow OpenTelemetry GenAI: `input_tokens` includes cached reads
+and cache writes; `output_tokens` includes reasoning tokens. `max_tokens` 0 means
+"not set". `ttft_ms` 0 means the request was not streamed. `cost_usd` is computed from
+the price catalog at load; `priced` is 0 when the model was not in the catalog
+(its cost is then 0 and every cost tool reports how many such requests it saw).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pyarrow as pa
+
+
+class Column(NamedTuple):
+    """One column: its name, ClickHouse type and Arrow type."""
+
+    name: str
+    ch_type: str
+    arrow: pa.DataType
+
+
+_STR = pa.string()
+COLUMNS: tuple[Column, ...] = (
+    Column("timestamp", "DateTime64(3, 'UTC')", pa.timestamp("ms", tz="UTC")),
+    Column("user_id", "LowCardinality(String)", _STR),
+    Column("feature", "LowCardinality(String)", _STR),
+    Column("thread_id", "String", _STR),
+    Column("run_id", "String", _STR),
+    Column("trace_id", "String", _STR),
+    Column("session_id", "String", _STR),
+    Column("request_id", "String", _STR),
+    Column("provider", "LowCardinality(String)", _STR),
+    Column("model", "LowCardinality(String)", _STR),
+    Column("input_tokens", "UInt32", pa.uint32()),
+    Column("cached_input_tokens", "UInt32", pa.uint32()),
+    Column("cache_write_tokens", "UInt32", pa.uint32()),
+    Column("output_tokens", "UInt32", pa.uint32()),
+    Column("reasoning_tokens", "UInt32", pa.uint32()),
+    Column("max_tokens", "UInt32", pa.uint32()),
+    Column("finish_reason", "LowCardinality(String)", _STR),
+    Column("status", "LowCardinality(String)", _STR),
+    Column("error_type", "LowCardinality(String)", _STR),
+    Column("latency_ms", "UInt32", pa.uint32()),
+    Column("ttft_ms", "UInt32", pa.uint32()),
+    Column("is_batch", "UInt8", pa.uint8()),
+    Column("logged_cost_usd", "Nullable(Float64)", pa.float64()),
+    Column("cost_usd", "Float64", pa.float64()),
+    Column("priced", "UInt8", pa.uint8()),
+    Column("prompt_hash", "UInt64", pa.uint64()),
+    Column("prefix_hashes", "Array(UInt64)", pa.list_(pa.uint64())),
+    Column("block_size", "UInt16", pa.uint16()),
+    Column("quality_score", "Nullable(Float32)", pa.float32()),
+    Column("attributes", "Map(String, String)", pa.map_(_STR, _STR)),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+ARROW_SCHEMA = pa.schema([pa.field(c.name, c.arrow) for c in COLUMNS])
+DEFAULT_BLOCK_SIZE = 256

@@ -1,0 +1,52 @@
+"""Shared fixtures: one embedded chDB store per test session, real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from netra.persistence.analytics import AnalyticsStore, open_store
+from netra.tools.base import ToolContext
+from netra.workloads.catalog import PriceCatalog, load_catalog
+from tests.services import require_service
+
+PG_URL = os.environ.get("NETRA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("NETRA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def session_store(tmp_path_factory) -> AnalyticsStore:
+    """The one chDB store of this process (chDB opens one path per process)."""
+    return open_store(f"chdb://{tmp_path_factory.mktemp('chdb') / 'analytics'}")
+
+
+@pytest.fixture
+def store(session_store: AnalyticsStore) -> AnalyticsStore:
+    """An empty store for one test."""
+    session_store.truncate()
+    return session_store
+
+
+@pytest.fixture(scope="session")
+def catalog() -> PriceCatalog:
+    """The packaged price catalog."""
+    return load_catalog()
+
+
+@pytest.fixture
+def ctx(store: AnalyticsStore, catalog: PriceCatalog) -> ToolContext:
+    """A tool context over an empty store."""
+    return ToolContext(store=store, catalog=catalog)
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A reachable PostgreSQL URL (skipped when unreachable, failed under CI=true)."""
+    return require_service("PostgreSQL", PG_URL)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis URL (skipped when unreachable, failed under CI=true)."""
+    return require_service("Redis", REDIS_URL)
