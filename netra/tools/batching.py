@@ -1,0 +1,1 @@
+"""Apex tools (batching): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (cost): filled in by its own change."""

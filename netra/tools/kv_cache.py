@@ -1,0 +1,1 @@
+"""Apex tools (kv_cache): filled in by its own change."""

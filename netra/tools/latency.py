@@ -1,0 +1,1 @@
+"""Apex tools (latency): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (max_tokens): filled in by its own change."""

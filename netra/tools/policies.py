@@ -1,0 +1,1 @@
+"""Apex tools (policies): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (report): filled in by its own change."""

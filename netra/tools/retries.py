@@ -1,0 +1,1 @@
+"""Apex tools (retries): filled in by its own change."""

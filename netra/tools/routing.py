@@ -1,0 +1,1 @@
+"""Apex tools (routing): filled in by its own change."""

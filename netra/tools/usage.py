@@ -1,0 +1,1 @@
+"""Apex tools (usage): filled in by its own change."""
