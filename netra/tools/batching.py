@@ -1,1 +1,150 @@
-"""Apex tools (batching): filled in by its own change."""
+"""Batch opportunity finder: non-interactive traffic that could go through a Batch API.
+
+A request is non-interactive when it was not streamed (`ttft_ms` 0), belongs to no session
+or thread, and was not already sent as a batch. Per (feature, model): the share of such
+requests, and (reported only) the share of all requests sent between 00:00 and 06:00 UTC.
+A pair is flagged when its non-interactive share is at least `min_share` and its model has
+batch prices cheaper than its standard ones. The saving re-prices the non-interactive
+requests' token classes (input, cache read, cache write, output, reasoning) at batch prices.
+
+Confidence is `min(1, requests / 1000)`, halved when the finding is marginal: its share lies
+within half the distance between `min_share` and 1 of the threshold, on either side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
+
+from netra.errors import UnknownModelError
+from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools.findings import Finding
+from netra.tools.registry import apex_tool
+from netra.tools.scope import Scope, fig, monthly, span_days, where
+from netra.workloads.catalog import TOKEN_CLASSES
+
+# token classes are disjoint (as in pricing): input = input - cached - written, output =
+# output - reasoning, each clamped at 0 per request
+PAIRS_SQL = """
+SELECT feature, model, count() AS requests, countIf(offline) AS batchable,
+       countIf(toHour(timestamp) < 6) AS night_requests, sum(cost_usd) AS cost_usd,
+       sumIf(greatest(toInt64(input_tokens) - cached_input_tokens - cache_write_tokens, 0), offline)
+         AS input,
+       sumIf(cached_input_tokens, offline) AS cache_read,
+       sumIf(cache_write_tokens, offline) AS cache_write,
+       sumIf(greatest(toInt64(output_tokens) - reasoning_tokens, 0), offline) AS output,
+       sumIf(reasoning_tokens, offline) AS reasoning
+FROM (
+  SELECT *, ttft_ms = 0 AND session_id = '' AND thread_id = '' AND is_batch = 0 AS offline
+  FROM workload_events {where}
+)
+GROUP BY feature, model
+ORDER BY feature, model
+"""
+
+_LATENCY = "asynchronous: results within 24 h"
+_UNKNOWN = "skipped {feature}/{model}: model not in the price catalog"
+
+# (test on (share, cheaper, args), reason): the first row whose test passes gives the reason
+_REASONS = (
+    (lambda share, cheaper, a: share < a.min_share,
+     "only {share:.1%} of requests are non-interactive (need {min_share:.0%})"),
+    (lambda share, cheaper, a: not cheaper, "{model} has no cheaper batch prices"),
+    (lambda share, cheaper, a: True, "{share:.1%} of requests are non-interactive ({night:.0%} sent "
+                                     "00:00-06:00 UTC); the Batch API saves ${month:.2f}/month"),
+)
+
+# figure name -> (unit, label)
+_FIGURES = {
+    "monthly_saving_usd": ("USD/month", "saving of moving the flagged pairs to the Batch API"),
+    "batchable_requests": ("requests", "non-interactive requests not yet batched"),
+    "flagged_pairs": ("pairs", "(feature, model) pairs to move to the Batch API"),
+}
+
+
+class BatchArgs(Scope):
+    """Scope plus the share of non-interactive requests a pair needs to be flagged."""
+
+    min_share: float = Field(0.9, ge=0, le=1, description="flag at or above this non-interactive share")
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What judging a pair needs besides its own totals."""
+
+    ctx: ToolContext
+    args: BatchArgs
+    days: float
+
+
+@apex_tool("batch_opportunity_finder",
+           "Find non-interactive traffic that could use a Batch API, and price the batch discount",
+           BatchArgs, family="optimization")
+def batch_opportunity_finder(ctx: ToolContext, args: BatchArgs) -> ToolResult:
+    """Find (feature, model) pairs whose traffic is non-interactive and could be batched."""
+    days, span_evidence = span_days(ctx.store, args)
+    clause, params = where(args)
+    sql = PAIRS_SQL.replace("{where}", clause)
+    pairs = ctx.store.rows(sql, params)
+    findings, notes = _findings(_Run(ctx, args, days), pairs)
+    return ToolResult(tool="batch_opportunity_finder", figures=_figures(pairs, findings),
+                      rows=[f.model_dump() for f in findings], notes=notes,
+                      evidence=[span_evidence, Evidence(sql=sql, params=params)])
+
+
+def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
+    """Return one finding per priced pair, and a note per pair whose model has no price."""
+    findings, notes = [], []
+    for stats in pairs:
+        try:
+            findings.append(_finding(run, stats))
+        except UnknownModelError:
+            notes.append(_UNKNOWN.format(**stats))
+    return findings, notes
+
+
+def _finding(run: _Run, stats: dict) -> Finding:
+    """Price the batch discount for one pair and decide whether to flag it."""
+    discount = _discount(run.ctx, stats["model"])
+    window, share = sum(stats[k] * discount[k] for k in TOKEN_CLASSES), stats["batchable"] / stats["requests"]
+    template = next(t for test, t in _REASONS if test(share, max(discount.values()) > 0, run.args))
+    month, night = monthly(window, run.days), stats["night_requests"] / stats["requests"]
+    return Finding(kind="batch_api", feature=stats["feature"], model=stats["model"],
+                   flagged=template is _REASONS[-1][1], latency_impact=_LATENCY, quality_risk="low",
+                   reason=template.format(**stats, share=share, night=night, month=month, min_share=run.args.min_share),
+                   confidence=_confidence(stats["requests"], share, run.args.min_share),
+                   **_money(window, month), **_counts(stats, share, night))
+
+
+def _discount(ctx: ToolContext, model: str) -> dict[str, float]:
+    """Return {token class: standard minus batch price} of `model`."""
+    standard, batch = ctx.catalog.unit_prices(model, False), ctx.catalog.unit_prices(model, True)
+    return {k: standard[k] - batch[k] for k in TOKEN_CLASSES}
+
+
+def _confidence(requests: int, share: float, min_share: float) -> float:
+    """Return min(1, requests / 1000), halved when the share is near the threshold."""
+    margin = (1.0 - min_share) / 2
+    return round(min(1.0, requests / 1000.0) * (0.5 if abs(share - min_share) < margin else 1.0), 3)
+
+
+def _money(window: float, month: float) -> dict[str, float]:
+    """Return the saving fields of a Finding, rounded to a millionth of a dollar."""
+    return {"window_saving_usd": round(window, 6), "monthly_saving_usd": round(month, 6)}
+
+
+def _counts(stats: dict, share: float, night: float) -> dict[str, Any]:
+    """Return the Finding fields that come straight from the pair's totals."""
+    return {"requests": int(stats["requests"]), "affected_requests": int(stats["batchable"]),
+            "window_cost_usd": round(stats["cost_usd"], 6),
+            "params": {"batchable_share": round(share, 6), "night_share": round(night, 6)}}
+
+
+def _figures(pairs: list[dict], findings: list[Finding]) -> dict[str, Figure]:
+    """Return the flagged monthly saving, the non-interactive requests and the flagged pairs."""
+    flagged = [f for f in findings if f.flagged]
+    values = {"monthly_saving_usd": sum(f.monthly_saving_usd for f in flagged),
+              "batchable_requests": sum(p["batchable"] for p in pairs), "flagged_pairs": len(flagged)}
+    return {name: fig(values[name], *spec) for name, spec in _FIGURES.items()}

@@ -34,13 +34,17 @@ class ToolDispatcher:
         plain = parsed.model_dump(mode="json", exclude_none=True)
         self._emit("tool_call", {"tool": name, "args": plain})
         result = spec.fn(self.ctx, parsed).model_copy(update={"call_id": call_id(name, plain), "args": plain})
-        self._emit("tool_result", {"tool": name, "call_id": result.call_id,
-                                   "figures": {k: f.value for k, f in result.figures.items()}})
+        self._emit("tool_result", _summary(result))
         return result
 
     def _emit(self, kind: str, payload: dict[str, Any]) -> None:
         if self.listener is not None:
             self.listener(kind, payload)
+
+
+def _summary(result: ToolResult) -> dict[str, Any]:
+    return {"tool": result.tool, "call_id": result.call_id,
+            "figures": {k: f.value for k, f in result.figures.items()}}
 
 
 def _validate(model, name: str, args: dict[str, Any]):

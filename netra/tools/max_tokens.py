@@ -1,1 +1,170 @@
-"""Apex tools (max_tokens): filled in by its own change."""
+"""Max-tokens optimizer: find oversized `max_tokens` that let runaway outputs run long.
+
+Per (feature, model) that sets `max_tokens` (> 0): p = exact `percentile` of the output
+tokens of requests that finished with `stop`; the suggested cap is p x `headroom` rounded up
+to a multiple of `round_to`; the configured limit is the median `max_tokens`. A pair is
+flagged when at least `min_length_share` of its requests finish with `length` and the
+configured limit is at least twice the cap. The saving is every output token above the cap,
+at the output price.
+
+Confidence is `min(1, requests / 1000)`, halved when the finding is marginal: its share of
+`length` finishes lies between half and twice `min_length_share`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
+
+from netra.errors import UnknownModelError
+from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools.findings import Finding
+from netra.tools.registry import apex_tool
+from netra.tools.scope import Scope, fig, monthly, span_days, where
+
+# per pair: the p-quantile of `stop` outputs and the cap it gives, joined back to the pair's
+# requests to count the output tokens above the cap
+PAIRS_SQL = """
+SELECT feature, model, count() AS requests, countIf(finish_reason = 'length') AS length_requests,
+       any(p_stop) AS stop_requests, any(p_output) AS p_output, any(p_configured) AS configured,
+       any(p_cap) AS cap,
+       sumIf(toInt64(output_tokens) - toInt64(p_cap), output_tokens > p_cap) AS excess_tokens,
+       countIf(output_tokens > p_cap) AS affected,
+       countIf(output_tokens > p_cap AND finish_reason = 'length') AS affected_length,
+       sum(cost_usd) AS cost_usd
+FROM workload_events
+INNER JOIN (
+  SELECT feature, model, countIf(finish_reason = 'stop') AS p_stop,
+         quantileExactIf({percentile:Float64})(output_tokens, finish_reason = 'stop') AS p_output,
+         quantileExact(0.5)(max_tokens) AS p_configured,
+         toUInt64(greatest(ceil(p_output * {headroom:Float64} / {round_to:UInt32}), 1))
+           * {round_to:UInt32} AS p_cap
+  FROM workload_events {where}
+  GROUP BY feature, model
+) AS pairs USING (feature, model)
+{where}
+GROUP BY feature, model
+ORDER BY feature, model
+"""
+
+_HAS_LIMIT = "max_tokens > 0"
+_LATENCY = "shorter tail latency"
+_UNKNOWN = "skipped {feature}/{model}: model not in the price catalog"
+_LOW_RISK_LENGTH_SHARE = 0.9
+
+# (test on (pair totals, length share, args), reason): the first row whose test passes
+_REASONS = (
+    (lambda s, share, a: s["stop_requests"] == 0, "no request finished with 'stop' to size a cap from"),
+    (lambda s, share, a: share < a.min_length_share,
+     "only {share:.1%} of requests end at the max_tokens limit"),
+    (lambda s, share, a: s["configured"] < 2 * s["cap"],
+     "max_tokens {configured} is already under twice the suggested cap {cap}"),
+    (lambda s, share, a: True, "{share:.1%} of requests end at max_tokens {configured}; capping at "
+                               "{cap} (p_output {p_output} x headroom) saves ${month:.2f}/month"),
+)
+
+# figure name -> (unit, label)
+_FIGURES = {
+    "monthly_saving_usd": ("USD/month", "saving of the flagged max-tokens caps"),
+    "flagged_pairs": ("pairs", "(feature, model) pairs with an oversized max_tokens"),
+    "length_finish_share": ("ratio", "requests that ended at their max_tokens limit"),
+}
+
+
+class MaxTokensArgs(Scope):
+    """Scope plus the rule that sizes the cap and the share of `length` finishes to act on."""
+
+    percentile: float = Field(0.99, gt=0, le=1, description="output percentile of 'stop' finishes")
+    headroom: float = Field(1.25, ge=1, description="multiplier on the percentile")
+    round_to: int = Field(64, ge=1, description="round the cap up to a multiple of this")
+    min_length_share: float = Field(0.01, ge=0, le=1, description="flag at or above this share of 'length'")
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What judging a pair needs besides its own totals."""
+
+    ctx: ToolContext
+    args: MaxTokensArgs
+    days: float
+
+
+@apex_tool("max_tokens_optimizer",
+           "Find oversized max_tokens limits that let runaway outputs run long, and price a cap",
+           MaxTokensArgs, family="optimization")
+def max_tokens_optimizer(ctx: ToolContext, args: MaxTokensArgs) -> ToolResult:
+    """Suggest a `max_tokens` cap per (feature, model) and price the tokens above it."""
+    days, span_evidence = span_days(ctx.store, args)
+    pairs, evidence = _query(ctx, args)
+    findings, notes = _findings(_Run(ctx, args, days), pairs)
+    return ToolResult(tool="max_tokens_optimizer", figures=_figures(pairs, findings),
+                      rows=[f.model_dump() for f in findings], evidence=[span_evidence, evidence],
+                      notes=notes)
+
+
+def _query(ctx: ToolContext, args: MaxTokensArgs) -> tuple[list[dict], Evidence]:
+    """Run the per-pair query over the requests that set max_tokens."""
+    clause, params = where(args, _HAS_LIMIT)
+    params |= {"percentile": args.percentile, "headroom": args.headroom, "round_to": args.round_to}
+    sql = PAIRS_SQL.replace("{where}", clause)
+    return ctx.store.rows(sql, params), Evidence(sql=sql, params=params)
+
+
+def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
+    """Return one finding per priced pair, and a note per pair whose model has no price."""
+    findings, notes = [], []
+    for stats in pairs:
+        try:
+            findings.append(_finding(run, stats))
+        except UnknownModelError:
+            notes.append(_UNKNOWN.format(**stats))
+    return findings, notes
+
+
+def _finding(run: _Run, stats: dict) -> Finding:
+    """Price the cap for one pair and decide whether to flag it."""
+    window = stats["excess_tokens"] * run.ctx.catalog.unit_prices(stats["model"])["output"]
+    share, month = stats["length_requests"] / stats["requests"], monthly(window, run.days)
+    template = next(text for test, text in _REASONS if test(stats, share, run.args))
+    return Finding(kind="cap_max_tokens", feature=stats["feature"], model=stats["model"],
+                   flagged=template is _REASONS[-1][1], reason=template.format(**stats, share=share, month=month),
+                   quality_risk=_quality_risk(stats), latency_impact=_LATENCY,
+                   confidence=_confidence(stats["requests"], share, run.args.min_length_share),
+                   **_money(window, month), **_counts(stats))
+
+
+def _quality_risk(stats: dict) -> str:
+    """Return "low" when the capped requests mostly ran into the limit already, else "medium"."""
+    affected = stats["affected"]
+    return "low" if not affected or stats["affected_length"] / affected >= _LOW_RISK_LENGTH_SHARE else "medium"
+
+
+def _confidence(requests: int, share: float, min_share: float) -> float:
+    """Return min(1, requests / 1000), halved when the length share is near the threshold."""
+    marginal = min_share / 2 <= share < 2 * min_share
+    return round(min(1.0, requests / 1000.0) * (0.5 if marginal else 1.0), 3)
+
+
+def _money(window: float, month: float) -> dict[str, float]:
+    """Return the saving fields of a Finding, rounded to a millionth of a dollar."""
+    return {"window_saving_usd": round(window, 6), "monthly_saving_usd": round(month, 6)}
+
+
+def _counts(stats: dict) -> dict[str, Any]:
+    """Return the Finding fields that come straight from the pair's totals."""
+    return {"requests": int(stats["requests"]), "affected_requests": int(stats["affected"]),
+            "window_cost_usd": round(stats["cost_usd"], 6),
+            "params": {"cap": int(stats["cap"]), "current_max_tokens": int(stats["configured"]),
+                       "p_output": int(stats["p_output"])}}
+
+
+def _figures(pairs: list[dict], findings: list[Finding]) -> dict[str, Figure]:
+    """Return the flagged monthly saving, how many pairs were flagged, and the length share."""
+    requests = sum(p["requests"] for p in pairs)
+    flagged = [f for f in findings if f.flagged]
+    values = {"monthly_saving_usd": sum(f.monthly_saving_usd for f in flagged),
+              "flagged_pairs": len(flagged),
+              "length_finish_share": sum(p["length_requests"] for p in pairs) / requests if requests else 0.0}
+    return {name: fig(values[name], *spec) for name, spec in _FIGURES.items()}

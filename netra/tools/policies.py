@@ -1,1 +1,281 @@
-"""Apex tools (policies): filled in by its own change."""
+"""Apex tools (policies): turn finder findings into policies, and simulate a set of policies.
+
+`policy_proposer` runs the opportunity finders in-process and keeps every flagged finding
+worth at least a minimum monthly saving as a `Policy`. `policy_simulator` prices a set of
+policies against the scoped baseline cost without double counting: within one feature,
+savings compound multiplicatively, and the combined saving is shared out in proportion to
+each policy's standalone saving.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any, NamedTuple
+
+from pydantic import Field
+
+from netra.errors import ToolNotFoundError
+from netra.tools._sql import Queries
+from netra.tools.base import Figure, ToolContext, ToolResult
+from netra.tools.dispatcher import call_id
+from netra.tools.findings import Finding, Policy, PolicyKind
+from netra.tools.registry import ToolRegistry, apex_tool
+from netra.tools.scope import DAYS_PER_MONTH, Scope, fig, monthly
+
+PROPOSER = "policy_proposer"
+SIMULATOR = "policy_simulator"
+
+# policy kind -> the finder tool that proposes it
+FINDERS: dict[str, str] = {
+    "route_model": "model_routing_recommender",
+    "prompt_cache": "kv_cache_finder",
+    "cap_max_tokens": "max_tokens_optimizer",
+    "batch_api": "batch_opportunity_finder",
+    "retry_budget": "retry_waste_analyzer",
+}
+
+# policy kind -> one-line imperative description ({feature}, {model} and the finding's params)
+TEMPLATES: dict[str, str] = {
+    "route_model": "Route {feature} requests from {model} to {target_model}.",
+    "prompt_cache": "Enable prompt caching for the shared prompt prefix of {feature} on {model}.",
+    "cap_max_tokens": "Cap max_tokens of {feature} on {model} at {cap}.",
+    "batch_api": "Send {feature} requests on {model} through the Batch API.",
+    "retry_budget": "Give {feature} on {model} a retry budget of {max_retries} and back off ({backoff}).",
+}
+
+_BASELINE_SQL = """SELECT feature, sum(cost_usd) AS cost
+FROM workload_events {where}
+GROUP BY feature
+ORDER BY feature"""
+
+
+class _Params(dict):
+    """Template values; a parameter the finding lacks reads as a neutral phrase."""
+
+    def __missing__(self, key: str) -> str:
+        return "the recommended value"
+
+
+class _Run(NamedTuple):
+    """One finder run: its name, the call id the dispatcher would give it, and its result."""
+
+    name: str
+    call_id: str
+    result: ToolResult
+
+
+class ProposerArgs(Scope):
+    """Arguments of `policy_proposer`."""
+
+    min_monthly_saving_usd: float = Field(1.0, ge=0, description="drop findings saving less per month")
+    kinds: list[PolicyKind] | None = Field(None, description="only these policy kinds (default: all)")
+
+
+class SimulatorArgs(Scope):
+    """Arguments of `policy_simulator`."""
+
+    policies: list[Policy] = Field(description="the policies to apply together")
+    target_saving_pct: float | None = Field(None, ge=0, le=100,
+                                            description="saving target, percent of baseline monthly cost")
+
+
+# ---------------------------------------------------------------- proposer
+
+
+def _scope(args: Scope) -> dict[str, Any]:
+    """Return only the scope fields of `args`."""
+    return {name: getattr(args, name) for name in Scope.model_fields}
+
+
+def _finder_names(kinds: list[str] | None) -> list[str]:
+    """Return the finders to run for `kinds` (all when None), in `FINDERS` order."""
+    return [name for kind, name in FINDERS.items() if kinds is None or kind in kinds]
+
+
+def _run(ctx: ToolContext, name: str, scope: dict[str, Any]) -> _Run | str:
+    """Run finder `name` in-process on `scope`; return the run, or a note if it is not registered."""
+    try:
+        spec = ToolRegistry().get(name)
+    except ToolNotFoundError:
+        return f"finder {name} is not available; its policies were not proposed"
+    finder_args = spec.args_model(**scope)
+    plain = finder_args.model_dump(mode="json", exclude_none=True)
+    return _Run(name, call_id(name, plain), spec.fn(ctx, finder_args))
+
+
+def describe(finding: Finding) -> str:
+    """Return the one-line imperative description of the policy a finding proposes."""
+    values = _Params({**finding.params, "feature": finding.feature, "model": finding.model})
+    return TEMPLATES[finding.kind].format_map(values)
+
+
+def to_policy(finding: Finding, run_name: str, run_call_id: str) -> Policy:
+    """Convert a flagged finding into a `Policy` that remembers which call found it."""
+    shared = finding.model_dump(include=set(Policy.model_fields))
+    return Policy(policy_id=f"{finding.kind}:{finding.feature}:{finding.model}", source_tool=run_name,
+                  source_call_id=run_call_id, description=describe(finding), **shared)
+
+
+def _is_finding(row: dict[str, Any]) -> bool:
+    """Return whether a finder row is a `Finding` (finders may add other small tables)."""
+    return "table" not in row and row.get("kind") in FINDERS and "flagged" in row
+
+
+def _policies(run: _Run, minimum: float) -> list[Policy]:
+    """Return the policies of one finder run's flagged findings worth at least `minimum` a month."""
+    findings = [Finding.model_validate(row) for row in run.result.rows if _is_finding(row)]
+    kept = [f for f in findings if f.flagged and f.monthly_saving_usd >= minimum]
+    return [to_policy(f, run.name, run.call_id) for f in kept]
+
+
+def _proposal_figures(policies: list[Policy]) -> dict[str, Figure]:
+    """Return the proposer's figures."""
+    total = sum(p.monthly_saving_usd for p in policies)
+    return {"policies": fig(len(policies), "policies", "policies proposed"),
+            "proposed_monthly_saving_usd": fig(total, "USD/month", "simple sum of the policies' standalone "
+                                               "monthly savings (policies on one feature may overlap)")}
+
+
+def _run_notes(runs: list[_Run | str]) -> list[str]:
+    """Return unavailable-finder notes and each finder's own notes, prefixed with its name."""
+    notes: list[str] = []
+    for run in runs:
+        notes += [run] if isinstance(run, str) else [f"{run.name}: {n}" for n in run.result.notes]
+    return notes
+
+
+@apex_tool(PROPOSER, "Run the opportunity finders and turn every flagged finding worth at least a minimum "
+                     "monthly saving into a policy, largest saving first.", ProposerArgs, family="optimization")
+def policy_proposer(ctx: ToolContext, args: ProposerArgs) -> ToolResult:
+    """Propose policies from the finders' flagged findings.
+
+    Args:
+        ctx: The analytics store and price catalog.
+        args: The scope, the minimum monthly saving and the policy kinds to consider.
+
+    Returns:
+        One row per policy (a `Policy` dump), sorted by monthly saving, largest first.
+    """
+    runs = [_run(ctx, name, _scope(args)) for name in _finder_names(args.kinds)]
+    done = [r for r in runs if isinstance(r, _Run)]
+    found = [p for r in done for p in _policies(r, args.min_monthly_saving_usd)]
+    policies = sorted(found, key=lambda p: (-p.monthly_saving_usd, p.policy_id))
+    return ToolResult(tool=PROPOSER, figures=_proposal_figures(policies), rows=[p.model_dump() for p in policies],
+                      evidence=[e for r in done for e in r.result.evidence], notes=_run_notes(runs))
+
+
+# ---------------------------------------------------------------- simulator
+
+
+def _baseline(queries: Queries, scope: Scope) -> dict[str, float]:
+    """Return the window cost of each feature in scope."""
+    return {r["feature"]: float(r["cost"]) for r in queries.rows(_BASELINE_SQL, scope)}
+
+
+def _unique(policies: list[Policy]) -> list[Policy]:
+    """Return the policies with repeated policy_ids dropped (first one kept)."""
+    seen: dict[str, Policy] = {}
+    for policy in policies:
+        seen.setdefault(policy.policy_id, policy)
+    return list(seen.values())
+
+
+def _window_saving(policy: Policy, days: float) -> float:
+    """Return the policy's window saving (from its monthly saving when no window saving is set)."""
+    if policy.window_saving_usd > 0:
+        return policy.window_saving_usd
+    return max(policy.monthly_saving_usd, 0.0) * days / DAYS_PER_MONTH
+
+
+def combine(cost: float, savings: list[float]) -> float:
+    """Return the joint saving of savings on one feature of window cost `cost`.
+
+    Each saving removes its share of what the others leave: C × (1 − Π(1 − min(s, C)/C)).
+    """
+    if cost <= 0:
+        return 0.0
+    return cost * (1 - math.prod(1 - min(s, cost) / cost for s in savings))
+
+
+def attribute(features: list[str], savings: list[float], baseline: dict[str, float]) -> list[float]:
+    """Share each feature's combined saving among its policies in proportion to their savings."""
+    by_feature: dict[str, list[float]] = defaultdict(list)
+    for feature, saving in zip(features, savings):
+        by_feature[feature].append(saving)
+    joint = {f: (combine(baseline.get(f, 0.0), s), sum(s)) for f, s in by_feature.items()}
+    return [s * joint[f][0] / joint[f][1] if joint[f][1] > 0 else 0.0 for f, s in zip(features, savings)]
+
+
+def _sim_notes(policies: list[Policy], given: int, baseline: dict[str, float]) -> list[str]:
+    """Return notes on dropped duplicates and on policies whose feature has no cost in scope."""
+    dropped = [f"{given - len(policies)} duplicate policy_ids ignored"] if given > len(policies) else []
+    return dropped + [f"{p.policy_id}: feature {p.feature!r} has no cost in scope; its saving counts as 0"
+                      for p in policies if baseline.get(p.feature, 0.0) <= 0]
+
+
+def _sim_row(policy: Policy, standalone: float, attributed: float, base_monthly: float) -> dict[str, Any]:
+    """Return one simulator row (monthly amounts; rank filled in later)."""
+    pct = 100 * attributed / base_monthly if base_monthly > 0 else 0.0
+    return {"policy_id": policy.policy_id, "kind": policy.kind, "feature": policy.feature,
+            "standalone_monthly_saving_usd": standalone, "attributed_monthly_saving_usd": attributed,
+            "pct_of_baseline": pct, "quality_risk": policy.quality_risk,
+            "latency_impact": policy.latency_impact, "confidence": policy.confidence}
+
+
+def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sort rows by attributed saving (largest first) and number their rank from 1."""
+    ordered = sorted(rows, key=lambda r: (-r["attributed_monthly_saving_usd"], r["policy_id"]))
+    return [{**row, "rank": i} for i, row in enumerate(ordered, start=1)]
+
+
+def _target_figures(target: float, base_monthly: float, saved_monthly: float, pct: float) -> dict[str, Figure]:
+    """Return the target figures: the target, whether it is met, and the monthly gap left."""
+    met = pct + 1e-9 >= target
+    gap = 0.0 if met else target / 100 * base_monthly - saved_monthly
+    return {"target_saving_pct": fig(target, "%", "saving target, percent of baseline monthly cost"),
+            "meets_target": fig(1 if met else 0, "bool", "1 when the combined saving meets the target"),
+            "gap_monthly_usd": fig(gap, "USD/month", "monthly saving still missing to meet the target")}
+
+
+def _sim_figures(base_window: float, saved_window: float, days: float, target: float | None) -> dict[str, Figure]:
+    """Return the simulator's figures (target figures only when a target is given)."""
+    base_monthly, saved_monthly = monthly(base_window, days), monthly(saved_window, days)
+    pct = 100 * saved_monthly / base_monthly if base_monthly > 0 else 0.0
+    figures = {"baseline_window_cost_usd": fig(base_window, "USD", "scoped cost over the window"),
+               "baseline_monthly_cost_usd": fig(base_monthly, "USD/month", "scoped cost per 30-day month"),
+               "combined_monthly_saving_usd": fig(saved_monthly, "USD/month", "joint saving, overlap removed"),
+               "combined_saving_pct": fig(pct, "%", "joint saving, percent of baseline monthly cost")}
+    return figures | ({} if target is None else _target_figures(target, base_monthly, saved_monthly, pct))
+
+
+def _simulate(policies: list[Policy], baseline: dict[str, float], days: float) -> tuple[list[dict], float]:
+    """Return the ranked rows and the combined window saving of `policies`."""
+    savings = [_window_saving(p, days) for p in policies]
+    shares = attribute([p.feature for p in policies], savings, baseline)
+    base_monthly = monthly(sum(baseline.values()), days)
+    rows = [_sim_row(p, monthly(s, days), monthly(a, days), base_monthly)
+            for p, s, a in zip(policies, savings, shares)]
+    return _ranked(rows), sum(shares)
+
+
+@apex_tool(SIMULATOR, "Simulate applying a set of policies together: combined monthly saving without double "
+                      "counting, each policy's share, and whether a saving target is met.", SimulatorArgs,
+           family="optimization")
+def policy_simulator(ctx: ToolContext, args: SimulatorArgs) -> ToolResult:
+    """Evaluate a set of policies against the scoped baseline cost.
+
+    Args:
+        ctx: The analytics store and price catalog.
+        args: The scope, the policies and an optional saving target (percent).
+
+    Returns:
+        One row per policy with its standalone and attributed monthly saving and its rank.
+    """
+    queries = Queries(ctx.store)
+    days, baseline = queries.span(args), _baseline(queries, args)
+    policies = _unique(args.policies)
+    rows, saved = _simulate(policies, baseline, days)
+    figures = _sim_figures(sum(baseline.values()), saved, days, args.target_saving_pct)
+    return ToolResult(tool=SIMULATOR, figures=figures, rows=rows, evidence=queries.evidence,
+                      notes=_sim_notes(policies, len(args.policies), baseline))

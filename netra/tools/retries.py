@@ -1,1 +1,139 @@
-"""Apex tools (retries): filled in by its own change."""
+"""Apex tools (retries): find money spent on failed attempts that were retried.
+
+Events of one (feature, model) that share a `prompt_hash` are attempts of one logical request.
+A retried failure is an attempt with status other than 'ok' that is not the last attempt of its
+group (ordered by timestamp, then request_id): something retried it. Its cost is the waste a
+retry budget with backoff would cut. Events with `prompt_hash` 0 (not recorded) are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from netra.tools._sql import Queries
+from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools.findings import Finding
+from netra.tools.registry import apex_tool
+from netra.tools.scope import Scope, fig, monthly
+
+TOOL = "retry_waste_analyzer"
+CONFIDENCE = 0.9  # the waste is measured, not modelled
+_FIX = {"max_retries": 1, "backoff": "exponential with jitter"}
+_HASHED = "prompt_hash != 0"
+
+_PAIRS_SQL = """SELECT feature, model, count() AS requests,
+    uniqExact(prompt_hash) AS prompts,
+    sum(cost_usd) AS window_cost,
+    countIf(priced = 0) AS unpriced
+FROM workload_events {where}
+GROUP BY feature, model
+ORDER BY feature, model"""
+
+_RETRIED_SQL = """SELECT feature, model, error_type, count() AS failures, sum(cost_usd) AS wasted
+FROM (
+    SELECT feature, model, error_type, status, cost_usd,
+        row_number() OVER (PARTITION BY feature, model, prompt_hash
+                           ORDER BY timestamp DESC, request_id DESC) AS from_last
+    FROM workload_events {where}
+)
+WHERE status != 'ok' AND from_last > 1
+GROUP BY feature, model, error_type
+ORDER BY feature, model, error_type"""
+
+
+class RetryArgs(Scope):
+    """Arguments of `retry_waste_analyzer`."""
+
+    min_retry_rate: float = Field(0.05, ge=0, description="flag pairs whose retried failures per "
+                                                          "distinct prompt reach this rate")
+
+
+def _retried(rows: list[dict]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Sum retried failures per (feature, model) and pick the most common error type."""
+    by_pair: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        by_pair.setdefault((row["feature"], row["model"]), []).append(row)
+    return {pair: _summary(group) for pair, group in by_pair.items()}
+
+
+def _summary(group: list[dict]) -> dict[str, Any]:
+    """Return failures, waste and top error of one pair's retried-failure rows."""
+    top = min(group, key=lambda r: (-int(r["failures"]), r["error_type"]))
+    return {"failures": sum(int(r["failures"]) for r in group),
+            "wasted": sum(float(r["wasted"]) for r in group), "top_error": top["error_type"]}
+
+
+def _reason(rate: float, stats: dict[str, Any], args: RetryArgs) -> str:
+    """Return a one-line reason for the finding."""
+    if rate < args.min_retry_rate:
+        return f"retry rate {rate:.1%} < {args.min_retry_rate:.1%}"
+    if stats["wasted"] <= 0:
+        return f"{stats['failures']} retried failures billed nothing"
+    return (f"retry rate {rate:.1%}: {stats['failures']} failed attempts were retried "
+            f"(mostly {stats['top_error'] or 'unknown'}), wasting ${stats['wasted']:.4f}")
+
+
+def _amounts(pair: dict, stats: dict[str, Any], kept: float, days: float) -> dict[str, Any]:
+    """Return the request and money fields of a pair's Finding."""
+    return {"requests": int(pair["requests"]), "affected_requests": stats["failures"],
+            "window_cost_usd": float(pair["window_cost"]), "window_saving_usd": kept,
+            "monthly_saving_usd": monthly(kept, days)}
+
+
+def _finding(pair: dict, stats: dict[str, Any], args: RetryArgs, days: float) -> Finding:
+    """Build the Finding of one (feature, model)."""
+    rate = stats["failures"] / max(int(pair["prompts"]), 1)
+    kept = stats["wasted"] if rate >= args.min_retry_rate and stats["wasted"] > 0 else 0.0
+    return Finding(kind="retry_budget", feature=pair["feature"], model=pair["model"], flagged=kept > 0,
+                   reason=_reason(rate, stats, args), **_amounts(pair, stats, kept, days),
+                   quality_risk="low", latency_impact="fewer timeouts", confidence=CONFIDENCE,
+                   params={**_FIX, "retry_rate": round(rate, 6), "top_error": stats["top_error"]})
+
+
+def _no_retries() -> dict[str, Any]:
+    """Return the stats of a pair with no retried failure."""
+    return {"failures": 0, "wasted": 0.0, "top_error": ""}
+
+
+def _notes(pairs: list[dict]) -> list[str]:
+    """Return a note per pair whose events were partly unpriced (their waste counts as 0)."""
+    return [f"{p['feature']}/{p['model']}: {p['unpriced']} events have no catalog price; their cost "
+            "counts as 0" for p in pairs if int(p["unpriced"]) > 0]
+
+
+def _figures(findings: list[Finding], stats: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Figure]:
+    """Return the tool's figures: flagged monthly saving, and retried failures and waste of all pairs."""
+    flagged = sum(f.monthly_saving_usd for f in findings if f.flagged)
+    failures = sum(f.affected_requests for f in findings)
+    wasted = sum(s["wasted"] for s in stats.values())
+    return {"monthly_saving_usd": fig(flagged, "USD/month", "monthly cost of retried failures in flagged pairs"),
+            "retried_failures": fig(failures, "requests", "failed attempts that were retried (all pairs)"),
+            "wasted_usd": fig(wasted, "USD", "window cost of retried failures (all pairs)")}
+
+
+def _result(findings: list[Finding], pairs: list[dict], stats: dict, evidence: list[Evidence]) -> ToolResult:
+    """Assemble the tool result from the findings and the per-pair retry stats."""
+    return ToolResult(tool=TOOL, figures=_figures(findings, stats), rows=[f.model_dump() for f in findings],
+                      evidence=evidence, notes=_notes(pairs))
+
+
+@apex_tool(TOOL, "Find money wasted on failed attempts that were retried (retry storms), per feature "
+                 "and model, with the retry budget that cuts it.", RetryArgs, family="optimization")
+def retry_waste_analyzer(ctx: ToolContext, args: RetryArgs) -> ToolResult:
+    """Measure retried failures and their cost per (feature, model).
+
+    Args:
+        ctx: The analytics store and price catalog.
+        args: The scope and the retry rate worth flagging.
+
+    Returns:
+        One `Finding` row per (feature, model) with recorded prompt hashes, flagged or not.
+    """
+    queries = Queries(ctx.store)
+    days = queries.span(args)
+    pairs = queries.rows(_PAIRS_SQL, args, _HASHED)
+    stats = _retried(queries.rows(_RETRIED_SQL, args, _HASHED))
+    findings = [_finding(p, stats.get((p["feature"], p["model"]), _no_retries()), args, days) for p in pairs]
+    return _result(findings, pairs, stats, queries.evidence)

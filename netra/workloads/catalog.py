@@ -51,10 +51,11 @@ class TokenCounts:
     reasoning: int = 0
 
     def billable(self) -> dict[str, int]:
-        """Split the counts into disjoint priced classes."""
-        return {"input": self.input - self.cache_read - self.cache_write,
-                "cache_read": self.cache_read, "cache_write": self.cache_write,
-                "output": self.output - self.reasoning, "reasoning": self.reasoning}
+        """Split the counts into disjoint priced classes, none below zero (as `pricing` does)."""
+        counts = {"input": self.input - self.cache_read - self.cache_write,
+                  "cache_read": self.cache_read, "cache_write": self.cache_write,
+                  "output": self.output - self.reasoning, "reasoning": self.reasoning}
+        return {k: max(n, 0) for k, n in counts.items()}
 
 
 @dataclass
@@ -94,7 +95,8 @@ class PriceCatalog:
 def _candidates(model: str) -> list[str]:
     name = model.strip()
     bare = name.split("/", 1)[1] if "/" in name else name
-    return list(dict.fromkeys([name, name.lower(), bare, bare.lower(), _DATED.sub("", bare)]))
+    forms = [name, name.lower(), bare, bare.lower()]
+    return list(dict.fromkeys(forms + [_DATED.sub("", bare), _DATED.sub("", bare.lower())]))
 
 
 def _model_price(name: str, row: dict) -> ModelPrice:

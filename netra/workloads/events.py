@@ -16,16 +16,19 @@ _DEFAULTS: dict[str, Any] = {"status": "ok", "finish_reason": "stop", "provider"
                              "block_size": DEFAULT_BLOCK_SIZE}
 
 
+_NULLABLE = ("quality_score", "logged_cost_usd", "timestamp")
+# (test on the field, default maker) in order; the first that matches fills the column
+_FILLERS = (
+    (lambda f: f.name in _DEFAULTS, lambda f, n: pa.array([_DEFAULTS[f.name]] * n, f.type)),
+    (lambda f: f.name in _NULLABLE, lambda f, n: pa.nulls(n, f.type)),
+    (lambda f: pa.types.is_list(f.type) or pa.types.is_map(f.type), lambda f, n: pa.array([[]] * n, f.type)),
+    (lambda f: pa.types.is_string(f.type), lambda f, n: pa.array([""] * n, f.type)),
+    (lambda f: True, lambda f, n: pa.array(np.zeros(n), f.type)),
+)
+
+
 def _default_column(field: pa.Field, n: int) -> pa.Array:
-    if field.name in _DEFAULTS:
-        return pa.array([_DEFAULTS[field.name]] * n, field.type)
-    if pa.types.is_list(field.type) or pa.types.is_map(field.type):
-        return pa.array([[]] * n, field.type)
-    if field.name in ("quality_score", "logged_cost_usd"):
-        return pa.nulls(n, field.type)
-    if pa.types.is_string(field.type):
-        return pa.array([""] * n, field.type)
-    return pa.array(np.zeros(n), field.type)
+    return next(make(field, n) for test, make in _FILLERS if test(field))
 
 
 def events_from_columns(columns: Mapping[str, Any], n: int) -> pa.Table:

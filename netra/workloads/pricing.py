@@ -59,13 +59,17 @@ def price_table(catalog: PriceCatalog, table: pa.Table) -> tuple[pa.Table, Prici
 def _price_by_model(catalog, models, classes, batch):
     cost, priced, report = np.zeros(len(models)), np.zeros(len(models), np.uint8), PricingReport()
     for model in np.unique(models):
-        rows = models == model
-        if catalog.resolve(model) is None:
-            report.unknown_models[str(model)] = int(rows.sum())
-            continue
-        _fill(catalog, model, classes, batch, rows, cost)
-        priced[rows] = 1
+        _price_one(catalog, str(model), models == model, classes, batch, (cost, priced, report))
     return cost, priced, report
+
+
+def _price_one(catalog, model, rows, classes, batch, out) -> None:
+    cost, priced, report = out
+    if catalog.resolve(model) is None:
+        report.unknown_models[model] = int(rows.sum())
+        return
+    _fill(catalog, model, classes, batch, rows, cost)
+    priced[rows] = 1
 
 
 def _fill(catalog, model, classes, batch, rows, cost) -> None:

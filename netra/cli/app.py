@@ -1,0 +1,81 @@
+"""The `netra` command: demo, ask, generate, tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+
+from netra.cli.runs import ask_and_report, ensure_demo_data, generate_into_store
+from netra.errors import UserInputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Netra: where your LLM money and latency go.")
+tools_app = typer.Typer(no_args_is_help=True, help="List and run Apex tools.")
+app.add_typer(tools_app, name="tools")
+console = Console(highlight=False)
+DEFAULT_QUESTION = "How can we cut our LLM spend by 30% without hurting quality?"
+
+
+@app.command()
+def demo(events: int = typer.Option(None, help="events to generate when the store is empty"),
+         question: str = typer.Option(DEFAULT_QUESTION, help="the question to answer"),
+         strategy: str = typer.Option(None, help="sequential | parallel | conditional")) -> None:
+    """Generate the `mixed` workload if the store is empty, then answer the question."""
+    ensure_demo_data(console, events)
+    ask_and_report(console, question, strategy)
+
+
+@app.command()
+def ask(question: str, strategy: str = typer.Option(None, help="sequential | parallel | conditional"),
+        thread: str = typer.Option(None, help="thread id (new thread when omitted)")) -> None:
+    """Answer one question on the current store."""
+    ask_and_report(console, question, strategy, thread)
+
+
+@app.command()
+def generate(scenario: str = typer.Option("mixed", help="scenario name"),
+             events: int = typer.Option(200_000, help="how many events"),
+             seed: int = typer.Option(7, help="random seed"),
+             days: float = typer.Option(14.0, help="days the events span"),
+             append: bool = typer.Option(False, help="keep existing events")) -> None:
+    """Generate a synthetic workload into the store and write its ground-truth manifest."""
+    generate_into_store(console, scenario, events, seed, days, append)
+
+
+@tools_app.command("list")
+def tools_list() -> None:
+    """List the Apex tools with their descriptions."""
+    from netra.tools import ToolRegistry
+
+    for spec in ToolRegistry().specs():
+        console.print(f"[bold]{spec.name}[/] [dim]({spec.family})[/] {spec.description}")
+
+
+@tools_app.command("run")
+def tools_run(name: str, args: str = typer.Option("{}", "--args", help="arguments as JSON")) -> None:
+    """Run one tool and print its result as JSON."""
+    from netra.cli.runs import run_tool
+
+    print(json.dumps(run_tool(name, _json_args(args)), indent=2, default=str))
+
+
+def _json_args(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserInputError(f"--args is not valid JSON: {exc.msg} at position {exc.pos}") from exc
+    if not isinstance(value, dict):
+        raise UserInputError("--args must be a JSON object, e.g. '{\"feature\": \"chat\"}'")
+    return value
+
+
+def main() -> None:
+    """Entry point: user mistakes print one line and exit 2."""
+    try:
+        app()
+    except UserInputError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""The six-agent LangGraph: state, topology as data, strategies, hooks, runner."""

@@ -1,0 +1,34 @@
+"""What the agents need at run time: store, catalog, settings, hooks, retry policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netra.config import Settings, get_settings
+from netra.graph.hooks import Hooks, RetrySettings, emit, streaming_hooks
+from netra.persistence.analytics import AnalyticsStore, open_store
+from netra.tools import ToolContext, ToolDispatcher
+from netra.workloads.catalog import PriceCatalog, load_catalog
+
+
+@dataclass
+class Deps:
+    """Run-time dependencies shared by every node of one compiled graph."""
+
+    store: AnalyticsStore
+    catalog: PriceCatalog
+    settings: Settings
+    hooks: Hooks = field(default_factory=streaming_hooks)
+    retry: RetrySettings = field(default_factory=RetrySettings)
+
+    def dispatcher(self) -> ToolDispatcher:
+        """Return a dispatcher whose calls and results go to the run's progress stream."""
+        return ToolDispatcher(ToolContext(self.store, self.catalog), listener=emit)
+
+
+def deps_from_settings(settings: Settings | None = None) -> Deps:
+    """Build the default dependencies from settings (opens the analytics store)."""
+    settings = settings or get_settings()
+    retry = RetrySettings(max(1, settings.agent_max_attempts), settings.agent_backoff_s)
+    store = open_store(settings.resolved_clickhouse_url())
+    return Deps(store=store, catalog=load_catalog(), settings=settings, retry=retry)

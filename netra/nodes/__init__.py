@@ -1,0 +1,1 @@
+"""The agents: supervisor, triage, data, optimizations core, actions, reporting."""

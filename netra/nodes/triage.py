@@ -1,0 +1,31 @@
+"""Triage: read the question into a Request and build the plan of agents."""
+
+from __future__ import annotations
+
+from netra.graph.deps import Deps
+from netra.graph.strategies import get_strategy
+from netra.nodes import triage_rules
+from netra.nodes._common import question_of
+
+_FILTER_COLUMNS = ("model", "feature", "user_id")
+# column names come from the fixed tuple above, never from the question
+_NAMES_SQL = {c: f"SELECT groupUniqArray(1000)({c}) FROM workload_events" for c in _FILTER_COLUMNS}
+
+
+def known_names(deps: Deps) -> dict[str, list[str]]:
+    """Return the distinct models, features and users in the store (for filter matching)."""
+    return {c: list(deps.store.scalar(_NAMES_SQL[c]) or []) for c in _FILTER_COLUMNS}
+
+
+def data_end(deps: Deps):
+    """Return the newest event's time (None for an empty store): windows end there."""
+    return deps.store.scalar("SELECT max(timestamp) FROM workload_events") if deps.store.count() else None
+
+
+def triage(deps: Deps, state: dict) -> dict:
+    """Read the question into a request and plan the agents the strategy selects."""
+    question = question_of(state)
+    request = triage_rules.parse(question, data_end(deps), known_names(deps))
+    strategy = get_strategy(state.get("strategy") or deps.settings.strategy)
+    return {"request": request, "plan": strategy.select(request), "question": question,
+            "strategy": strategy.name, "agent_status": {"triage": "done"}}

@@ -1,0 +1,1 @@
+"""Storage: analytics store (ClickHouse/chDB), checkpointer factory, cache."""

@@ -1,0 +1,74 @@
+"""Citations: every number in a report is formatted here, from a tool's figure, and recorded."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+# a number standing alone: not part of an identifier such as gpt-4.1 or claude-sonnet-4-5
+NUMBER = re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)?(?![\w-])")
+
+FORMATS: dict[str, Callable[[float], str]] = {
+    "usd": lambda v: f"${v:,.2f}",
+    "usd/month": lambda v: f"${v:,.2f}",
+    "pct": lambda v: f"{v:,.1f}%",
+    "percent": lambda v: f"{v:,.1f}%",
+    "ratio": lambda v: f"{v * 100:,.1f}%",
+    "ms": lambda v: f"{v:,.0f} ms",
+    "requests": lambda v: f"{v:,.0f}",
+    "tokens": lambda v: f"{v:,.0f}",
+    "count": lambda v: f"{v:,.0f}",
+    "days": lambda v: f"{v:,.1f}",
+}
+
+
+ALIASES = {"%": "pct", "pairs": "count", "models": "count", "policies": "count", "bool": "count",
+           "blocks": "count", "usd_per_month": "usd"}
+
+
+def _plain(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def fmt(value: float, unit: str) -> str:
+    """Format a value for its unit, case-insensitively (unknown units: plain number)."""
+    key = unit.lower()
+    return FORMATS.get(ALIASES.get(key, key), _plain)(float(value))
+
+
+@dataclass
+class Citations:
+    """The figures a report quotes, each tied to the tool call that produced it."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def figure(self, result: dict[str, Any], name: str) -> str:
+        """Quote figure `name` of a tool result (a dumped ToolResult)."""
+        figure = result["figures"][name]
+        return self._add(figure["value"], figure["unit"], name, result, figure.get("label") or name)
+
+    def cell(self, result: dict[str, Any], row: dict[str, Any], column: str, unit: str, label: str) -> str:
+        """Quote one value from a tool result's rows."""
+        return self._add(row[column], unit, column, result, label)
+
+    def allowed(self) -> set[str]:
+        """Return every numeric token the report may contain."""
+        return {n for e in self.entries for n in NUMBER.findall(e["text"])}
+
+    def _add(self, value: float, unit: str, name: str, result: dict, label: str) -> str:
+        text = fmt(value, unit)
+        self.entries.append({"text": text, "value": value, "unit": unit, "figure": name, "label": label,
+                             "tool": result.get("tool", ""), "call_id": result.get("call_id", "")})
+        return text
+
+
+def ungrounded(markdown: str, allowed: set[str]) -> list[str]:
+    """Return numbers in the report body that no cited figure accounts for.
+
+    Code spans and fenced blocks (identifiers, SQL) and ordered-list markers are skipped.
+    """
+    text = re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)
+    text = re.sub(r"`[^`]*`", "", text)
+    text = re.sub(r"(?m)^\s*\d+\.\s", "", text)
+    return [n for n in NUMBER.findall(text) if n not in allowed]

@@ -1,0 +1,127 @@
+"""Report sections, one function each; every number goes through `Citations`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netra.report.cite import Citations
+
+Inputs = dict[str, Any]
+
+
+def _has(result: dict | None, *names: str) -> bool:
+    return bool(result) and all(n in result.get("figures", {}) for n in names)
+
+
+def title(inp: Inputs, cite: Citations) -> list[str]:
+    """Title, the question and the analysed window."""
+    request = inp.get("request", {})
+    window = f"`{request.get('start') or 'first event'}` → `{request.get('end') or 'last event'}`"
+    return [f"# Netra report", "", f"> {inp.get('question', '')}", "",
+            f"Window: {request.get('window_label', 'all data')} ({window}); "
+            f"strategy `{inp.get('strategy', '')}`.", ""]
+
+
+def summary(inp: Inputs, cite: Citations) -> list[str]:
+    """Spend in the window and per month, and achievable savings (not double-counted)."""
+    cost, sim = inp["analyses"].get("cost"), inp.get("simulation")
+    return ["## Summary", "", *_spend(cost, cite), *_savings(sim, cite), *_target(sim, cite), ""]
+
+
+def _spend(cost: dict | None, cite: Citations) -> list[str]:
+    if not _has(cost, "total_cost_usd", "monthly_cost_usd", "span_days", "requests"):
+        return []
+    return [f"- Spend in the window: {cite.figure(cost, 'total_cost_usd')} over {cite.figure(cost, 'span_days')} "
+            f"days and {cite.figure(cost, 'requests')} requests, {cite.figure(cost, 'monthly_cost_usd')} per month."]
+
+
+def _savings(sim: dict | None, cite: Citations) -> list[str]:
+    if not _has(sim, "combined_monthly_saving_usd", "combined_saving_pct"):
+        return []
+    return [f"- Achievable savings: {cite.figure(sim, 'combined_monthly_saving_usd')} per month "
+            f"({cite.figure(sim, 'combined_saving_pct')} of spend), overlaps counted once."]
+
+
+def _target(sim: dict | None, cite: Citations) -> list[str]:
+    if not _has(sim, "target_saving_pct", "meets_target"):
+        return []
+    met = sim["figures"]["meets_target"]["value"] >= 1
+    verdict = "met" if met else f"not met; short by {cite.figure(sim, 'gap_monthly_usd')} per month"
+    return [f"- Target: cut {cite.figure(sim, 'target_saving_pct')}: {verdict}."]
+
+
+def findings(inp: Inputs, cite: Citations) -> list[str]:
+    """One line per analysis, from its figures and top rows."""
+    from netra.report.findings import FINDINGS
+
+    analyses = inp["analyses"]
+    lines = [line for key, write in FINDINGS.items() if key in analyses and "error" not in analyses[key]
+             for line in write(analyses[key], cite)]
+    return ["## Findings", "", *lines, ""]
+
+
+def recommendations(inp: Inputs, cite: Citations) -> list[str]:
+    """The recommendations table, from the combined simulation's rows."""
+    sim, recs = inp.get("simulation") or {}, inp.get("recommendations", [])
+    head = ["## Recommendations", "", "| policy | change | monthly saving | % of spend | quality risk "
+            "| latency impact | confidence |", "|---|---|---|---|---|---|---|"]
+    rows = [_rec_row(sim, r, cite) for r in recs]
+    return head + (rows or ["| — | no change found worth making | | | | | |"]) + [""]
+
+
+def _rec_row(sim: dict, rec: dict, cite: Citations) -> str:
+    row = rec.get("simulated") or {}
+    saving = cite.cell(sim, row, "attributed_monthly_saving_usd", "usd", "attributed monthly saving") if row else "—"
+    pct = cite.cell(sim, row, "pct_of_baseline", "pct", "share of monthly spend") if row else "—"
+    confidence = cite.cell(sim, row, "confidence", "ratio", "confidence") if "confidence" in row else "—"
+    return (f"| `{rec['policy_id']}` | {rec.get('description', '')} | {saving} | {pct} | "
+            f"{rec.get('quality_risk', '')} | {rec.get('latency_impact', '')} | {confidence} |")
+
+
+def action_plan(inp: Inputs, cite: Citations) -> list[str]:
+    """Ordered steps per chosen policy."""
+    lines = ["## Action plan", ""]
+    for action in inp.get("actions", []):
+        lines += [f"### `{action['policy_id']}`: {action['title']}", ""]
+        lines += [f"{i}. {step}" for i, step in enumerate(action["steps"], start=1)] + [""]
+    return lines
+
+
+def success_criteria(inp: Inputs, cite: Citations) -> list[str]:
+    """How to tell each change worked, with the saving to expect."""
+    sim, lines = inp.get("simulation") or {}, ["## Success criteria", ""]
+    for action, rec in zip(inp.get("actions", []), inp.get("recommendations", [])):
+        row = rec.get("simulated") or {}
+        saving = cite.cell(sim, row, "attributed_monthly_saving_usd", "usd", "attributed monthly saving") if row else ""
+        lines += [f"- `{action['policy_id']}`: {c}: {saving} per month." for c in action["success_criteria"]]
+    return lines + [""]
+
+
+def answer(inp: Inputs, cite: Citations) -> list[str]:
+    """For a plain question: every figure of each analysis that was run."""
+    lines = ["## Answer", ""]
+    for key, result in inp["analyses"].items():
+        figures = result.get("figures", {})
+        lines += [f"- {f.get('label') or name} (`{key}`): {cite.figure(result, name)}" for name, f in figures.items()]
+    return lines + [""]
+
+
+def errors(inp: Inputs, cite: Citations) -> list[str]:
+    """What failed during the run, if anything."""
+    errs = inp.get("errors", [])
+    return ["## Problems during the run", "", *[f"- `{e.get('agent')}`: `{e.get('message')}`" for e in errs], ""] if errs else []
+
+
+def appendix(inp: Inputs, cite: Citations) -> list[str]:
+    """Tie every quoted figure to the tool call that produced it, and list the calls."""
+    lines = ["## Appendix: provenance", "", "| value | figure | tool | call id |", "|---|---|---|---|"]
+    lines += [f"| {e['text']} | {e['label']} | `{e['tool']}` | `{e['call_id']}` |" for e in cite.entries]
+    lines += ["", "### Tool calls", ""]
+    for call in inp.get("tool_calls", []):
+        lines.append(f"- `{call['call_id']}` args `{_compact(call.get('args', {}))}`")
+    return lines + [""]
+
+
+def _compact(args: dict) -> str:
+    shown = {k: v for k, v in args.items() if k != "policies"}
+    return ", ".join(f"{k}={v}" for k, v in shown.items()) + (" (+policies)" if "policies" in args else "")

@@ -1,0 +1,1 @@
+"""Workload events: schema, price catalog, pricing, synthetic generator."""
