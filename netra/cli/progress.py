@@ -33,5 +33,11 @@ class Progress:
 
     def __call__(self, mode: str, chunk: Any) -> None:
         """Handle one `(mode, chunk)` from the graph stream."""
-        if mode == "custom" and isinstance(chunk, dict) and chunk.get("event") in LINES:
+        if mode == "custom" and isinstance(chunk, dict) and self._shown(chunk):
             self.console.print(LINES[chunk["event"]](chunk))
+
+    @staticmethod
+    def _shown(chunk: dict[str, Any]) -> bool:
+        # the supervisor's own start/finish lines are noise next to its decision line
+        quiet = chunk.get("agent") == "supervisor" and chunk.get("event") != "supervisor_decision"
+        return chunk.get("event") in LINES and not quiet

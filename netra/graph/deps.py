@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from netra.config import Settings, get_settings
 from netra.graph.hooks import Hooks, RetrySettings, emit, streaming_hooks
 from netra.persistence.analytics import AnalyticsStore, open_store
+from netra.persistence.cache import Cache, open_cache
 from netra.tools import ToolContext, ToolDispatcher
 from netra.workloads.catalog import PriceCatalog, load_catalog
 
@@ -20,15 +21,16 @@ class Deps:
     settings: Settings
     hooks: Hooks = field(default_factory=streaming_hooks)
     retry: RetrySettings = field(default_factory=RetrySettings)
+    cache: Cache | None = None
 
     def dispatcher(self) -> ToolDispatcher:
         """Return a dispatcher whose calls and results go to the run's progress stream."""
-        return ToolDispatcher(ToolContext(self.store, self.catalog), listener=emit)
+        return ToolDispatcher(ToolContext(self.store, self.catalog), listener=emit, cache=self.cache)
 
 
 def deps_from_settings(settings: Settings | None = None) -> Deps:
     """Build the default dependencies from settings (opens the analytics store)."""
     settings = settings or get_settings()
     retry = RetrySettings(max(1, settings.agent_max_attempts), settings.agent_backoff_s)
-    store = open_store(settings.resolved_clickhouse_url())
-    return Deps(store=store, catalog=load_catalog(), settings=settings, retry=retry)
+    store, cache = open_store(settings.resolved_clickhouse_url()), open_cache(settings.redis_url)
+    return Deps(store=store, catalog=load_catalog(), settings=settings, retry=retry, cache=cache)

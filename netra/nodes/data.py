@@ -28,12 +28,7 @@ def plan_tasks(request: dict) -> list[dict[str, Any]]:
     topics = OPTIMIZE_TOPICS if request.get("intent") == "optimize" else request.get("topics", ["cost"])
     scope = scope_args(request)
     tasks = [{"key": k, "tool": t, "args": {**scope, **a}} for topic in topics for k, t, a in TOPIC_TASKS[topic]]
-    return tasks if any(t["key"] == "cost" for t in tasks) else [_spend_task(scope), *tasks]
-
-
-def _spend_task(scope: dict[str, Any]) -> dict[str, Any]:
-    """Return the spend task every report needs (the window's cost and span)."""
-    return {"key": "cost", "tool": "cost_analyzer", "args": dict(scope)}
+    return tasks
 
 
 def run_task(deps: Deps, task: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,12 @@ class AnalyticsStore:
         """Return how many events the store holds."""
         return int(self.scalar("SELECT count() FROM workload_events"))
 
+    def data_version(self) -> str:
+        """Return a token that changes whenever events are added or removed."""
+        row = self.rows("SELECT count() AS n, toUnixTimestamp64Milli(max(timestamp)) AS t, "
+                        "sum(cityHash64(request_id)) AS h FROM workload_events")[0]
+        return f"{row['n']}-{row['t']}-{row['h']}"
+
     def truncate(self) -> None:
         """Delete every event (keeps the schema)."""
         self.client.command("TRUNCATE TABLE IF EXISTS workload_events")

@@ -10,8 +10,7 @@ from typing import Any, Callable
 NUMBER = re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)?(?![\w-])")
 
 FORMATS: dict[str, Callable[[float], str]] = {
-    "usd": lambda v: f"${v:,.2f}",
-    "usd/month": lambda v: f"${v:,.2f}",
+    "usd": lambda v: f"${v:,.2f}" if abs(v) >= 1 or v == 0 else f"${v:,.4f}",
     "pct": lambda v: f"{v:,.1f}%",
     "percent": lambda v: f"{v:,.1f}%",
     "ratio": lambda v: f"{v * 100:,.1f}%",
@@ -24,7 +23,7 @@ FORMATS: dict[str, Callable[[float], str]] = {
 
 
 ALIASES = {"%": "pct", "pairs": "count", "models": "count", "policies": "count", "bool": "count",
-           "blocks": "count", "usd_per_month": "usd"}
+           "blocks": "count", "usd_per_month": "usd", "usd/month": "usd"}
 
 
 def _plain(value: float) -> str:
@@ -42,6 +41,7 @@ class Citations:
     """The figures a report quotes, each tied to the tool call that produced it."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
 
     def figure(self, result: dict[str, Any], name: str) -> str:
         """Quote figure `name` of a tool result (a dumped ToolResult)."""
@@ -52,9 +52,21 @@ class Citations:
         """Quote one value from a tool result's rows."""
         return self._add(row[column], unit, column, result, label)
 
+    def params(self, policy: dict[str, Any]) -> None:
+        """Cite a policy's numeric parameters (a cap, a retry budget) from the tool that set them."""
+        source = {"tool": policy.get("source_tool", ""), "call_id": policy.get("source_call_id", "")}
+        for name, value in policy.get("params", {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self._add(value, "count", name, source, f"{name} of {policy.get('policy_id', '')}")
+
+    def tool_text(self, *texts: str) -> None:
+        """Accept numbers inside prose a tool wrote (a policy description, a label)."""
+        self.texts.extend(texts)
+
     def allowed(self) -> set[str]:
         """Return every numeric token the report may contain."""
-        return {n for e in self.entries for n in NUMBER.findall(e["text"])}
+        quoted = [e["text"] for e in self.entries] + [e["label"] for e in self.entries] + self.texts
+        return {n for text in quoted for n in NUMBER.findall(text)}
 
     def _add(self, value: float, unit: str, name: str, result: dict, label: str) -> str:
         text = fmt(value, unit)
@@ -66,9 +78,11 @@ class Citations:
 def ungrounded(markdown: str, allowed: set[str]) -> list[str]:
     """Return numbers in the report body that no cited figure accounts for.
 
-    Code spans and fenced blocks (identifiers, SQL) and ordered-list markers are skipped.
+    Code spans and fenced blocks (identifiers, SQL), quoted lines (the user's question)
+    and ordered-list markers are skipped.
     """
     text = re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)
+    text = re.sub(r"(?m)^>.*$", "", text)
     text = re.sub(r"`[^`]*`", "", text)
     text = re.sub(r"(?m)^\s*\d+\.\s", "", text)
     return [n for n in NUMBER.findall(text) if n not in allowed]

@@ -71,6 +71,8 @@ def recommendations(inp: Inputs, cite: Citations) -> list[str]:
 
 def _rec_row(sim: dict, rec: dict, cite: Citations) -> str:
     row = rec.get("simulated") or {}
+    cite.params(rec)
+    cite.tool_text(rec.get("description", ""), rec.get("latency_impact", ""))
     saving = cite.cell(sim, row, "attributed_monthly_saving_usd", "usd", "attributed monthly saving") if row else "—"
     pct = cite.cell(sim, row, "pct_of_baseline", "pct", "share of monthly spend") if row else "—"
     confidence = cite.cell(sim, row, "confidence", "ratio", "confidence") if "confidence" in row else "—"

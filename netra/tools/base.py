@@ -36,6 +36,7 @@ class ToolResult(BaseModel):
     rows: list[dict[str, Any]] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    cached: bool = False
 
     def value(self, name: str) -> float:
         """Return the value of figure `name`."""

@@ -85,13 +85,18 @@ class _Run:
 def batch_opportunity_finder(ctx: ToolContext, args: BatchArgs) -> ToolResult:
     """Find (feature, model) pairs whose traffic is non-interactive and could be batched."""
     days, span_evidence = span_days(ctx.store, args)
-    clause, params = where(args)
-    sql = PAIRS_SQL.replace("{where}", clause)
-    pairs = ctx.store.rows(sql, params)
+    pairs, evidence = _query(ctx, args)
     findings, notes = _findings(_Run(ctx, args, days), pairs)
     return ToolResult(tool="batch_opportunity_finder", figures=_figures(pairs, findings),
-                      rows=[f.model_dump() for f in findings], notes=notes,
-                      evidence=[span_evidence, Evidence(sql=sql, params=params)])
+                      rows=[f.model_dump() for f in findings], evidence=[span_evidence, evidence],
+                      notes=notes)
+
+
+def _query(ctx: ToolContext, scope: Scope) -> tuple[list[dict], Evidence]:
+    """Run the per-pair query over the scope."""
+    clause, params = where(scope)
+    sql = PAIRS_SQL.replace("{where}", clause)
+    return ctx.store.rows(sql, params), Evidence(sql=sql, params=params)
 
 
 def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
@@ -107,15 +112,21 @@ def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
 
 def _finding(run: _Run, stats: dict) -> Finding:
     """Price the batch discount for one pair and decide whether to flag it."""
-    discount = _discount(run.ctx, stats["model"])
-    window, share = sum(stats[k] * discount[k] for k in TOKEN_CLASSES), stats["batchable"] / stats["requests"]
-    template = next(t for test, t in _REASONS if test(share, max(discount.values()) > 0, run.args))
-    month, night = monthly(window, run.days), stats["night_requests"] / stats["requests"]
-    return Finding(kind="batch_api", feature=stats["feature"], model=stats["model"],
-                   flagged=template is _REASONS[-1][1], latency_impact=_LATENCY, quality_risk="low",
-                   reason=template.format(**stats, share=share, night=night, month=month, min_share=run.args.min_share),
-                   confidence=_confidence(stats["requests"], share, run.args.min_share),
-                   **_money(window, month), **_counts(stats, share, night))
+    window, share, night, cheaper = _measure(run.ctx, stats)
+    template = next(text for test, text in _REASONS if test(share, cheaper, run.args))
+    fields = _fields(run, stats, window, share, night)
+    reason = template.format(**stats, share=share, night=night, month=fields["monthly_saving_usd"],
+                             min_share=run.args.min_share)
+    return Finding(kind="batch_api", feature=stats["feature"], model=stats["model"], reason=reason,
+                   flagged=template is _REASONS[-1][1], latency_impact=_LATENCY, quality_risk="low", **fields)
+
+
+def _measure(ctx: ToolContext, stats: dict) -> tuple[float, float, float, bool]:
+    """Return the window saving, non-interactive share, night share and whether batch is cheaper."""
+    discount = _discount(ctx, stats["model"])
+    window = sum(stats[k] * discount[k] for k in TOKEN_CLASSES)
+    requests = stats["requests"]
+    return window, stats["batchable"] / requests, stats["night_requests"] / requests, max(discount.values()) > 0
 
 
 def _discount(ctx: ToolContext, model: str) -> dict[str, float]:
@@ -127,18 +138,15 @@ def _discount(ctx: ToolContext, model: str) -> dict[str, float]:
 def _confidence(requests: int, share: float, min_share: float) -> float:
     """Return min(1, requests / 1000), halved when the share is near the threshold."""
     margin = (1.0 - min_share) / 2
-    return round(min(1.0, requests / 1000.0) * (0.5 if abs(share - min_share) < margin else 1.0), 3)
+    return round(min(1.0, requests / 1000.0) * (0.5 if abs(share - min_share) < margin else 1.0), 6)
 
 
-def _money(window: float, month: float) -> dict[str, float]:
-    """Return the saving fields of a Finding, rounded to a millionth of a dollar."""
-    return {"window_saving_usd": round(window, 6), "monthly_saving_usd": round(month, 6)}
-
-
-def _counts(stats: dict, share: float, night: float) -> dict[str, Any]:
-    """Return the Finding fields that come straight from the pair's totals."""
+def _fields(run: _Run, stats: dict, window: float, share: float, night: float) -> dict[str, Any]:
+    """Return the Finding fields of counts, money, confidence and params."""
     return {"requests": int(stats["requests"]), "affected_requests": int(stats["batchable"]),
-            "window_cost_usd": round(stats["cost_usd"], 6),
+            "window_cost_usd": round(stats["cost_usd"], 9), "window_saving_usd": window,
+            "monthly_saving_usd": monthly(window, run.days),
+            "confidence": _confidence(stats["requests"], share, run.args.min_share),
             "params": {"batchable_share": round(share, 6), "night_share": round(night, 6)}}
 
 

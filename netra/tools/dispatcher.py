@@ -9,7 +9,8 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from netra.errors import ToolArgumentsError
-from netra.tools.base import ToolContext, ToolResult
+from netra.persistence.cache import Cache
+from netra.tools.base import ToolContext, ToolResult, ToolSpec
 from netra.tools.registry import ToolRegistry
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -24,17 +25,26 @@ def call_id(name: str, args: dict[str, Any]) -> str:
 class ToolDispatcher:
     """Runs registered tools against one context; `listener` sees each call and result."""
 
-    def __init__(self, ctx: ToolContext, listener: Listener | None = None) -> None:
-        self.ctx, self.registry, self.listener = ctx, ToolRegistry(), listener
+    def __init__(self, ctx: ToolContext, listener: Listener | None = None, cache: Cache | None = None) -> None:
+        self.ctx, self.registry, self.listener, self.cache = ctx, ToolRegistry(), listener, cache
 
     def run(self, name: str, args: dict[str, Any] | None = None) -> ToolResult:
         """Validate `args` against tool `name`'s schema and run it."""
         spec = self.registry.get(name)
         parsed = _validate(spec.args_model, name, args or {})
-        plain = parsed.model_dump(mode="json", exclude_none=True)
+        plain = _plain(parsed)
         self._emit("tool_call", {"tool": name, "args": plain})
-        result = spec.fn(self.ctx, parsed).model_copy(update={"call_id": call_id(name, plain), "args": plain})
+        result = self._cached(spec, parsed, call_id(name, plain))
         self._emit("tool_result", _summary(result))
+        return result
+
+    def _cached(self, spec: ToolSpec, parsed: Any, cid: str) -> ToolResult:
+        key = f"tool:{self.ctx.store.data_version()}:{cid}" if self.cache is not None else ""
+        hit = self.cache.get(key) if key else None
+        if hit is not None:
+            return ToolResult.model_validate_json(hit).model_copy(update={"cached": True})
+        result = spec.fn(self.ctx, parsed).model_copy(update={"call_id": cid, "args": _plain(parsed)})
+        _ = key and self.cache.set(key, result.model_dump_json().encode())
         return result
 
     def _emit(self, kind: str, payload: dict[str, Any]) -> None:
@@ -42,8 +52,12 @@ class ToolDispatcher:
             self.listener(kind, payload)
 
 
+def _plain(parsed: Any) -> dict[str, Any]:
+    return parsed.model_dump(mode="json", exclude_none=True)
+
+
 def _summary(result: ToolResult) -> dict[str, Any]:
-    return {"tool": result.tool, "call_id": result.call_id,
+    return {"tool": result.tool, "call_id": result.call_id, "cached": result.cached,
             "figures": {k: f.value for k, f in result.figures.items()}}
 
 

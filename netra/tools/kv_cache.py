@@ -177,7 +177,7 @@ def _finding(run: _Run, pair: Pair, stats: dict) -> Finding:
     return Finding(kind="prompt_cache", feature=pair[0], model=pair[1], flagged=flagged,
                    reason=_reason(stats, month, flagged), latency_impact=_LATENCY, quality_risk="low",
                    confidence=_confidence(stats["requests"], threshold / 2 <= month < 2 * threshold),
-                   **_money(window, month), **_counts(stats))
+                   window_saving_usd=window, monthly_saving_usd=month, **_counts(stats))
 
 
 def _saving(prices: dict[str, float], stats: dict, written: int) -> float:
@@ -190,17 +190,12 @@ def _saving(prices: dict[str, float], stats: dict, written: int) -> float:
     return reads - written * (prices["cache_write"] - prices["input"])
 
 
-def _money(window: float, month: float) -> dict[str, float]:
-    """Return the saving fields of a Finding, rounded to a millionth of a dollar."""
-    return {"window_saving_usd": round(window, 6), "monthly_saving_usd": round(month, 6)}
-
-
 def _counts(stats: dict) -> dict[str, Any]:
     """Return the Finding fields that come straight from the pair's totals."""
     hit_requests = int(stats["hit_requests"])
     prefix_tokens = round(stats["hit_tokens"] / hit_requests) if hit_requests else 0
     return {"requests": int(stats["requests"]), "affected_requests": int(stats["uncached_requests"]),
-            "window_cost_usd": round(stats["cost_usd"], 6),
+            "window_cost_usd": round(stats["cost_usd"], 9),
             "params": {"prefix_tokens": prefix_tokens, "prompts": int(stats["prompts"])}}
 
 
@@ -213,7 +208,7 @@ def _reason(stats: dict, month: float, flagged: bool) -> str:
 
 def _confidence(requests: float, marginal: bool) -> float:
     """Return min(1, requests / 1000), halved for a marginal finding."""
-    return round(min(1.0, requests / 1000.0) * (0.5 if marginal else 1.0), 3)
+    return round(min(1.0, requests / 1000.0) * (0.5 if marginal else 1.0), 6)
 
 
 def _ratio(part: float, whole: float) -> float:

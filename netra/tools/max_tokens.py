@@ -126,13 +126,16 @@ def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
 def _finding(run: _Run, stats: dict) -> Finding:
     """Price the cap for one pair and decide whether to flag it."""
     window = stats["excess_tokens"] * run.ctx.catalog.unit_prices(stats["model"])["output"]
-    share, month = stats["length_requests"] / stats["requests"], monthly(window, run.days)
-    template = next(text for test, text in _REASONS if test(stats, share, run.args))
+    share = stats["length_requests"] / stats["requests"]
+    fields, template = _fields(run, stats, window, share), _reason(stats, share, run.args)
     return Finding(kind="cap_max_tokens", feature=stats["feature"], model=stats["model"],
-                   flagged=template is _REASONS[-1][1], reason=template.format(**stats, share=share, month=month),
-                   quality_risk=_quality_risk(stats), latency_impact=_LATENCY,
-                   confidence=_confidence(stats["requests"], share, run.args.min_length_share),
-                   **_money(window, month), **_counts(stats))
+                   flagged=template is _REASONS[-1][1], quality_risk=_quality_risk(stats), latency_impact=_LATENCY,
+                   reason=template.format(**stats, share=share, month=fields["monthly_saving_usd"]), **fields)
+
+
+def _reason(stats: dict, share: float, args: MaxTokensArgs) -> str:
+    """Return the reason template of the first row of `_REASONS` whose test passes."""
+    return next(text for test, text in _REASONS if test(stats, share, args))
 
 
 def _quality_risk(stats: dict) -> str:
@@ -144,18 +147,15 @@ def _quality_risk(stats: dict) -> str:
 def _confidence(requests: int, share: float, min_share: float) -> float:
     """Return min(1, requests / 1000), halved when the length share is near the threshold."""
     marginal = min_share / 2 <= share < 2 * min_share
-    return round(min(1.0, requests / 1000.0) * (0.5 if marginal else 1.0), 3)
+    return round(min(1.0, requests / 1000.0) * (0.5 if marginal else 1.0), 6)
 
 
-def _money(window: float, month: float) -> dict[str, float]:
-    """Return the saving fields of a Finding, rounded to a millionth of a dollar."""
-    return {"window_saving_usd": round(window, 6), "monthly_saving_usd": round(month, 6)}
-
-
-def _counts(stats: dict) -> dict[str, Any]:
-    """Return the Finding fields that come straight from the pair's totals."""
+def _fields(run: _Run, stats: dict, window: float, share: float) -> dict[str, Any]:
+    """Return the Finding fields of counts, money, confidence and params."""
     return {"requests": int(stats["requests"]), "affected_requests": int(stats["affected"]),
-            "window_cost_usd": round(stats["cost_usd"], 6),
+            "window_cost_usd": round(stats["cost_usd"], 9), "window_saving_usd": window,
+            "monthly_saving_usd": monthly(window, run.days),
+            "confidence": _confidence(stats["requests"], share, run.args.min_length_share),
             "params": {"cap": int(stats["cap"]), "current_max_tokens": int(stats["configured"]),
                        "p_output": int(stats["p_output"])}}
 

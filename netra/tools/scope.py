@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from netra.persistence.analytics import AnalyticsStore
 from netra.tools.base import Evidence, Figure
@@ -24,6 +24,8 @@ _CONDITIONS = {
 
 class Scope(BaseModel):
     """Which events to analyse: a time window and optional filters (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     start: datetime | None = Field(None, description="window start (inclusive, UTC)")
     end: datetime | None = Field(None, description="window end (exclusive, UTC)")

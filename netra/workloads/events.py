@@ -45,11 +45,16 @@ def _column(field: pa.Field, columns: Mapping[str, Any], n: int) -> pa.Array:
 
 
 def events_from_records(records: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """Make an events table from dicts (tests and importers); keys are column names."""
+    """Make an events table from dicts (tests and importers); a key a row lacks takes its default."""
     rows = list(records)
-    names = {k for row in rows for k in row}
-    columns = {k: [row.get(k, _DEFAULTS.get(k)) for row in rows] for k in names}
+    names = [f for f in ARROW_SCHEMA if any(f.name in row for row in rows)]
+    columns = {f.name: _with_defaults(f, rows) for f in names}
     return events_from_columns(columns, len(rows))
+
+
+def _with_defaults(field: pa.Field, rows: list[Mapping[str, Any]]) -> pa.Array:
+    default = _default_column(field, 1).to_pylist()[0]
+    return pa.array([row.get(field.name, default) for row in rows], field.type, from_pandas=True)
 
 
 def load_events(store: AnalyticsStore, catalog: PriceCatalog, table: pa.Table) -> PricingReport:

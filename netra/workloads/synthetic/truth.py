@@ -83,8 +83,8 @@ def _retry(a: Affected) -> tuple[int, float, dict]:
 
 def _batch(a: Affected) -> tuple[int, float, dict]:
     """The same requests at batch prices."""
-    classes = a.classes()
-    saving = cost_of(a.catalog, a.spec.model, classes, False) - cost_of(a.catalog, a.spec.model, classes, True)
+    classes, model = a.classes(), a.spec.model
+    saving = cost_of(a.catalog, model, classes, False) - cost_of(a.catalog, model, classes, True)
     return len(a.rows), float(saving.sum()), {}
 
 
