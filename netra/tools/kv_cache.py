@@ -37,8 +37,11 @@ _REQUESTS = """SELECT rowNumberInAllBlocks() AS rid, feature AS f, model AS m, t
            prefix_hashes
     FROM workload_events {where}"""
 
-_FIRST_SEEN = """SELECT h, min(timestamp) AS first_ts
-    FROM workload_events ARRAY JOIN prefix_hashes AS h {where} GROUP BY h"""
+# first-seen time of each block seen again later (a block seen once is never hit); `seen`
+# tells a matched block from LEFT JOIN's default row
+_FIRST_SEEN = """SELECT h, min(timestamp) AS first_ts, 1 AS seen
+    FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
+    GROUP BY h HAVING max(timestamp) > first_ts"""
 
 # requests -> blocks (LEFT ARRAY JOIN keeps block-less requests, nb = 0 guards them)
 # -> first-seen time per block -> hits per request -> totals per (feature, model, prefix)
@@ -54,7 +57,7 @@ SELECT f AS feature, m AS model, if(r_hit > 0, r_lead, NULL) AS lead,
 FROM (
   SELECT rid, any(f) AS f, any(m) AS m, any(lead0) AS r_lead, any(nb) AS r_blocks,
          any(bs) AS r_bs, any(cached0) AS r_cached, any(input0) AS r_input,
-         any(cost0) AS r_cost, countIf(nb > 0 AND s.first_ts < r.ts) AS r_hit
+         any(cost0) AS r_cost, countIf(nb > 0 AND s.seen = 1 AND s.first_ts < r.ts) AS r_hit
   FROM (
     SELECT rid, f, m, ts, lead0, nb, bs, cached0, input0, cost0, h
     FROM ({_REQUESTS}) LEFT ARRAY JOIN prefix_hashes AS h
@@ -66,15 +69,18 @@ GROUP BY feature, model, lead
 ORDER BY feature, model, lead
 """
 
-# blocks first seen in a (feature, model) and seen again later, in tokens
+# blocks seen again after their first request: the only ones a cache would have to write
+_REPEATED = """h IN (SELECT h FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
+           GROUP BY h HAVING max(timestamp) > min(timestamp))"""
+
+# tokens of the repeated blocks first seen in each (feature, model); ties go to the
+# smallest (feature, model), so each block is written once
 WRITTEN_SQL = """
 SELECT origin.1 AS feature, origin.2 AS model, sum(origin.3) AS written_tokens
 FROM (
-  SELECT min(timestamp) AS first_ts, max(timestamp) AS last_ts,
-         argMin((feature, model, block_size), (timestamp, feature, model)) AS origin
+  SELECT argMin((feature, model, block_size), (timestamp, feature, model)) AS origin
   FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
   GROUP BY h
-  HAVING last_ts > first_ts
 )
 GROUP BY feature, model
 ORDER BY feature, model
@@ -141,7 +147,8 @@ def kv_cache_finder(ctx: ToolContext, args: KvCacheArgs) -> ToolResult:
 def _run_queries(ctx: ToolContext, scope: Scope) -> tuple[list[dict], dict[Pair, int], list[Evidence]]:
     """Run the replay and the written-blocks queries; return their rows and evidence."""
     clause, params = where(scope)
-    replay_sql, written_sql = REPLAY_SQL.replace("{where}", clause), WRITTEN_SQL.replace("{where}", clause)
+    replay_sql = REPLAY_SQL.replace("{where}", clause)
+    written_sql = WRITTEN_SQL.replace("{where}", where(scope, _REPEATED.replace("{where}", clause))[0])
     replay = ctx.store.rows(replay_sql, params)
     written = {(r["feature"], r["model"]): int(r["written_tokens"]) for r in ctx.store.rows(written_sql, params)}
     return replay, written, [Evidence(sql=replay_sql, params=params), Evidence(sql=written_sql, params=params)]

@@ -1,0 +1,79 @@
+"""The `netra` command end to end, as a newcomer runs it (subprocesses, own NETRA_HOME)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+NETRA = str(Path(sys.executable).with_name("netra"))
+
+
+def netra(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run `netra ARGS` with NETRA_HOME=home and no model keys; return the finished process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+    env.update(NETRA_HOME=str(home), COLUMNS="120")
+    return subprocess.run([NETRA, *args], env=env, capture_output=True, text=True, timeout=500)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Run `netra demo` once on an empty home."""
+    home = tmp_path_factory.mktemp("home")
+    return home, netra(home, "demo", "--events", "20000")
+
+
+def test_demo_generates_runs_and_writes_the_report(demo):
+    home, done = demo
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "store is empty" in done.stdout and "Recommendations" in done.stdout
+    for line in ("▶ triage", "▶ data", "▶ optimizations_core", "⚙ policy_simulator", "▶ reporting"):
+        assert line in done.stdout
+    reports = list((home / "reports").glob("*.md"))
+    assert len(reports) == 1 and reports[0].read_text().startswith("# Netra report")
+    assert json.loads(reports[0].with_suffix(".json").read_text())["report"]["grounded"] is True
+
+
+def test_demo_on_a_loaded_store_does_not_regenerate(demo):
+    home, _ = demo
+    again = netra(home, "demo")
+    assert again.returncode == 0 and "store is empty" not in again.stdout
+
+
+def test_ask_answers_a_plain_question(demo):
+    home, _ = demo
+    done = netra(home, "ask", "What was the p95 latency of gpt-4o last week?")
+    assert done.returncode == 0 and "95th percentile" in done.stdout
+    assert "optimizations_core" not in done.stdout
+
+
+def test_tools_list_names_every_tool(demo):
+    home, _ = demo
+    listed = netra(home, "tools", "list").stdout
+    for name in ("cost_analyzer", "kv_cache_finder", "policy_simulator", "final_report_generator"):
+        assert name in listed
+
+
+def test_tools_run_prints_json(demo):
+    home, _ = demo
+    done = netra(home, "tools", "run", "cost_analyzer", "--args", '{"feature": "support_bot"}')
+    result = json.loads(done.stdout)
+    assert result["tool"] == "cost_analyzer" and result["figures"]["requests"]["value"] == 2000
+    assert result["evidence"][0]["params"]["feature"] == "support_bot"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["tools", "run", "no_such_tool"], "no tool named 'no_such_tool'"),
+    (["tools", "run", "cost_analyzer", "--args", "{bad"], "--args is not valid JSON"),
+    (["tools", "run", "cost_analyzer", "--args", '{"dimension": 3}'], "invalid arguments for cost_analyzer"),
+    (["generate", "--scenario", "nope", "--events", "10"], "nope"),
+])
+def test_user_mistakes_exit_2_with_one_clear_line(demo, args, message):
+    home, _ = demo
+    done = netra(home, *args)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
