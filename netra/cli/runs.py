@@ -17,7 +17,7 @@ from netra.graph.deps import deps_from_settings
 from netra.graph.runner import ask
 from netra.persistence.analytics import open_store
 from netra.workloads.catalog import load_catalog
-from netra.workloads.synthetic import generate_and_load, write_manifest
+from netra.workloads.synthetic import check_arguments, generate_and_load, write_manifest
 
 
 def _store():
@@ -27,12 +27,19 @@ def _store():
 def generate_into_store(console: Console, scenario: str, events: int, seed: int, days: float,
                         append: bool = False) -> dict[str, Any]:
     """Generate a scenario into the store (replacing its events unless `append`); write the manifest."""
-    store, started = _store(), time.perf_counter()
-    _ = append or store.truncate()
+    store, started = _replaceable_store(scenario, events, days, append), time.perf_counter()
     manifest = generate_and_load(store, load_catalog(), scenario, events, seed, days, progress=_loaded(console))
     path = write_manifest(manifest, get_settings().home / "manifests" / f"{scenario}-{seed}.json")
     console.print(f"generated {events:,} {scenario} events in {time.perf_counter() - started:.1f} s; manifest {path}")
     return manifest
+
+
+def _replaceable_store(scenario: str, events: int, days: float, append: bool):
+    """Return the store, emptied unless `append`, only once the arguments are known good."""
+    check_arguments(scenario, events, days)
+    store = _store()
+    _ = append or store.truncate()
+    return store
 
 
 def _loaded(console: Console):

@@ -5,7 +5,8 @@ hits every block of its own whose first-seen time is strictly earlier than the r
 (a tie counts as a miss). Hashes are chained, so a block seen before implies its whole
 prefix was seen before: the hits of a request are its leading blocks, and counting them
 is enough. The cache is unbounded (no eviction), so the figures are an upper bound on what
-a real provider cache would reuse.
+a real provider cache would reuse, and it starts empty at the start of the scope: only the
+scoped events are replayed.
 
 Savings per (feature, model) follow `docs/scenarios.md` (`uncached_prefix`):
 uncached hit tokens x (input - cache-read price) - written tokens x (cache-write - input

@@ -117,14 +117,12 @@ class DevServer:
     def wait_ready(self, timeout_s: float = STARTUP_S) -> str:
         """Poll GET /ok until it answers; return the API URL (fails with the log tail)."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            code = self.process.poll()
-            assert code is None, f"langgraph dev exited with {code}:\n{self.log_tail()}"
-            if _ok(self.announced_url()):
-                self.url = self.announced_url()
-                return self.url
+        while not self._answers():
+            late = time.monotonic() > deadline
+            assert not late, f"langgraph dev not ready after {timeout_s:.0f} s:\n{self.log_tail()}"
             time.sleep(0.5)
-        raise AssertionError(f"langgraph dev not ready after {timeout_s:.0f} s:\n{self.log_tail()}")
+        self.url = self.announced_url()
+        return self.url
 
     def announced_url(self) -> str:
         """Return the URL from the "API: http://..." banner (the asked port before it prints)."""
@@ -144,6 +142,11 @@ class DevServer:
         except subprocess.TimeoutExpired:
             _signal_group(self.process, signal.SIGKILL)
             self.process.wait(timeout=15)
+
+    def _answers(self) -> bool:
+        code = self.process.poll()
+        assert code is None, f"langgraph dev exited with {code}:\n{self.log_tail()}"
+        return _ok(self.announced_url())
 
     def _text(self) -> str:
         return _ANSI.sub("", self.log.read_text(errors="replace")) if self.log.exists() else ""

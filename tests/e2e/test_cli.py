@@ -63,7 +63,7 @@ def test_tools_run_prints_json(demo):
     home, _ = demo
     done = netra(home, "tools", "run", "cost_analyzer", "--args", '{"feature": "support_bot"}')
     result = json.loads(done.stdout)
-    assert result["tool"] == "cost_analyzer" and result["figures"]["requests"]["value"] == 2000
+    assert result["tool"] == "cost_analyzer" and result["figures"]["requests"]["value"] == 2800
     assert result["evidence"][0]["params"]["feature"] == "support_bot"
 
 
@@ -77,3 +77,4 @@ def test_user_mistakes_exit_2_with_one_clear_line(demo, args, message):
     home, _ = demo
     done = netra(home, *args)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert "requests" in netra(home, "tools", "run", "cost_analyzer").stdout, "a mistake lost the data"

@@ -5,7 +5,14 @@ See `docs/scenarios.md` for the scenarios, features and saving formulas.
 
 from __future__ import annotations
 
-from netra.workloads.synthetic.generate import Workload, generate, generate_and_load, write_manifest
+from netra.workloads.synthetic.generate import (
+    Workload,
+    check_arguments,
+    generate,
+    generate_and_load,
+    write_manifest,
+)
 from netra.workloads.synthetic.specs import FEATURES, SCENARIOS
 
-__all__ = ["FEATURES", "SCENARIOS", "Workload", "generate", "generate_and_load", "write_manifest"]
+__all__ = ["FEATURES", "SCENARIOS", "Workload", "check_arguments", "generate", "generate_and_load",
+           "write_manifest"]

@@ -30,7 +30,7 @@ class Workload:
     manifest: dict
 
 
-def _check(scenario: str, events: int, days: float, chunk: int = 1) -> None:
+def check_arguments(scenario: str, events: int, days: float, chunk: int = 1) -> None:
     """Raise `UserInputError` (or its `ScenarioNotFoundError`) for arguments it cannot use."""
     if scenario not in SCENARIOS:
         raise ScenarioNotFoundError(f"unknown scenario {scenario!r}; valid: {', '.join(SCENARIOS)}")
@@ -41,7 +41,7 @@ def _check(scenario: str, events: int, days: float, chunk: int = 1) -> None:
 
 
 def _plan(scenario: str, events: int, seed: int, days: float, chunk: int = 1) -> Plan:
-    _check(scenario, events, days, chunk)
+    check_arguments(scenario, events, days, chunk)
     return build_plan(scenario, int(events), int(seed), float(days))
 
 

@@ -125,8 +125,8 @@ MIXES: dict[str, dict[str, float]] = {
     "oversized_max_tokens": {"baseline": 0.7, "summarizer": 0.3},
     "retry_storm": {"baseline": 0.7, "agent_tools": 0.3},
     "batchable_offline": {"baseline": 0.7, "nightly_enrichment": 0.3},
-    "mixed": {"baseline": 0.55, "ticket_classifier": 0.15, "support_bot": 0.10, "summarizer": 0.08,
-              "agent_tools": 0.06, "nightly_enrichment": 0.06},
+    "mixed": {"baseline": 0.45, "ticket_classifier": 0.15, "support_bot": 0.14, "summarizer": 0.08,
+              "agent_tools": 0.08, "nightly_enrichment": 0.10},
 }
 SCENARIOS: tuple[str, ...] = tuple(MIXES)
 
