@@ -25,7 +25,7 @@ class Deps:
 
     def dispatcher(self) -> ToolDispatcher:
         """Return a dispatcher whose calls and results go to the run's progress stream."""
-        return ToolDispatcher(ToolContext(self.store, self.catalog), listener=emit, cache=self.cache)
+        return ToolDispatcher(ToolContext(self.store, self.catalog, self.cache), listener=emit)
 
 
 def deps_from_settings(settings: Settings | None = None) -> Deps:

@@ -70,14 +70,19 @@ def recommendations(inp: Inputs, cite: Citations) -> list[str]:
 
 
 def _rec_row(sim: dict, rec: dict, cite: Citations) -> str:
-    row = rec.get("simulated") or {}
-    cite.params(rec)
-    cite.tool_text(rec.get("description", ""), rec.get("latency_impact", ""))
+    row = _cite_policy_text(rec, cite)
     saving = cite.cell(sim, row, "attributed_monthly_saving_usd", "usd", "attributed monthly saving") if row else "—"
     pct = cite.cell(sim, row, "pct_of_baseline", "pct", "share of monthly spend") if row else "—"
     confidence = cite.cell(sim, row, "confidence", "ratio", "confidence") if "confidence" in row else "—"
     return (f"| `{rec['policy_id']}` | {rec.get('description', '')} | {saving} | {pct} | "
             f"{rec.get('quality_risk', '')} | {rec.get('latency_impact', '')} | {confidence} |")
+
+
+def _cite_policy_text(rec: dict, cite: Citations) -> dict:
+    """Accept the policy's own prose and parameters; return its simulated row."""
+    cite.params(rec)
+    cite.tool_text(rec.get("description", ""), rec.get("latency_impact", ""))
+    return rec.get("simulated") or {}
 
 
 def action_plan(inp: Inputs, cite: Citations) -> list[str]:

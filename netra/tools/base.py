@@ -45,10 +45,11 @@ class ToolResult(BaseModel):
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool may read: the analytics store and the price catalog."""
+    """What a tool may read: the analytics store, the price catalog, and a result cache."""
 
     store: AnalyticsStore
     catalog: PriceCatalog
+    cache: Any = None
 
 
 ToolFn = Callable[[ToolContext, Any], ToolResult]

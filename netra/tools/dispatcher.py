@@ -26,7 +26,8 @@ class ToolDispatcher:
     """Runs registered tools against one context; `listener` sees each call and result."""
 
     def __init__(self, ctx: ToolContext, listener: Listener | None = None, cache: Cache | None = None) -> None:
-        self.ctx, self.registry, self.listener, self.cache = ctx, ToolRegistry(), listener, cache
+        self.ctx, self.registry, self.listener = ctx, ToolRegistry(), listener
+        self.cache = cache if cache is not None else ctx.cache
 
     def run(self, name: str, args: dict[str, Any] | None = None) -> ToolResult:
         """Validate `args` against tool `name`'s schema and run it."""

@@ -18,9 +18,9 @@ from pydantic import Field
 from netra.errors import ToolNotFoundError
 from netra.tools._sql import Queries
 from netra.tools.base import Figure, ToolContext, ToolResult
-from netra.tools.dispatcher import call_id
 from netra.tools.findings import Finding, Policy, PolicyKind
-from netra.tools.registry import ToolRegistry, apex_tool
+from netra.tools.dispatcher import ToolDispatcher
+from netra.tools.registry import apex_tool
 from netra.tools.scope import DAYS_PER_MONTH, Scope, fig, monthly
 
 PROPOSER = "policy_proposer"
@@ -96,12 +96,10 @@ def _finder_names(kinds: list[str] | None) -> list[str]:
 def _run(ctx: ToolContext, name: str, scope: dict[str, Any]) -> _Run | str:
     """Run finder `name` in-process on `scope`; return the run, or a note if it is not registered."""
     try:
-        spec = ToolRegistry().get(name)
+        result = ToolDispatcher(ctx).run(name, scope)  # shares the context's cache
     except ToolNotFoundError:
         return f"finder {name} is not available; its policies were not proposed"
-    finder_args = spec.args_model(**scope)
-    plain = finder_args.model_dump(mode="json", exclude_none=True)
-    return _Run(name, call_id(name, plain), spec.fn(ctx, finder_args))
+    return _Run(name, result.call_id, result)
 
 
 def describe(finding: Finding) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 NETRA = str(Path(sys.executable).with_name("netra"))
+PROGRESS_LINES = ("▶ triage", "▶ data", "▶ optimizations_core", "⚙ policy_simulator", "▶ reporting")
 
 
 def netra(home: Path, *args: str) -> subprocess.CompletedProcess:
@@ -32,8 +33,7 @@ def test_demo_generates_runs_and_writes_the_report(demo):
     home, done = demo
     assert done.returncode == 0, done.stderr[-2000:]
     assert "store is empty" in done.stdout and "Recommendations" in done.stdout
-    for line in ("▶ triage", "▶ data", "▶ optimizations_core", "⚙ policy_simulator", "▶ reporting"):
-        assert line in done.stdout
+    assert all(line in done.stdout for line in PROGRESS_LINES)
     reports = list((home / "reports").glob("*.md"))
     assert len(reports) == 1 and reports[0].read_text().startswith("# Netra report")
     assert json.loads(reports[0].with_suffix(".json").read_text())["report"]["grounded"] is True

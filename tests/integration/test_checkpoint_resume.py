@@ -36,12 +36,10 @@ def test_stopped_run_resumes_without_rerunning_finished_agents(store, catalog, t
     load_mixed(store, catalog)
     first, second, thread = Recorder(), Recorder(), uuid.uuid4().hex
     stopped = stop_after_data(make_deps(store, catalog, tmp_path, first, database_url), thread)
-    assert stopped["next"] == ("optimizations_core",)
-    assert {"triage", "data"} <= set(first.started()) and "optimizations_core" not in first.started()
+    assert stopped["next"] == ("optimizations_core",) and "optimizations_core" not in first.started()
     state = resume(make_deps(store, catalog, tmp_path, second, database_url), thread)
-    assert not {"triage", "data"} & set(second.started())
+    assert not {"triage", "data"} & set(second.started()) and {"triage", "data"} <= set(first.started())
     assert state["agent_status"]["reporting"] == "done" and state["recommendations"]
-    assert set(state["analyses"]) >= {"cost", "latency", "cache"}
 
 
 def test_unknown_database_scheme_is_a_clear_error_without_credentials():
