@@ -60,6 +60,7 @@ class NetraState(TypedDict, total=False):
 
     messages: Annotated[list[AnyMessage], add_messages]
     question: str
+    answered: str
     strategy: str
     request: Request
     plan: list[str]

@@ -10,12 +10,21 @@ from netra.tools.base import ToolResult
 _SCOPE_KEYS = ("start", "end")
 
 
-def question_of(state: dict) -> str:
-    """Return the question: `question`, else the last human message's text."""
-    if state.get("question"):
-        return state["question"]
+def last_human(state: dict) -> str:
+    """Return the text of the thread's last human message ("" when none)."""
     humans = [m for m in state.get("messages", []) if getattr(m, "type", "") == "human"]
     return str(humans[-1].content) if humans else ""
+
+
+def pending_question(state: dict) -> str | None:
+    """Return a question the thread has not answered yet: `question` or the last human message."""
+    answered = state.get("answered")
+    return next((q for q in (state.get("question"), last_human(state)) if q and q != answered), None)
+
+
+def question_of(state: dict) -> str:
+    """Return the question to work on: a new one, else `question`, else the last message."""
+    return pending_question(state) or state.get("question") or last_human(state)
 
 
 def scope_args(request: Request) -> dict[str, Any]:

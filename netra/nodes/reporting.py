@@ -5,6 +5,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage
 
 from netra.graph.deps import Deps
+from netra.nodes._common import question_of
 
 _INPUTS = ("question", "strategy", "request", "analyses", "recommendations", "simulation",
            "actions", "errors", "tool_calls")
@@ -15,7 +16,7 @@ def reporting(deps: Deps, state: dict) -> dict:
     result = deps.dispatcher().run("final_report_generator", {k: state[k] for k in _INPUTS if state.get(k) is not None})
     report = _report(result)
     return {"report": report, "messages": [AIMessage(content=report["markdown"])],
-            "agent_status": {"reporting": "done"}}
+            "answered": question_of(state), "agent_status": {"reporting": "done"}}
 
 
 def _report(result) -> dict:

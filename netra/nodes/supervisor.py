@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from langchain_core.messages import HumanMessage
 from langgraph.graph import END
 
 from netra.graph.deps import Deps
 from netra.graph.hooks import emit
-from netra.graph.state import FINISHED
+from netra.graph.state import FINISHED, fresh_run
+from netra.nodes._common import last_human, pending_question
 
 
 def next_agent(state: dict) -> str:
@@ -20,6 +22,19 @@ def next_agent(state: dict) -> str:
 
 
 def supervisor(deps: Deps, state: dict) -> dict:
-    """Announce the decision; `next_agent` is the router that acts on it."""
-    emit("supervisor_decision", {"agent": "supervisor", "next": next_agent(state)})
-    return {}
+    """Start afresh when a new question arrives on a finished thread; announce the next agent."""
+    question = pending_question(state)
+    update = restart(state, question) if question and _answered(state) else {}
+    emit("supervisor_decision", {"agent": "supervisor", "next": "triage" if update else next_agent(state)})
+    return update
+
+
+def restart(state: dict, question: str) -> dict:
+    """Clear the last run's results for `question`; put it in the thread if it came bare."""
+    update = fresh_run(question, state.get("strategy") or "")
+    return update if last_human(state) == question else {**update, "messages": [HumanMessage(content=question)]}
+
+
+def _answered(state: dict) -> bool:
+    # the last run reached its report, so a pending question is a new run
+    return state.get("agent_status", {}).get("reporting") in FINISHED

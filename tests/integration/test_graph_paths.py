@@ -100,3 +100,17 @@ def test_a_second_question_on_a_thread_starts_fresh(mixed, store, catalog, tmp_p
     second = ask(deps, PLAIN, thread_id="t1")
     assert first["recommendations"] and second["recommendations"] == []
     assert set(second["analyses"]) == {"latency"} and len(second["messages"]) == 4
+
+
+@pytest.mark.parametrize("follow_up", [{"question": PLAIN}, {"messages": [("human", PLAIN)]}],
+                         ids=["question-key", "chat-message"])
+def test_a_bare_follow_up_input_restarts_a_finished_thread(mixed, store, catalog, tmp_path, follow_up):
+    from netra.graph.runner import run_config, stream_run
+    from netra.graph.topology import build_graph
+    from netra.persistence.checkpoint import open_checkpointer
+
+    deps = make_deps(store, catalog, tmp_path, Recorder())
+    ask(deps, OPTIMIZE, thread_id="t2")
+    with open_checkpointer(deps.settings.resolved_database_url()) as saver:
+        state = stream_run(build_graph(deps).compile(checkpointer=saver), follow_up, run_config("t2"), None)
+    assert state["request"]["question"] == PLAIN and set(state["analyses"]) == {"latency"}
