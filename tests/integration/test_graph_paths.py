@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from netra.graph.runner import ask
+from netra.graph.runner import ask, run_config, stream_run
+from netra.graph.topology import build_graph
+from netra.persistence.checkpoint import open_checkpointer
 from netra.graph.state import AGENTS
 from tests.graphs import OPTIMIZE, PLAIN, Recorder, load_mixed, make_deps
 
@@ -105,10 +107,6 @@ def test_a_second_question_on_a_thread_starts_fresh(mixed, store, catalog, tmp_p
 @pytest.mark.parametrize("follow_up", [{"question": PLAIN}, {"messages": [("human", PLAIN)]}],
                          ids=["question-key", "chat-message"])
 def test_a_bare_follow_up_input_restarts_a_finished_thread(mixed, store, catalog, tmp_path, follow_up):
-    from netra.graph.runner import run_config, stream_run
-    from netra.graph.topology import build_graph
-    from netra.persistence.checkpoint import open_checkpointer
-
     deps = make_deps(store, catalog, tmp_path, Recorder())
     ask(deps, OPTIMIZE, thread_id="t2")
     with open_checkpointer(deps.settings.resolved_database_url()) as saver:
