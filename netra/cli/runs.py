@@ -50,7 +50,7 @@ def ensure_demo_data(console: Console, events: int | None) -> None:
     """Generate the `mixed` scenario when the store is empty."""
     settings = get_settings()
     if _store().count() == 0:
-        console.print(f"[bold]The store is empty: generating the `mixed` workload[/]")
+        console.print("[bold]The store is empty: generating the `mixed` workload[/]")
         generate_into_store(console, "mixed", events or settings.demo_events, settings.demo_seed, 14.0)
 
 

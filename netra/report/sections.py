@@ -17,7 +17,7 @@ def title(inp: Inputs, cite: Citations) -> list[str]:
     """Title, the question and the analysed window."""
     request = inp.get("request", {})
     window = f"`{request.get('start') or 'first event'}` → `{request.get('end') or 'last event'}`"
-    return [f"# Netra report", "", f"> {inp.get('question', '')}", "",
+    return ["# Netra report", "", f"> {inp.get('question', '')}", "",
             f"Window: {request.get('window_label', 'all data')} ({window}); "
             f"strategy `{inp.get('strategy', '')}`.", ""]
 

@@ -13,14 +13,13 @@ within half the distance between `min_share` and 1 of the threshold, on either s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
 from netra.errors import UnknownModelError
 from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
-from netra.tools.findings import Finding
+from netra.tools.findings import Finding, FinderRun, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly, span_days, where
 from netra.workloads.catalog import TOKEN_CLASSES
@@ -70,14 +69,6 @@ class BatchArgs(Scope):
     min_share: float = Field(0.9, ge=0, le=1, description="flag at or above this non-interactive share")
 
 
-@dataclass(frozen=True)
-class _Run:
-    """What judging a pair needs besides its own totals."""
-
-    ctx: ToolContext
-    args: BatchArgs
-    days: float
-
 
 @apex_tool("batch_opportunity_finder",
            "Find non-interactive traffic that could use a Batch API, and price the batch discount",
@@ -86,10 +77,8 @@ def batch_opportunity_finder(ctx: ToolContext, args: BatchArgs) -> ToolResult:
     """Find (feature, model) pairs whose traffic is non-interactive and could be batched."""
     days, span_evidence = span_days(ctx.store, args)
     pairs, evidence = _query(ctx, args)
-    findings, notes = _findings(_Run(ctx, args, days), pairs)
-    return ToolResult(tool="batch_opportunity_finder", figures=_figures(pairs, findings),
-                      rows=[f.model_dump() for f in findings], evidence=[span_evidence, evidence],
-                      notes=notes)
+    findings, notes = _findings(FinderRun(ctx, args, days), pairs)
+    return findings_result("batch_opportunity_finder", _figures(pairs, findings), findings, [span_evidence, evidence], notes)
 
 
 def _query(ctx: ToolContext, scope: Scope) -> tuple[list[dict], Evidence]:
@@ -99,7 +88,7 @@ def _query(ctx: ToolContext, scope: Scope) -> tuple[list[dict], Evidence]:
     return ctx.store.rows(sql, params), Evidence(sql=sql, params=params)
 
 
-def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
+def _findings(run: FinderRun, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
     """Return one finding per priced pair, and a note per pair whose model has no price."""
     findings, notes = [], []
     for stats in pairs:
@@ -110,7 +99,7 @@ def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
     return findings, notes
 
 
-def _finding(run: _Run, stats: dict) -> Finding:
+def _finding(run: FinderRun, stats: dict) -> Finding:
     """Price the batch discount for one pair and decide whether to flag it."""
     window, share, night, cheaper = _measure(run.ctx, stats)
     template = next(text for test, text in _REASONS if test(share, cheaper, run.args))
@@ -141,7 +130,7 @@ def _confidence(requests: int, share: float, min_share: float) -> float:
     return round(min(1.0, requests / 1000.0) * (0.5 if abs(share - min_share) < margin else 1.0), 6)
 
 
-def _fields(run: _Run, stats: dict, window: float, share: float, night: float) -> dict[str, Any]:
+def _fields(run: FinderRun, stats: dict, window: float, share: float, night: float) -> dict[str, Any]:
     """Return the Finding fields of counts, money, confidence and params."""
     return {"requests": int(stats["requests"]), "affected_requests": int(stats["batchable"]),
             "window_cost_usd": round(stats["cost_usd"], 9), "window_saving_usd": window,

@@ -7,9 +7,12 @@ is kept. `policy_proposer` turns flagged findings into `Policy` objects.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
 
 PolicyKind = Literal["route_model", "prompt_cache", "cap_max_tokens", "batch_api", "retry_budget"]
 Risk = Literal["low", "medium", "high"]
@@ -52,3 +55,19 @@ class Policy(BaseModel):
     source_tool: str = ""
     source_call_id: str = ""
     description: str = ""
+
+
+@dataclass(frozen=True)
+class FinderRun:
+    """What judging one (feature, model) pair needs besides its own totals."""
+
+    ctx: ToolContext
+    args: Any
+    days: float
+
+
+def findings_result(tool: str, figures: dict[str, Figure], findings: list[Finding],
+                    evidence: list[Evidence], notes: list[str]) -> ToolResult:
+    """Return a finder's result: its figures, one row per examined pair, and the queries."""
+    return ToolResult(tool=tool, figures=figures, rows=[f.model_dump() for f in findings],
+                      evidence=evidence, notes=notes)

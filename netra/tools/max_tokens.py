@@ -13,14 +13,13 @@ Confidence is `min(1, requests / 1000)`, halved when the finding is marginal: it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
 from netra.errors import UnknownModelError
 from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
-from netra.tools.findings import Finding
+from netra.tools.findings import Finding, FinderRun, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly, span_days, where
 
@@ -82,14 +81,6 @@ class MaxTokensArgs(Scope):
     min_length_share: float = Field(0.01, ge=0, le=1, description="flag at or above this share of 'length'")
 
 
-@dataclass(frozen=True)
-class _Run:
-    """What judging a pair needs besides its own totals."""
-
-    ctx: ToolContext
-    args: MaxTokensArgs
-    days: float
-
 
 @apex_tool("max_tokens_optimizer",
            "Find oversized max_tokens limits that let runaway outputs run long, and price a cap",
@@ -98,10 +89,8 @@ def max_tokens_optimizer(ctx: ToolContext, args: MaxTokensArgs) -> ToolResult:
     """Suggest a `max_tokens` cap per (feature, model) and price the tokens above it."""
     days, span_evidence = span_days(ctx.store, args)
     pairs, evidence = _query(ctx, args)
-    findings, notes = _findings(_Run(ctx, args, days), pairs)
-    return ToolResult(tool="max_tokens_optimizer", figures=_figures(pairs, findings),
-                      rows=[f.model_dump() for f in findings], evidence=[span_evidence, evidence],
-                      notes=notes)
+    findings, notes = _findings(FinderRun(ctx, args, days), pairs)
+    return findings_result("max_tokens_optimizer", _figures(pairs, findings), findings, [span_evidence, evidence], notes)
 
 
 def _query(ctx: ToolContext, args: MaxTokensArgs) -> tuple[list[dict], Evidence]:
@@ -112,7 +101,7 @@ def _query(ctx: ToolContext, args: MaxTokensArgs) -> tuple[list[dict], Evidence]
     return ctx.store.rows(sql, params), Evidence(sql=sql, params=params)
 
 
-def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
+def _findings(run: FinderRun, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
     """Return one finding per priced pair, and a note per pair whose model has no price."""
     findings, notes = [], []
     for stats in pairs:
@@ -123,7 +112,7 @@ def _findings(run: _Run, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
     return findings, notes
 
 
-def _finding(run: _Run, stats: dict) -> Finding:
+def _finding(run: FinderRun, stats: dict) -> Finding:
     """Price the cap for one pair and decide whether to flag it."""
     window = stats["excess_tokens"] * run.ctx.catalog.unit_prices(stats["model"])["output"]
     share = stats["length_requests"] / stats["requests"]
@@ -150,7 +139,7 @@ def _confidence(requests: int, share: float, min_share: float) -> float:
     return round(min(1.0, requests / 1000.0) * (0.5 if marginal else 1.0), 6)
 
 
-def _fields(run: _Run, stats: dict, window: float, share: float) -> dict[str, Any]:
+def _fields(run: FinderRun, stats: dict, window: float, share: float) -> dict[str, Any]:
     """Return the Finding fields of counts, money, confidence and params."""
     return {"requests": int(stats["requests"]), "affected_requests": int(stats["affected"]),
             "window_cost_usd": round(stats["cost_usd"], 9), "window_saving_usd": window,

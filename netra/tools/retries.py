@@ -14,7 +14,7 @@ from pydantic import Field
 
 from netra.tools._sql import Queries
 from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
-from netra.tools.findings import Finding
+from netra.tools.findings import Finding, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
 
@@ -115,8 +115,7 @@ def _figures(findings: list[Finding], stats: dict[tuple[str, str], dict[str, Any
 
 def _result(findings: list[Finding], pairs: list[dict], stats: dict, evidence: list[Evidence]) -> ToolResult:
     """Assemble the tool result from the findings and the per-pair retry stats."""
-    return ToolResult(tool=TOOL, figures=_figures(findings, stats), rows=[f.model_dump() for f in findings],
-                      evidence=evidence, notes=_notes(pairs))
+    return findings_result(TOOL, _figures(findings, stats), findings, evidence, _notes(pairs))
 
 
 @apex_tool(TOOL, "Find money wasted on failed attempts that were retried (retry storms), per feature "

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from netra.tools._sql import TOKEN_CLASS_SQL, Queries
 from netra.tools.base import Evidence, ToolContext, ToolResult
-from netra.tools.findings import Finding
+from netra.tools.findings import Finding, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
 from netra.workloads.catalog import TOKEN_CLASSES, PriceCatalog
@@ -147,8 +147,7 @@ def _result(outcomes: list[Finding | str], evidence: list[Evidence]) -> ToolResu
     figures = {"monthly_saving_usd": fig(sum(f.monthly_saving_usd for f in flagged), "USD/month",
                                          "monthly saving of routing flagged pairs to a cheaper sibling"),
                "flagged_pairs": fig(len(flagged), "pairs", "(feature, model) pairs simple enough to route")}
-    return ToolResult(tool=TOOL, figures=figures, rows=[f.model_dump() for f in findings],
-                      evidence=evidence, notes=_notes(outcomes))
+    return findings_result(TOOL, figures, findings, evidence, _notes(outcomes))
 
 
 @apex_tool(TOOL, "Find premium models doing simple short tasks a cheaper same-provider model could do, "
