@@ -69,7 +69,6 @@ class BatchArgs(Scope):
     min_share: float = Field(0.9, ge=0, le=1, description="flag at or above this non-interactive share")
 
 
-
 @apex_tool("batch_opportunity_finder",
            "Find non-interactive traffic that could use a Batch API, and price the batch discount",
            BatchArgs, family="optimization")
@@ -78,7 +77,8 @@ def batch_opportunity_finder(ctx: ToolContext, args: BatchArgs) -> ToolResult:
     days, span_evidence = span_days(ctx.store, args)
     pairs, evidence = _query(ctx, args)
     findings, notes = _findings(FinderRun(ctx, args, days), pairs)
-    return findings_result("batch_opportunity_finder", _figures(pairs, findings), findings, [span_evidence, evidence], notes)
+    return findings_result("batch_opportunity_finder", _figures(pairs, findings), findings,
+                           [span_evidence, evidence], notes)
 
 
 def _query(ctx: ToolContext, scope: Scope) -> tuple[list[dict], Evidence]:

@@ -81,7 +81,6 @@ class MaxTokensArgs(Scope):
     min_length_share: float = Field(0.01, ge=0, le=1, description="flag at or above this share of 'length'")
 
 
-
 @apex_tool("max_tokens_optimizer",
            "Find oversized max_tokens limits that let runaway outputs run long, and price a cap",
            MaxTokensArgs, family="optimization")
@@ -90,7 +89,8 @@ def max_tokens_optimizer(ctx: ToolContext, args: MaxTokensArgs) -> ToolResult:
     days, span_evidence = span_days(ctx.store, args)
     pairs, evidence = _query(ctx, args)
     findings, notes = _findings(FinderRun(ctx, args, days), pairs)
-    return findings_result("max_tokens_optimizer", _figures(pairs, findings), findings, [span_evidence, evidence], notes)
+    return findings_result("max_tokens_optimizer", _figures(pairs, findings), findings,
+                           [span_evidence, evidence], notes)
 
 
 def _query(ctx: ToolContext, args: MaxTokensArgs) -> tuple[list[dict], Evidence]:
