@@ -1,0 +1,116 @@
+"""Load validated batches all-or-nothing, without duplicates.
+
+Batches go to a private staging table first. Only when the whole source has been read do
+they move to `workload_events`, in one INSERT ... SELECT that gives rows without an id a
+stable one (a hash of the source name, row number and content) and skips ids already
+stored, so importing the same file twice adds nothing. A failure drops the staging table.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+import pyarrow as pa
+
+from netra.persistence.analytics import AnalyticsStore
+from netra.workloads.catalog import PriceCatalog
+from netra.workloads.importers.base import ImportOptions, RawBatch, Rejection
+from netra.workloads.importers.validate import finalize
+from netra.workloads.pricing import price_table
+from netra.workloads.schema import COLUMN_NAMES, COLUMNS
+
+MAX_REPORTED_REJECTIONS = 1000
+# content that identifies a row with no id of its own (besides source and row number)
+_ID_PARTS = "timestamp, user_id, feature, model, input_tokens, output_tokens, cached_input_tokens"
+_ID_SQL = f"if(request_id != '', request_id, hex(cityHash64(source, row_number, {_ID_PARTS})))"
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestSummary:
+    """What an import did: rows read, accepted, duplicates skipped, rejected by reason."""
+
+    source: str
+    read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+    unknown_models: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rows_per_s(self) -> float:
+        """Return rows read per second."""
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def add_rejections(self, rejections: list[Rejection]) -> None:
+        """Count rejections by reason; keep the first ones for the report."""
+        for rejection in rejections:
+            self.rejected[rejection.reason] = self.rejected.get(rejection.reason, 0) + 1
+        room = MAX_REPORTED_REJECTIONS - len(self.rejections)
+        self.rejections.extend(rejections[:max(room, 0)])
+
+
+class Staging:
+    """A private table holding one import until it is moved or dropped."""
+
+    def __init__(self, store: AnalyticsStore) -> None:
+        # the name is generated here, never taken from input
+        self.store, self.name = store, f"ingest_stage_{uuid.uuid4().hex}"
+        columns = ", ".join(f"{c.name} {c.ch_type}" for c in COLUMNS)
+        store.client.command(f"CREATE TABLE {self.name} ({columns}, source String, row_number UInt64) "
+                             "ENGINE = MergeTree ORDER BY row_number")
+
+    def add(self, table: pa.Table, rows: np.ndarray, source: str) -> None:
+        """Stage validated, priced events."""
+        table = table.append_column("source", pa.array([source] * table.num_rows, pa.string()))
+        self.store.client.insert_arrow(self.name, table.append_column("row_number", pa.array(rows, pa.uint64())))
+
+    def move(self) -> tuple[int, int]:
+        """Move staged rows without a stored twin into the events; return (moved, duplicates)."""
+        staged = int(self.store.scalar(f"SELECT count() FROM {self.name}"))
+        before = self.store.count()
+        self.store.client.command(self._move_sql())
+        moved = self.store.count() - before
+        return moved, staged - moved
+
+    def _move_sql(self) -> str:
+        select = ", ".join(_ID_SQL + " AS request_id" if c == "request_id" else c for c in COLUMN_NAMES)
+        return (f"INSERT INTO workload_events ({', '.join(COLUMN_NAMES)}) SELECT {', '.join(COLUMN_NAMES)} "
+                f"FROM (SELECT {select}, row_number FROM {self.name} ORDER BY row_number LIMIT 1 BY request_id) "
+                f"WHERE request_id NOT IN (SELECT request_id FROM workload_events)")
+
+    def drop(self) -> None:
+        """Remove the staging table."""
+        self.store.client.command(f"DROP TABLE IF EXISTS {self.name}")
+
+
+def load_batches(store: AnalyticsStore, catalog: PriceCatalog, batches: Iterable[RawBatch],
+                 options: ImportOptions, progress: Progress | None = None) -> IngestSummary:
+    """Validate, price and load batches all-or-nothing; return the summary."""
+    summary, started, staging = IngestSummary(options.source), time.perf_counter(), Staging(store)
+    try:
+        for batch in batches:
+            _stage(staging, catalog, batch, options, summary, progress)
+        summary.accepted, summary.duplicates = staging.move()
+    finally:
+        staging.drop()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _stage(staging: Staging, catalog: PriceCatalog, batch: RawBatch, options: ImportOptions,
+           summary: IngestSummary, progress: Progress | None) -> None:
+    table, rows, rejections = finalize(batch, options)
+    priced, report = price_table(catalog, table)
+    staging.add(priced, rows, options.source)
+    summary.read += batch.size + len(batch.rejections)
+    summary.add_rejections(rejections)
+    for model, n in report.unknown_models.items():
+        summary.unknown_models[model] = summary.unknown_models.get(model, 0) + n
+    _ = progress and progress(summary.read, 0)
