@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -14,7 +15,9 @@ from netra.errors import UserInputError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Netra: where your LLM money and latency go.")
 tools_app = typer.Typer(no_args_is_help=True, help="List and run Apex tools.")
+catalog_app = typer.Typer(no_args_is_help=True, help="Inspect and update the price catalog.")
 app.add_typer(tools_app, name="tools")
+app.add_typer(catalog_app, name="catalog")
 console = Console(highlight=False)
 DEFAULT_QUESTION = "How can we cut our LLM spend by 30% without hurting quality?"
 
@@ -43,6 +46,45 @@ def generate(scenario: str = typer.Option("mixed", help="scenario name"),
              append: bool = typer.Option(False, help="keep existing events")) -> None:
     """Generate a synthetic workload into the store and write its ground-truth manifest."""
     generate_into_store(console, scenario, events, seed, days, append)
+
+
+@app.command()
+def ingest(path: Path = typer.Argument(..., help="file to import"),
+           fmt: str = typer.Option("auto", "--format", help="auto|csv|jsonl|parquet|otel|azure|burstgpt|mooncake|tracelab"),
+           mapping: str = typer.Option("", "--map", help="field=column,... onto the event schema"),
+           user: str = typer.Option(None, help="user_id for rows that have none"),
+           feature: str = typer.Option(None, help="feature for rows that have none"),
+           model: str = typer.Option(None, help="model for rows that have none"),
+           start: str = typer.Option(None, help="ISO time that relative trace timestamps count from")) -> None:
+    """Import telemetry into the store: progress, then accepted / rejected by reason / rows per second."""
+    from netra.cli.ingest import run_ingest
+
+    run_ingest(console, path, fmt, mapping, user, feature, model, start)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="interface to bind"),
+          port: int = typer.Option(8000, help="port to listen on")) -> None:
+    """Run the HTTP API (ingest endpoints, OTLP/HTTP traces)."""
+    from netra.cli.serve import run_server
+
+    run_server(host, port)
+
+
+@catalog_app.command("update")
+def catalog_update(path: Path = typer.Argument(..., help="a litellm-style price file")) -> None:
+    """Load a newer price catalog of the same shape into NETRA_HOME."""
+    from netra.cli.catalog import update_catalog
+
+    update_catalog(console, path)
+
+
+@catalog_app.command("show")
+def catalog_show(model: str = typer.Argument(..., help="model name")) -> None:
+    """Show the prices the catalog (with overrides) uses for a model."""
+    from netra.cli.catalog import show_model
+
+    show_model(console, model)
 
 
 @tools_app.command("list")
