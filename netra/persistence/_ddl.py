@@ -44,4 +44,7 @@ FROM workload_events
 GROUP BY hour, user_id
 """
 
-DDL: tuple[str, ...] = (EVENTS_TABLE, HOURLY_TABLE, HOURLY_VIEW)
+# a store created by an older Netra gains the columns added since (no-ops otherwise)
+ADD_COLUMNS = tuple(f"ALTER TABLE workload_events ADD COLUMN IF NOT EXISTS {c.name} {c.ch_type}" for c in COLUMNS)
+
+DDL: tuple[str, ...] = (EVENTS_TABLE, *ADD_COLUMNS, HOURLY_TABLE, HOURLY_VIEW)
