@@ -11,6 +11,9 @@ from netra.tools.registry import ToolRegistry
 _MODULES: tuple[str, ...] = (
     "cost", "latency", "usage", "kv_cache", "max_tokens", "batching",
     "routing", "retries", "policies", "report",
+    "cost_simulation", "anomalies", "forecast", "expensive",
+    "performance", "throughput", "error_rates",
+    "cache_audit", "cache_policy", "response_cache", "prompt_cache", "context_usage",
 )
 
 for _name in _MODULES:

@@ -1,0 +1,1 @@
+"""Apex tools (anomalies): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (cache_audit): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (cache_policy): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (context_usage): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (cost_simulation): filled in by its own change."""

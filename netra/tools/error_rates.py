@@ -1,0 +1,1 @@
+"""Apex tools (error_rates): filled in by its own change."""

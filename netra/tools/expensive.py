@@ -1,0 +1,1 @@
+"""Apex tools (expensive): filled in by its own change."""

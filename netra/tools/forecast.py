@@ -1,0 +1,1 @@
+"""Apex tools (forecast): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (performance): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (prompt_cache): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (response_cache): filled in by its own change."""

@@ -1,0 +1,1 @@
+"""Apex tools (throughput): filled in by its own change."""
