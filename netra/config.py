@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     agent_backoff_s: float = 0.5
     demo_events: int = 200_000
     demo_seed: int = 7
+    max_ingest_bytes: int = 10 * 1024 * 1024
 
     def resolved_database_url(self) -> str:
         """Return the primary database URL; SQLite under home when unset."""

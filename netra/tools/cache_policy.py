@@ -1,1 +1,258 @@
-"""Apex tools (cache_policy): filled in by its own change."""
+"""Cache policy optimizer: replay prefix blocks through LRU caches of several sizes and TTL caches.
+
+The scoped requests are pulled with one bound query, ordered by `timestamp`, then `request_id`
+(so requests at the same instant are served one after the other), and replayed in Python
+through one cache shared by every request of the scope (filter the scope by `model` to replay
+one model's cache). For every request, in that order:
+
+1. **Lookup**: the request hits its *leading* blocks that are in the cache: counting stops at
+   its first block that is not. Hashes are chained, so a block is only reusable when the whole
+   prefix before it is.
+2. **Serve**: after the lookup, all its blocks are inserted or refreshed as most recently used,
+   last block first, so the leading block is the most recent of all and a prefix's leaf blocks
+   are evicted before the blocks they extend (as radix-tree KV caches such as vLLM's and
+   SGLang's do).
+
+Policies:
+
+- **LRU** of `capacity` blocks: after serving, least recently used blocks are evicted until at
+  most `capacity` remain. A capacity at least the number of distinct blocks never evicts, so it
+  equals the unbounded cache (that replay is reused).
+- **TTL** of `ttl_s` seconds, no size limit: an entry expires `ttl_s` seconds after its last use
+  and each use refreshes it; a block is in the cache when `now - last use < ttl_s`.
+- **Unbounded**: nothing is evicted; a block hits when an earlier request (in replay order)
+  held it. Unlike `kv_cache_finder`, a request at the same instant as the first one holding a
+  block hits it (replay order breaks the tie).
+
+Hit ratios: `block_hit_ratio` = hit blocks / blocks, `token_hit_ratio` = hit blocks x block
+size / input tokens. The recommended capacity is the smallest listed one whose block hit ratio
+is within 1 percentage point of the unbounded one (else the number of distinct blocks, which
+always is); the recommended TTL is the smallest listed one within 1 point of the unbounded
+ratio (else the largest listed). Cost: O(blocks) per replayed policy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import chain
+from operator import mul
+from typing import Annotated, Any, Callable, Iterable
+
+from pydantic import Field
+
+from netra.tools._sql import Queries, empty, finish, ratio
+from netra.tools.base import Evidence, ToolContext, ToolResult
+from netra.tools.registry import apex_tool
+from netra.tools.scope import Scope, where
+
+TOOL = "cache_policy_optimizer"
+TOLERANCE = 0.01  # one percentage point of hit ratio
+_EPSILON = 1e-12  # float slack when comparing hit ratios
+_NEVER = -math.inf  # the last use of a block never seen
+
+# one row per scoped request, in replay order; aliases never equal column names
+TRACE_SQL = """SELECT toUnixTimestamp64Milli(timestamp) AS ts_ms, feature AS f, model AS m,
+       prefix_hashes AS hashes, block_size AS bs, input_tokens AS n_input,
+       cached_input_tokens AS n_cached, cost_usd AS cost
+FROM workload_events {where}
+ORDER BY timestamp, request_id"""
+
+# Trace field -> TRACE_SQL alias
+_TRACE_COLUMNS = {"ts": "ts_ms", "feature": "f", "model": "m", "blocks": "hashes", "block_size": "bs",
+                  "input_tokens": "n_input", "cached_tokens": "n_cached", "cost": "cost"}
+
+_BLOCK_FIGURES = {
+    "requests": ("requests", "requests replayed"),
+    "blocks": ("blocks", "prefix blocks replayed"),
+    "distinct_blocks": ("blocks", "distinct prefix blocks (an LRU this large never evicts)"),
+    "unbounded_block_hit_ratio": ("ratio", "block hit ratio of a cache that never evicts"),
+    "unbounded_token_hit_ratio": ("ratio", "share of input tokens hit by a cache that never evicts"),
+}
+FIGURES = {
+    **_BLOCK_FIGURES,
+    "recommended_capacity_blocks": ("blocks", "smallest LRU capacity within 1 pp of the unbounded hit ratio"),
+    "recommended_capacity_block_hit_ratio": ("ratio", "block hit ratio at the recommended capacity"),
+    "recommended_ttl_s": ("seconds", "smallest TTL within 1 pp of the unbounded hit ratio"),
+    "recommended_ttl_block_hit_ratio": ("ratio", "block hit ratio at the recommended TTL"),
+}
+_NO_CAPACITY = ("no listed capacity comes within 1 pp of the unbounded hit ratio; "
+                "{blocks} blocks (every distinct block) would")
+_NO_TTL = "no listed TTL comes within 1 pp of the unbounded hit ratio; recommending the largest"
+
+Capacity = Annotated[int, Field(ge=1)]
+Seconds = Annotated[int, Field(ge=1)]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The scoped requests in replay order (timestamp, then request_id), one list item each."""
+
+    ts: list[int]
+    feature: list[str]
+    model: list[str]
+    blocks: list[list[int]]
+    block_size: list[int]
+    input_tokens: list[int]
+    cached_tokens: list[int]
+    cost: list[float]
+
+
+class CachePolicyArgs(Scope):
+    """Scope plus the LRU capacities and TTLs to replay."""
+
+    capacities: list[Capacity] = Field(default_factory=lambda: [1_000, 10_000, 100_000],
+                                       min_length=1, max_length=20, description="LRU sizes in blocks")
+    ttls_s: list[Seconds] = Field(default_factory=lambda: [300, 3600], min_length=1, max_length=20,
+                                  description="TTLs in seconds (each use refreshes an entry)")
+
+
+def load_trace(queries: Queries, scope: Scope) -> Trace:
+    """Pull the scoped requests in replay order with one bound query (kept as evidence)."""
+    clause, params = where(scope)
+    sql = TRACE_SQL.replace("{where}", clause)
+    queries.evidence.append(Evidence(sql=sql, params=params))
+    table = queries.store.arrow(sql, params)
+    return Trace(**{name: table.column(alias).to_pylist() for name, alias in _TRACE_COLUMNS.items()})
+
+
+def leading(blocks: list[int], present: Callable[[int], bool]) -> int:
+    """Return how many leading blocks are `present` (counting stops at the first that is not)."""
+    return next((i for i, h in enumerate(blocks) if not present(h)), len(blocks))
+
+
+def unbounded_hits(trace: Trace) -> list[int]:
+    """Replay a cache that never evicts; return hit blocks per request."""
+    seen: set[int] = set()
+    return [leading(blocks, seen.__contains__) + (seen.update(blocks) or 0) for blocks in trace.blocks]
+
+
+def lru_hits(trace: Trace, capacity: int) -> list[int]:
+    """Replay an LRU of `capacity` blocks; return hit blocks per request."""
+    cache: OrderedDict[int, None] = OrderedDict()
+    return [_serve_lru(cache, blocks, capacity) for blocks in trace.blocks]
+
+
+def _serve_lru(cache: OrderedDict[int, None], blocks: list[int], capacity: int) -> int:
+    """Look one request up, refresh its blocks (last block first), evict down to `capacity`."""
+    hits = leading(blocks, cache.__contains__)
+    _refresh(cache, blocks)
+    while len(cache) > capacity:
+        cache.popitem(last=False)
+    return hits
+
+
+def _refresh(cache: OrderedDict[int, None], blocks: list[int]) -> None:
+    """Insert or refresh a request's blocks as most recent, last block first."""
+    for h in reversed(blocks):
+        if h in cache:
+            cache.move_to_end(h)
+        else:
+            cache[h] = None
+
+
+def ttl_hits(trace: Trace, ttl_ms: int) -> list[int]:
+    """Replay a cache whose entries expire `ttl_ms` after their last use; return hits per request."""
+    last: dict[int, float] = {}
+    return [_serve_ttl(last, blocks, now, ttl_ms) for blocks, now in zip(trace.blocks, trace.ts)]
+
+
+def _serve_ttl(last: dict[int, float], blocks: list[int], now: int, ttl_ms: int) -> int:
+    """Look one request up (alive: now - last use < TTL), then refresh all its blocks."""
+    hits = leading(blocks, lambda h: now - last.get(h, _NEVER) < ttl_ms)
+    last.update(dict.fromkeys(blocks, now))
+    return hits
+
+
+def _curve(trace: Trace, hits: list[int]) -> dict[str, Any]:
+    """Return hit blocks and tokens of one replay and their ratios."""
+    hit_blocks, hit_tokens = sum(hits), sum(map(mul, hits, trace.block_size))
+    return {"hit_blocks": hit_blocks, "hit_tokens": hit_tokens,
+            "block_hit_ratio": ratio(hit_blocks, sum(map(len, trace.blocks))),
+            "token_hit_ratio": ratio(hit_tokens, sum(trace.input_tokens))}
+
+
+@dataclass(frozen=True)
+class _Replays:
+    """The replay curves: unbounded, one per capacity, one per TTL."""
+
+    distinct: int
+    unbounded: dict[str, Any]
+    lru: list[dict[str, Any]]
+    ttl: list[dict[str, Any]]
+
+
+def _replays(trace: Trace, args: CachePolicyArgs) -> _Replays:
+    """Run the unbounded, LRU and TTL replays."""
+    distinct = len(set(chain.from_iterable(trace.blocks)))
+    unbounded = {"table": "unbounded", **_curve(trace, unbounded_hits(trace))}
+    lru = [_lru_row(trace, c, distinct, unbounded) for c in sorted(set(args.capacities))]
+    ttl = [{"table": "ttl", "ttl_s": t, **_curve(trace, ttl_hits(trace, t * 1000))}
+           for t in sorted(set(args.ttls_s))]
+    return _Replays(distinct, unbounded, lru, ttl)
+
+
+def _lru_row(trace: Trace, capacity: int, distinct: int, unbounded: dict[str, Any]) -> dict[str, Any]:
+    """Return one LRU curve point (a capacity that never evicts reuses the unbounded replay)."""
+    curve = unbounded if capacity >= distinct else _curve(trace, lru_hits(trace, capacity))
+    return {**curve, "table": "lru", "capacity_blocks": capacity}
+
+
+def _recommend(rows: list[dict[str, Any]], best: float) -> dict[str, Any] | None:
+    """Return the first row (smallest setting) within TOLERANCE of `best`, or None."""
+    return next((r for r in rows if r["block_hit_ratio"] >= best - TOLERANCE - _EPSILON), None)
+
+
+def _with_flags(rows: Iterable[dict[str, Any]], best: float) -> list[dict[str, Any]]:
+    """Mark each curve row with whether it is within TOLERANCE of the unbounded hit ratio."""
+    return [{**r, "within_1pp": r["block_hit_ratio"] >= best - TOLERANCE - _EPSILON} for r in rows]
+
+
+def _capacity(replays: _Replays) -> tuple[dict[str, float], list[str]]:
+    """Return the capacity recommendation figures and the note when no listed capacity is enough."""
+    best = replays.unbounded["block_hit_ratio"]
+    row = _recommend(replays.lru, best)
+    if row is None:
+        return _pick(replays.distinct, best), [_NO_CAPACITY.format(blocks=replays.distinct)]
+    return _pick(row["capacity_blocks"], row["block_hit_ratio"]), []
+
+
+def _ttl(replays: _Replays) -> tuple[dict[str, float], list[str]]:
+    """Return the TTL recommendation figures and the note when no listed TTL is enough."""
+    row = _recommend(replays.ttl, replays.unbounded["block_hit_ratio"])
+    notes = [] if row is not None else [_NO_TTL]
+    row = row or replays.ttl[-1]
+    return {"recommended_ttl_s": row["ttl_s"], "recommended_ttl_block_hit_ratio": row["block_hit_ratio"]}, notes
+
+
+def _pick(capacity: float, hit_ratio: float) -> dict[str, float]:
+    """Name the capacity recommendation figures."""
+    return {"recommended_capacity_blocks": capacity, "recommended_capacity_block_hit_ratio": hit_ratio}
+
+
+def _values(trace: Trace, replays: _Replays) -> dict[str, float]:
+    """Return the trace and unbounded-replay figures."""
+    return {"requests": len(trace.ts), "blocks": sum(map(len, trace.blocks)), "distinct_blocks": replays.distinct,
+            "unbounded_block_hit_ratio": replays.unbounded["block_hit_ratio"],
+            "unbounded_token_hit_ratio": replays.unbounded["token_hit_ratio"]}
+
+
+@apex_tool(TOOL, "Replay prefix blocks through LRU caches of given sizes (blocks) and TTL caches "
+                 "(seconds): hit-ratio curves and the smallest capacity and TTL within 1 pp of an "
+                 "unbounded cache.", CachePolicyArgs)
+def cache_policy_optimizer(ctx: ToolContext, args: CachePolicyArgs) -> ToolResult:
+    """Return the LRU and TTL hit-ratio curves and the recommended capacity and TTL."""
+    queries = Queries(ctx.store)
+    trace = load_trace(queries, args)
+    if not trace.ts:
+        return empty(TOOL, FIGURES, queries)
+    return _result(trace, _replays(trace, args), queries)
+
+
+def _result(trace: Trace, replays: _Replays, queries: Queries) -> ToolResult:
+    """Assemble the curves, the recommendations and their notes."""
+    (capacity, capacity_notes), (ttl, ttl_notes) = _capacity(replays), _ttl(replays)
+    rows = [replays.unbounded, *_with_flags(replays.lru + replays.ttl, replays.unbounded["block_hit_ratio"])]
+    return finish(TOOL, FIGURES, {**_values(trace, replays), **capacity, **ttl}, rows, queries,
+                  capacity_notes + ttl_notes)

@@ -30,6 +30,13 @@ SELECT count() AS requests, sum(cost_usd) AS cost,
        countIf(priced = 0) AS unpriced, sumIf(cost_usd, status != 'ok') AS error_cost
 FROM workload_events {where}"""
 
+# requests that logged a cost: the logged sum and Netra's computed cost of the same requests
+_LOGGED_SQL = """
+SELECT countIf(logged_cost_usd IS NOT NULL) AS logged_n,
+       sumIf(ifNull(logged_cost_usd, 0), logged_cost_usd IS NOT NULL) AS logged,
+       sumIf(cost_usd, logged_cost_usd IS NOT NULL) AS computed_of_logged
+FROM workload_events {where}"""
+
 _DAILY_SQL = """
 SELECT toString(toDate(timestamp)) AS day, count() AS requests, sum(cost_usd) AS cost
 FROM workload_events {where}
@@ -61,7 +68,12 @@ COST_FIGURES = {
     "span_days": ("days", "days the scoped requests span"),
     "unpriced_requests": ("requests", "requests on models not in the price catalog (counted at $0)"),
     "error_cost_usd": ("usd", "cost of requests whose status is not ok"),
+    "logged_cost_usd": ("usd", "cost the caller logged, over requests that logged one"),
+    "logged_requests": ("requests", "requests that logged a cost"),
+    "computed_cost_of_logged_usd": ("usd", "Netra's computed cost of the requests that logged a cost"),
+    "logged_minus_computed_usd": ("usd", "logged cost minus computed cost, over the same requests"),
 }
+LOGGED_TOLERANCE = 0.01  # a note when logged and computed cost differ by more than this share
 
 DRIVER_FIGURES = {
     "top_driver_share": ("ratio", "share of cost from the largest driver"),
@@ -85,9 +97,9 @@ def cost_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
     totals = q.one(_TOTALS_SQL, args)
     if not totals["requests"]:
         return empty(COST_ANALYZER, COST_FIGURES, q)
-    values = _cost_values(totals, q.span(args))
+    values = {**_cost_values(totals, q.span(args)), **_logged_values(q.one(_LOGGED_SQL, args))}
     rows = [{"day": r["day"], "requests": r["requests"], "cost_usd": r["cost"]} for r in q.rows(_DAILY_SQL, args)]
-    return finish(COST_ANALYZER, COST_FIGURES, values, rows, q, _unpriced_notes(q, args, totals["unpriced"]))
+    return finish(COST_ANALYZER, COST_FIGURES, values, rows, q, _analyzer_notes(q, args, totals, values))
 
 
 def _cost_values(totals: dict[str, Any], days: float) -> dict[str, float]:
@@ -96,6 +108,28 @@ def _cost_values(totals: dict[str, Any], days: float) -> dict[str, float]:
     return {"total_cost_usd": cost, "monthly_cost_usd": monthly(cost, days), "requests": n,
             "cost_per_request_usd": ratio(cost, n), "span_days": days,
             "unpriced_requests": totals["unpriced"], "error_cost_usd": totals["error_cost"]}
+
+
+def _analyzer_notes(q: Queries, args: Scope, totals: dict[str, Any], values: dict[str, float]) -> list[str]:
+    """Return the notes on unpriced models, then on logged cost that differs from computed cost."""
+    return _unpriced_notes(q, args, totals["unpriced"]) + _logged_notes(values)
+
+
+def _logged_values(row: dict[str, Any]) -> dict[str, float]:
+    """Turn the logged-cost row into its figures: logged, computed of the same requests, the gap."""
+    logged, computed = float(row["logged"] or 0.0), float(row["computed_of_logged"] or 0.0)
+    return {"logged_cost_usd": logged, "logged_requests": int(row["logged_n"]),
+            "computed_cost_of_logged_usd": computed, "logged_minus_computed_usd": logged - computed}
+
+
+def _logged_notes(values: dict[str, float]) -> list[str]:
+    """Say when logged and computed cost differ by more than `LOGGED_TOLERANCE` of the computed cost."""
+    gap, computed = values["logged_minus_computed_usd"], values["computed_cost_of_logged_usd"]
+    if abs(gap) <= LOGGED_TOLERANCE * abs(computed) or not values["logged_requests"]:
+        return []
+    share = f"{gap / computed:+.1%}" if computed else "computed $0"
+    return [f"logged cost ${values['logged_cost_usd']:.6f} over {values['logged_requests']} requests differs from "
+            f"Netra's ${computed:.6f} for the same requests by ${gap:+.6f} ({share}); see docs/pricing.md"]
 
 
 def _unpriced_notes(q: Queries, args: Scope, unpriced: int) -> list[str]:

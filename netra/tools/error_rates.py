@@ -1,1 +1,186 @@
-"""Apex tools (error_rates): filled in by its own change."""
+"""Apex tools (error_rates): errors by type, error rates per feature and model, and retry storms.
+
+An error is an event whose `status` is not 'ok'. Its kind is its `error_type`, or its `status`
+when no error type was recorded; kinds fall in three categories by the fixed tables
+`TIMEOUT_KINDS` and `RATE_LIMIT_KINDS` (everything else is "other").
+
+Attempts of one logical request share (feature, model, prompt_hash ≠ 0) and follow each other
+closely: ordered by (timestamp, request_id), an attempt starting at most `window_s` seconds
+after the previous one of the same (feature, model, prompt_hash) continues its chain, otherwise
+it starts a new one. A chain is one logical request (`attempts` returns its attempts, each
+tagged with its chain and whether it is a retried failure: failed and not the chain's last
+attempt; unhashed events are chains of one). A retry storm is a chain of at least `min_attempts` attempts with at least
+`min_failures` failures. The cost of failed attempts is the `cost_usd` of every error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from netra.tools._sql import Queries, clean, empty, ratio
+from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools.registry import apex_tool
+from netra.tools.scope import Scope, fig, where
+
+TOOL = "error_rate_analyzer"
+Category = Literal["timeout", "rate_limit", "other"]
+TIMEOUT_KINDS: tuple[str, ...] = ("timeout", "deadline_exceeded", "request_timeout")
+RATE_LIMIT_KINDS: tuple[str, ...] = ("rate_limit", "rate_limited", "too_many_requests")
+# breakdown table -> the column it groups by (the only columns that reach SQL text)
+DIMENSIONS: dict[str, str] = {"feature": "feature", "model": "model"}
+KIND_SQL = "if(error_type != '', toString(error_type), toString(status))"
+FAILED = "status != 'ok'"
+
+# Chains of attempts (see the module docstring); needs the bound parameter `gap_ms`.
+CHAINS_SQL = """SELECT *, sum(starts) OVER (PARTITION BY feature, model, prompt_hash
+                                   ORDER BY timestamp, request_id ROWS UNBOUNDED PRECEDING) AS chain
+FROM (SELECT feature, model, prompt_hash, timestamp, request_id, status, cost_usd,
+             latency_ms, ttft_ms, input_tokens, cached_input_tokens, output_tokens,
+             prompt_hash = 0 OR dateDiff('millisecond', lagInFrame(timestamp) OVER w, timestamp)
+                                > {gap_ms:UInt32} AS starts
+      FROM workload_events {where}
+      WINDOW w AS (PARTITION BY feature, model, prompt_hash ORDER BY timestamp, request_id
+                   ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))"""
+
+# One row per attempt: numeric columns as Float64, `request` = its chain's key.
+ATTEMPTS_SQL = """SELECT toString(feature) AS f, toString(model) AS m, toFloat64(latency_ms) AS lat,
+    toFloat64(ttft_ms) AS ttft, toFloat64(output_tokens) AS out_n, toFloat64(input_tokens) AS in_n,
+    toFloat64(cached_input_tokens) AS cached_n, cityHash64(feature, model, prompt_hash, chain) AS request,
+    status != 'ok' AND prompt_hash != 0 AND row_number() OVER (PARTITION BY feature, model, prompt_hash, chain
+        ORDER BY timestamp DESC, request_id DESC) > 1 AS retried
+FROM (""" + CHAINS_SQL + ")"
+
+_GROUP_SQL = f"""SELECT {{column}} AS name, count() AS requests, countIf({FAILED}) AS errors,
+    countIf({FAILED} AND {KIND_SQL} IN {{timeouts:Array(String)}}) AS timeouts,
+    countIf({FAILED} AND {KIND_SQL} IN {{rate_limits:Array(String)}}) AS rate_limits,
+    sumIf(cost_usd, {FAILED}) AS failed_cost
+FROM workload_events {{where}}
+GROUP BY name ORDER BY requests DESC, name ASC"""
+
+_KINDS_SQL = f"""SELECT {KIND_SQL} AS kind, count() AS errors, sum(cost_usd) AS failed_cost
+FROM workload_events {{where}}
+GROUP BY kind ORDER BY errors DESC, kind ASC"""
+
+_STORMS_SQL = """SELECT feature, model, count() AS storms, sum(attempts) AS storm_attempts,
+    sum(failures) AS storm_failures, sum(failed_cost) AS storm_failed_cost_usd
+FROM (SELECT feature, model, prompt_hash, chain, count() AS attempts,
+             countIf(status != 'ok') AS failures, sumIf(cost_usd, status != 'ok') AS failed_cost
+      FROM (""" + CHAINS_SQL + """)
+      GROUP BY feature, model, prompt_hash, chain)
+WHERE attempts >= {min_attempts:UInt32} AND failures >= {min_failures:UInt32}
+GROUP BY feature, model ORDER BY feature, model"""
+
+STORM_KEYS = ("storms", "storm_attempts", "storm_failures", "storm_failed_cost_usd")
+
+ERROR_FIGURES = {
+    "requests": ("requests", "requests in scope"),
+    "errors": ("requests", "requests whose status is not ok"),
+    "error_rate": ("ratio", "errors / requests"),
+    "timeout_errors": ("requests", "errors of a timeout kind"),
+    "rate_limit_errors": ("requests", "errors of a rate-limit kind"),
+    "other_errors": ("requests", "errors of any other kind"),
+    "failed_cost_usd": ("USD", "cost of failed attempts"),
+    "retry_storms": ("storms", "chains of >= min_attempts attempts with >= min_failures failures"),
+    "storm_attempts": ("requests", "attempts inside retry storms"),
+    "storm_failed_cost_usd": ("USD", "cost of the failed attempts inside retry storms"),
+}
+
+
+class ErrorArgs(Scope):
+    """Arguments of `error_rate_analyzer`."""
+
+    window_s: int = Field(60, ge=1, le=3600, description="max seconds between attempts of one chain")
+    min_attempts: int = Field(3, ge=2, description="a storm has at least this many attempts")
+    min_failures: int = Field(2, ge=1, description="a storm has at least this many failed attempts")
+
+
+def attempts(q: Queries, scope: Scope, features: list[str], window_s: int = 60) -> dict[str, np.ndarray]:
+    """Return the scoped attempts of `features` as numpy columns (see `ATTEMPTS_SQL`), kept as evidence."""
+    clause, params = where(scope, "feature IN {features:Array(String)}")
+    params |= {"features": features, "gap_ms": window_s * 1000}
+    sql = ATTEMPTS_SQL.replace("{where}", clause)
+    q.evidence.append(Evidence(sql=sql, params=params))
+    table = q.store.arrow(sql, params)
+    return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def category(kind: str) -> Category:
+    """Return the category of an error kind (its error_type, else its status)."""
+    if kind in TIMEOUT_KINDS:
+        return "timeout"
+    return "rate_limit" if kind in RATE_LIMIT_KINDS else "other"
+
+
+def _kind_params() -> dict[str, Any]:
+    """Return the bound category lists."""
+    return {"timeouts": list(TIMEOUT_KINDS), "rate_limits": list(RATE_LIMIT_KINDS)}
+
+
+def _storms(q: Queries, args: ErrorArgs) -> list[dict]:
+    """Return the storm totals of each (feature, model) that has storms."""
+    params = {"gap_ms": args.window_s * 1000, "min_attempts": args.min_attempts,
+              "min_failures": args.min_failures}
+    return q.rows(_STORMS_SQL, args, "prompt_hash != 0", params)
+
+
+def _storm_totals(storms: list[dict], key: str, name: str) -> dict[str, Any]:
+    """Sum the storm totals of the pairs whose `key` (feature or model) is `name`."""
+    return {k: sum(s[k] for s in storms if s[key] == name) for k in STORM_KEYS}
+
+
+def _group_row(table: str, row: dict, storms: list[dict]) -> dict[str, Any]:
+    """Return one row of the feature or model table."""
+    errors = int(row["errors"])
+    return {"table": table, table: row["name"], "requests": int(row["requests"]), "errors": errors,
+            "error_rate": ratio(errors, row["requests"]), "timeout_errors": int(row["timeouts"]),
+            "rate_limit_errors": int(row["rate_limits"]),
+            "other_errors": errors - int(row["timeouts"]) - int(row["rate_limits"]),
+            "failed_cost_usd": float(row["failed_cost"]), **_storm_totals(storms, table, row["name"])}
+
+
+def _groups(q: Queries, args: ErrorArgs, table: str, storms: list[dict]) -> list[dict[str, Any]]:
+    """Return the rows of one breakdown table (feature or model)."""
+    found = q.rows(_GROUP_SQL, args, params=_kind_params(), column=DIMENSIONS[table])
+    return [_group_row(table, r, storms) for r in found]
+
+
+def _kind_rows(q: Queries, args: ErrorArgs) -> list[dict[str, Any]]:
+    """Return one row per error kind: its category, count, share of errors and cost."""
+    found = q.rows(_KINDS_SQL, args, FAILED)
+    total = sum(int(r["errors"]) for r in found)
+    return [{"table": "error_type", "error_type": r["kind"], "category": category(r["kind"]),
+             "errors": int(r["errors"]), "share_of_errors": ratio(r["errors"], total),
+             "failed_cost_usd": float(r["failed_cost"])} for r in found]
+
+
+def _figures(features: list[dict[str, Any]]) -> dict[str, Figure]:
+    """Return the overall figures, summed over the feature rows."""
+    total = {k: sum(r[k] for r in features) for k in ("requests", "errors", "timeout_errors",
+             "rate_limit_errors", "other_errors", "failed_cost_usd", "storms", "storm_attempts")}
+    values = {**total, "error_rate": ratio(total["errors"], total["requests"]), "retry_storms": total["storms"],
+              "storm_failed_cost_usd": sum(r["storm_failed_cost_usd"] for r in features)}
+    return {k: fig(values[k], unit, label) for k, (unit, label) in ERROR_FIGURES.items()}
+
+
+@apex_tool(TOOL, "Error rates overall, per feature and per model; errors by type (timeouts, rate limits, "
+                 "other); retry storms; and the cost of failed attempts.", ErrorArgs)
+def error_rate_analyzer(ctx: ToolContext, args: ErrorArgs) -> ToolResult:
+    """Break errors down by kind, feature and model, and find retry storms.
+
+    Args:
+        ctx: The analytics store and price catalog.
+        args: The scope and the storm definition (chain gap, attempts, failures).
+
+    Returns:
+        Rows tagged `table`: "error_type", "feature" and "model" breakdowns.
+    """
+    q = Queries(ctx.store)
+    storms = _storms(q, args)
+    features = _groups(q, args, "feature", storms)
+    if not features:
+        return empty(TOOL, ERROR_FIGURES, q)
+    rows = _kind_rows(q, args) + features + _groups(q, args, "model", storms)
+    return ToolResult(tool=TOOL, figures=_figures(features), rows=[clean(r) for r in rows], evidence=q.evidence)

@@ -1,9 +1,13 @@
 """The price catalog: per-token prices for each token class, with model-name fallbacks.
 
 Prices come from `data/price_catalog.json`, derived from litellm's catalog (MIT) by
-`scripts/derive_price_catalog.py`. Each token class has its own price; a class with no
-price of its own falls back as `_FALLBACK` says (a cache read with no read price costs
-the input price). An unknown model raises `UnknownModelError`, never prices as zero.
+`netra.workloads.catalog_derive` (see `scripts/derive_price_catalog.py`), or from
+`NETRA_HOME/price_catalog.json` once `netra catalog update` has written one; negotiated
+prices in `NETRA_HOME/price_overrides.json` go on top (`netra.workloads.overrides`).
+Each token class has its own price; a class with no price of its own falls back as
+`FALLBACK` says (a cache read with no read price costs the input price, a 1-hour cache
+write with no 1-hour price costs the 5-minute write price). An unknown model raises
+`UnknownModelError`, never prices as zero. See docs/pricing.md.
 """
 
 from __future__ import annotations
@@ -12,18 +16,27 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
-from netra.errors import UnknownModelError
+from netra.config import get_settings
+from netra.errors import ConfigError, UnknownModelError
+from netra.workloads.catalog_derive import LICENCE
 
+# the classes the SQL tools sum (`tools._sql.TOKEN_CLASS_SQL`); pricing adds `cache_write_1h`
 TOKEN_CLASSES = ("input", "cache_read", "cache_write", "output", "reasoning")
-_FALLBACK = {"cache_read": "input", "cache_write": "input", "reasoning": "output"}
+PRICE_CLASSES = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
+FALLBACK = {"cache_read": "input", "cache_write": "input", "cache_write_1h": "cache_write",
+             "reasoning": "output"}
 _DATED = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-\d{4})$")
+OVERRIDES_TAG = "+overrides"
+CATALOG_FILE = "price_catalog.json"
+OVERRIDES_FILE = "price_overrides.json"
+PACKAGED_CATALOG = Path(__file__).resolve().with_name("data") / CATALOG_FILE
 
 
 @dataclass(frozen=True)
 class ModelPrice:
-    """USD per token for each class, standard and batch."""
+    """USD per token for each class, standard and batch; `overridden` names override-set keys."""
 
     model: str
     provider: str
@@ -31,30 +44,34 @@ class ModelPrice:
     batch: dict[str, float]
     max_output_tokens: int = 0
     supports_prompt_caching: bool = False
+    overridden: frozenset[str] = frozenset()
 
     def per_token(self, token_class: str, batch: bool = False) -> float:
         """Return the price of one token of `token_class`, batch price where flagged and known."""
         table = self.batch if batch and token_class in self.batch else self.prices
         if token_class in table:
             return table[token_class]
-        return self.per_token(_FALLBACK[token_class], batch)
+        return self.per_token(FALLBACK[token_class], batch)
 
 
 @dataclass(frozen=True)
 class TokenCounts:
-    """Token counts of one request (input includes cache reads and writes)."""
+    """Token counts of one request (input includes cache reads and writes; cache_write the 1 h part)."""
 
     input: int = 0
     cache_read: int = 0
     cache_write: int = 0
     output: int = 0
     reasoning: int = 0
+    cache_write_1h: int = 0
 
     def billable(self) -> dict[str, int]:
         """Split the counts into disjoint priced classes, none below zero (as `pricing` does)."""
+        write_1h = min(self.cache_write_1h, self.cache_write)
         counts = {"input": self.input - self.cache_read - self.cache_write,
-                  "cache_read": self.cache_read, "cache_write": self.cache_write,
-                  "output": self.output - self.reasoning, "reasoning": self.reasoning}
+                  "cache_read": self.cache_read, "cache_write": self.cache_write - write_1h,
+                  "cache_write_1h": write_1h, "output": self.output - self.reasoning,
+                  "reasoning": self.reasoning}
         return {k: max(n, 0) for k, n in counts.items()}
 
 
@@ -66,6 +83,7 @@ class PriceCatalog:
     source: str = ""
     version: str = ""
     licence: str = ""
+    overrides_note: str = ""
     _resolved: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def resolve(self, model: str) -> str | None:
@@ -87,9 +105,13 @@ class PriceCatalog:
         return sum(n * price.per_token(k, batch) for k, n in tokens.billable().items())
 
     def unit_prices(self, model: str, batch: bool = False) -> dict[str, float]:
-        """Return {token class: USD per token} for `model`."""
+        """Return {token class: USD per token} for `model` (every class of `PRICE_CLASSES`)."""
         price = self.lookup(model)
-        return {k: price.per_token(k, batch) for k in TOKEN_CLASSES}
+        return {k: price.per_token(k, batch) for k in PRICE_CLASSES}
+
+    def version_of(self, model: str) -> str:
+        """Return the version `model` is priced with: the catalog's, `+overrides` if they changed it."""
+        return self.version + (OVERRIDES_TAG if self.lookup(model).overridden else "")
 
 
 def _candidates(model: str) -> list[str]:
@@ -100,15 +122,69 @@ def _candidates(model: str) -> list[str]:
 
 
 def _model_price(name: str, row: dict) -> ModelPrice:
-    prices = {k: row[k] for k in TOKEN_CLASSES if k in row}
+    prices = {k: row[k] for k in PRICE_CLASSES if k in row}
     batch = {k.removesuffix("_batch"): v for k, v in row.items() if k.endswith("_batch")}
     return ModelPrice(name, row.get("provider", ""), prices, batch,
                       int(row.get("max_output_tokens") or 0), row.get("supports_prompt_caching", False))
 
 
-@lru_cache(maxsize=1)
-def load_catalog() -> PriceCatalog:
-    """Load the packaged catalog (cached)."""
-    doc = json.loads(resources.files("netra.workloads").joinpath("data/price_catalog.json").read_text())
+def catalog_from_doc(doc: dict) -> PriceCatalog:
+    """Build a catalog from a derived document (`catalog_derive.derive`'s shape)."""
     models = {name: _model_price(name, row) for name, row in doc["models"].items()}
-    return PriceCatalog(models, doc["source"], doc["version"], doc["licence"])
+    return PriceCatalog(models, doc.get("source", ""), str(doc.get("version", "")), doc.get("licence", LICENCE))
+
+
+def read_catalog(path: Path) -> PriceCatalog:
+    """Read a derived catalog file; raise `ConfigError` naming the file if it is unusable."""
+    try:
+        return catalog_from_doc(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"price catalog {path} is unusable ({exc}); run `netra catalog update PATH` again") from exc
+
+
+@dataclass(frozen=True)
+class CatalogFiles:
+    """Where the catalog comes from: the catalog file in use and the overrides file looked for."""
+
+    catalog: Path
+    overrides: Path
+
+    @property
+    def updated(self) -> bool:
+        """Whether the catalog is NETRA_HOME's (written by `netra catalog update`)."""
+        return self.catalog != PACKAGED_CATALOG
+
+
+def catalog_files() -> CatalogFiles:
+    """Return the files `load_catalog` reads now (NETRA_HOME resolved at call time)."""
+    home = get_settings().home
+    updated = home / CATALOG_FILE
+    return CatalogFiles(updated if updated.is_file() else PACKAGED_CATALOG, home / OVERRIDES_FILE)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Return (mtime in ns, size) of `path`, or None when it does not exist."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def load_catalog() -> PriceCatalog:
+    """Load the catalog in use, with overrides on top; cached until either file changes.
+
+    Raises:
+        ConfigError: the updated catalog or the overrides file is unusable.
+    """
+    files = catalog_files()
+    return _load(files, _stamp(files.catalog), _stamp(files.overrides))
+
+
+@lru_cache(maxsize=8)
+def _load(files: CatalogFiles, catalog_stamp: tuple | None, overrides_stamp: tuple | None) -> PriceCatalog:
+    """Read the files (the stamps only key the cache)."""
+    from netra.workloads.overrides import apply_overrides, read_overrides
+
+    catalog = read_catalog(files.catalog)
+    return catalog if overrides_stamp is None else apply_overrides(catalog, read_overrides(files.overrides))

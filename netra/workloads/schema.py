@@ -5,6 +5,9 @@ and cache writes; `output_tokens` includes reasoning tokens. `max_tokens` 0 mean
 "not set". `ttft_ms` 0 means the request was not streamed. `cost_usd` is computed from
 the price catalog at load; `priced` is 0 when the model was not in the catalog
 (its cost is then 0 and every cost tool reports how many such requests it saw).
+`catalog_version` is the price catalog version the row was priced with (`+overrides` when
+negotiated overrides changed its model's prices). `cache_write_1h_tokens` is the part of
+`cache_write_tokens` written with a 1-hour TTL (Anthropic), priced at the 1-hour write price.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("block_size", "UInt16", pa.uint16()),
     Column("quality_score", "Nullable(Float32)", pa.float32()),
     Column("attributes", "Map(String, String)", pa.map_(_STR, _STR)),
+    Column("catalog_version", "LowCardinality(String)", _STR),
+    Column("cache_write_1h_tokens", "UInt32", pa.uint32()),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -9,38 +11,48 @@ import pytest
 from netra.persistence.analytics import AnalyticsStore
 from netra.workloads.catalog import PriceCatalog, TokenCounts
 from netra.workloads.events import events_from_records
+from netra.workloads.overrides import apply_overrides, read_overrides
 from netra.workloads.pricing import PricingReport, cost_of, price_table, token_classes
 from tests.factories import at, load
 
 UNKNOWN = "no-such-model"
 
-# model, input, cache read, cache write, output, reasoning, is_batch, cost by hand (None: unknown)
+# model, input, cache read, cache write, of which 1 h, output, reasoning, is_batch, cost by hand
+# (None: unknown model)
 ROWS = [
-    ("claude-sonnet-4-5", 10_000, 6_000, 2_000, 1_500, 0, 0, 0.0378),
-    ("claude-sonnet-4-5", 10_000, 6_000, 2_000, 1_500, 0, 1, 0.0189),
-    ("gpt-4o", 1_000, 0, 0, 500, 0, 1, 0.00375),
-    ("openai/gpt-4o", 2_000, 1_000, 0, 100, 0, 0, 0.00475),
-    ("gpt-4.1", 4_000, 0, 0, 1_000, 0, 1, 0.008),
-    ("gpt-4.1-2099-01-01", 4_000, 0, 0, 1_000, 200, 0, 0.016),
-    ("dashscope/qwen-plus-2025-04-28", 1_000, 0, 0, 1_000, 500, 0, 0.003),
-    ("claude-haiku-4-5", 0, 0, 0, 0, 0, 0, 0.0),
-    (UNKNOWN, 5_000, 0, 0, 500, 0, 0, None),
-    (UNKNOWN, 1, 0, 0, 1, 0, 1, None),
+    ("claude-sonnet-4-5", 10_000, 6_000, 2_000, 0, 1_500, 0, 0, 0.0378),
+    ("claude-sonnet-4-5", 10_000, 6_000, 2_000, 0, 1_500, 0, 1, 0.0189),
+    ("gpt-4o", 1_000, 0, 0, 0, 500, 0, 1, 0.00375),
+    ("openai/gpt-4o", 2_000, 1_000, 0, 0, 100, 0, 0, 0.00475),
+    ("gpt-4.1", 4_000, 0, 0, 0, 1_000, 0, 1, 0.008),
+    ("gpt-4.1-2099-01-01", 4_000, 0, 0, 0, 1_000, 200, 0, 0.016),
+    ("dashscope/qwen-plus-2025-04-28", 1_000, 0, 0, 0, 1_000, 500, 0, 0.003),
+    ("claude-haiku-4-5", 0, 0, 0, 0, 0, 0, 0, 0.0),
+    # 2000*3e-6 + 12000*3e-7 + 2000*3.75e-6 + 4000*6e-6 + 1000*1.5e-5 (docs/pricing.md)
+    ("claude-sonnet-4-5", 20_000, 12_000, 6_000, 4_000, 1_000, 0, 0, 0.0561),
+    ("claude-haiku-4-5", 5_000, 0, 5_000, 5_000, 100, 0, 0, 0.0105),  # 5000*2e-6 + 100*5e-6
+    ("claude-haiku-4-5", 5_000, 0, 5_000, 5_000, 100, 0, 1, 0.01025),  # batch: 1 h write at 2e-6
+    ("gpt-4o", 1_000, 0, 500, 500, 0, 0, 0, 0.0025),  # no write prices: all at input
+    ("claude-haiku-4-5", 1_000, 0, 200, 900, 0, 0, 0, 0.0012),  # 1 h part capped: 800*1e-6 + 200*2e-6
+    (UNKNOWN, 5_000, 0, 0, 0, 500, 0, 0, None),
+    (UNKNOWN, 1, 0, 0, 0, 1, 0, 1, None),
 ]
-_FIELDS = ("model", "input_tokens", "cached_input_tokens", "cache_write_tokens",
+COST = 8  # index of the cost in a ROWS entry
+_FIELDS = ("model", "input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens",
            "output_tokens", "reasoning_tokens", "is_batch")
+VERSION = "1.110.2"
 
 
 def records(rows: list[tuple] = ROWS) -> list[dict]:
     """Return event dicts for `rows`, one second apart, request ids in row order."""
-    return [dict(zip(_FIELDS, row[:7]), timestamp=at(seconds=i), request_id=f"r{i:02d}")
+    return [dict(zip(_FIELDS, row[:COST]), timestamp=at(seconds=i), request_id=f"r{i:02d}")
             for i, row in enumerate(rows)]
 
 
 def one_at_a_time(catalog: PriceCatalog, row: tuple) -> float:
     """Price one row with `PriceCatalog.cost`."""
-    model, inp, read, write, out, reasoning, batch = row[:7]
-    tokens = TokenCounts(inp, read, write, out, reasoning)
+    model, inp, read, write, write_1h, out, reasoning, batch = row[:COST]
+    tokens = TokenCounts(inp, read, write, out, reasoning, write_1h)
     return catalog.cost(model, tokens, bool(batch))
 
 
@@ -55,7 +67,7 @@ def test_vectorised_cost_equals_one_at_a_time(catalog: PriceCatalog, priced, i: 
     """Price every known row exactly as `PriceCatalog.cost` does, and as by hand."""
     table, _ = priced
     assert table["cost_usd"][i].as_py() == pytest.approx(one_at_a_time(catalog, ROWS[i]), rel=1e-12)
-    assert table["cost_usd"][i].as_py() == pytest.approx(ROWS[i][7], rel=1e-12)
+    assert table["cost_usd"][i].as_py() == pytest.approx(ROWS[i][COST], rel=1e-12)
     assert table["priced"][i].as_py() == 1
 
 
@@ -70,19 +82,21 @@ def test_unknown_model_is_reported_and_left_unpriced(priced):
 
 
 def test_pricing_keeps_schema_and_replaces_cost_columns(catalog: PriceCatalog, priced):
-    """Fill the existing cost_usd and priced columns in place."""
+    """Fill the existing cost_usd, priced and catalog_version columns in place."""
     table, _ = priced
     original = events_from_records(records())
+    filled = ["cost_usd", "priced", "catalog_version"]
     assert table.schema == original.schema
-    assert table.drop_columns(["cost_usd", "priced"]).equals(original.drop_columns(["cost_usd", "priced"]))
+    assert table.drop_columns(filled).equals(original.drop_columns(filled))
 
 
 def test_pricing_appends_missing_cost_columns(catalog: PriceCatalog, priced):
-    """Append cost_usd and priced when the input table lacks them."""
-    bare = events_from_records(records()).drop_columns(["cost_usd", "priced"])
+    """Append cost_usd, priced and catalog_version when the input table lacks them."""
+    filled = ["cost_usd", "priced", "catalog_version"]
+    bare = events_from_records(records()).drop_columns(filled)
     table, report = price_table(catalog, bare)
-    assert table.column_names[-2:] == ["cost_usd", "priced"]
-    assert table.select(["cost_usd", "priced"]).equals(priced[0].select(["cost_usd", "priced"]))
+    assert table.column_names[-3:] == filled
+    assert table.select(filled).equals(priced[0].select(filled))
     assert report == priced[1]
 
 
@@ -102,36 +116,78 @@ def test_empty_table_prices_nothing(catalog: PriceCatalog):
 
 
 U32 = np.uint32
+TOKEN_NAMES = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
+               "reasoning_tokens", "cache_write_1h_tokens")
+
+
+def split(input=0, cache_read=0, cache_write=0, cache_write_1h=0, output=0, reasoning=0) -> dict:
+    """Return the billable classes with every priced class present."""
+    return dict(input=input, cache_read=cache_read, cache_write=cache_write,
+                cache_write_1h=cache_write_1h, output=output, reasoning=reasoning)
 
 
 @pytest.mark.parametrize(("columns", "expected"), [
-    ((100, 60, 30, 50, 20), dict(input=10, cache_read=60, cache_write=30, output=30, reasoning=20)),
-    ((10, 100, 0, 5, 9), dict(input=0, cache_read=100, cache_write=0, output=0, reasoning=9)),
-    ((0, 0, 0, 0, 0), dict(input=0, cache_read=0, cache_write=0, output=0, reasoning=0)),
+    ((100, 60, 30, 50, 20), split(input=10, cache_read=60, cache_write=30, output=30, reasoning=20)),
+    ((10, 100, 0, 5, 9), split(cache_read=100, reasoning=9)),
+    ((0, 0, 0, 0, 0), split()),
+    ((100, 20, 50, 0, 0, 30), split(input=30, cache_read=20, cache_write=20, cache_write_1h=30)),
+    ((100, 0, 50, 0, 0, 80), split(input=50, cache_write_1h=50)),  # 1 h part capped at the writes
 ])
 def test_token_classes_match_billable_without_unsigned_wraparound(columns: tuple, expected: dict):
-    """Split uint32 columns into float classes, clamped at zero like `TokenCounts.billable`."""
-    names = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
-    classes = token_classes({n: np.array([v], U32) for n, v in zip(names, columns)})
+    """Split uint32 columns into float classes, clamped at zero like `TokenCounts.billable`.
+
+    Five columns leave out `cache_write_1h_tokens`, as the synthetic generator does.
+    """
+    classes = token_classes({n: np.array([v], U32) for n, v in zip(TOKEN_NAMES, columns)})
     assert {k: float(v[0]) for k, v in classes.items()} == expected
     assert TokenCounts(*columns).billable() == expected
 
 
-@pytest.mark.parametrize("model", ["gpt-4o", "claude-sonnet-4-5", "gpt-4.1"])
+@pytest.mark.parametrize("model", ["gpt-4o", "claude-sonnet-4-5", "gpt-4.1", "claude-haiku-4-5"])
 @pytest.mark.parametrize("batch", [False, True])
 def test_cost_of_prices_rows_as_if_on_another_model(catalog: PriceCatalog, model: str, batch: bool):
     """Re-price every known row on one model, matching `PriceCatalog.cost`."""
     known = [row for row in ROWS if row[0] != UNKNOWN]
-    columns = {k: np.array([row[i] for row in known], U32) for i, k in enumerate(_FIELDS) if 0 < i < 6}
+    columns = {k: np.array([row[i] for row in known], U32) for i, k in enumerate(_FIELDS) if 0 < i < 7}
     costs = cost_of(catalog, model, token_classes(columns), batch)
-    expected = [one_at_a_time(catalog, (model, *row[1:6], batch)) for row in known]
+    expected = [one_at_a_time(catalog, (model, *row[1:7], batch)) for row in known]
     assert costs.tolist() == pytest.approx(expected, rel=1e-12)
 
 
+def test_every_row_records_the_catalog_version(priced):
+    """Record the catalog version on priced rows and on rows the catalog could not price."""
+    table, _ = priced
+    assert table["catalog_version"].to_pylist() == [VERSION] * len(ROWS)
+
+
+# overrides, model -> (version it records, cost of its first ROWS entry by hand)
+OVERRIDE_CASES = [
+    ({"gpt-4o": {"input": 2e-6}}, {"openai/gpt-4o": (f"{VERSION}+overrides", 1000 * 2e-6 + 1000 * 1.25e-6 + 100 * 1e-5),
+                                   "gpt-4.1": (VERSION, 0.008)}),
+    ({"gpt-4.1": {"input": 2e-6, "output_batch": 4e-6}}, {"gpt-4.1": (VERSION, 0.008)}),  # same prices: unchanged
+    ({"claude-haiku-4-5": {"cache_write_1h": 1.5e-6}},
+     {"claude-haiku-4-5": (f"{VERSION}+overrides", 0.0), "claude-sonnet-4-5": (VERSION, 0.0378)}),
+    ({"_note": "only a note"}, {"gpt-4o": (VERSION, 0.00375)}),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), OVERRIDE_CASES)
+def test_overrides_price_and_mark_the_version(catalog: PriceCatalog, tmp_path, doc: dict, expected: dict):
+    """Price with overridden prices; mark `+overrides` only on models whose prices they changed."""
+    (tmp_path / "o.json").write_text(json.dumps(doc))
+    table, _ = price_table(apply_overrides(catalog, read_overrides(tmp_path / "o.json")), events_from_records(records()))
+    for model, (version, cost) in expected.items():
+        i = next(i for i, row in enumerate(ROWS) if row[0] == model)
+        assert (table["catalog_version"][i].as_py(), table["cost_usd"][i].as_py()) == (version, pytest.approx(cost))
+
+
 def test_loaded_events_carry_their_cost(store: AnalyticsStore, catalog: PriceCatalog):
-    """Store each event's cost and priced flag as priced at load."""
+    """Store each event's cost, priced flag, catalog version and 1 h writes as priced at load."""
     report = load(store, catalog, records())
-    rows = store.rows("SELECT request_id, cost_usd, priced FROM workload_events ORDER BY request_id")
-    expected = [(f"r{i:02d}", row[7] or 0.0, int(row[7] is not None)) for i, row in enumerate(ROWS)]
-    assert [(r["request_id"], pytest.approx(r["cost_usd"], rel=1e-12), r["priced"]) for r in rows] == expected
+    rows = store.rows("SELECT request_id, cost_usd, priced, catalog_version, cache_write_1h_tokens AS w "
+                      "FROM workload_events ORDER BY request_id")
+    expected = [(f"r{i:02d}", row[COST] or 0.0, int(row[COST] is not None), VERSION, row[4])
+                for i, row in enumerate(ROWS)]
+    assert [(r["request_id"], pytest.approx(r["cost_usd"], rel=1e-12), r["priced"], r["catalog_version"], r["w"])
+            for r in rows] == expected
     assert report.unknown_models == {UNKNOWN: 2}

@@ -23,7 +23,7 @@ OPTION_COLUMNS = {"user_id": "user", "feature": "feature", "model": "model"}
 
 def numeric(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (float values, is-missing mask, is-non-numeric mask) of a column of any type."""
-    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_boolean(values.type):
         return _as_float(values), _null_mask(values), np.zeros(len(values), bool)
     text = pc.cast(values, pa.string())
     ok = pc.fill_null(pc.match_substring_regex(text, NUMBER), True).to_numpy(zero_copy_only=False)
@@ -32,7 +32,7 @@ def numeric(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _as_float(values: pa.Array) -> np.ndarray:
-    return pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.cast(values, pa.float64(), safe=False), np.nan).to_numpy(zero_copy_only=False)
 
 
 def _null_mask(values: pa.Array) -> np.ndarray:
@@ -42,7 +42,7 @@ def _null_mask(values: pa.Array) -> np.ndarray:
 def timestamps(values: pa.Array) -> np.ndarray:
     """Parse epoch numbers (s/ms/us/ns by magnitude) or date strings; NaT where unparseable."""
     if pa.types.is_timestamp(values.type):
-        return pc.cast(values, pa.timestamp("ms", tz="UTC")).to_numpy(zero_copy_only=False).astype("datetime64[ms]")
+        return pc.cast(values, pa.timestamp("ms", tz="UTC"), safe=False).to_numpy(zero_copy_only=False).astype("datetime64[ms]")
     number, missing, bad = numeric(values)
     if not (bad & ~missing).any():
         return _from_epoch(number)

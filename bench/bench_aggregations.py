@@ -1,0 +1,258 @@
+"""Benchmark the main aggregations against a same-run pandas/numpy baseline.
+
+Loads the `mixed` scenario (default 10M events) into a temporary chDB store in this
+process, then times `cost_analyzer`, `latency_analyzer` and `kv_cache_finder` through the
+dispatcher (best of `--repeat`, first call shown too) and the same aggregation in
+pandas/numpy over columns pulled once from the store (the pull is not timed). Prints
+seconds, the ratio baseline / tool (> 1: ClickHouse is faster), whether both agree, and
+the peak RSS of the process (chDB runs in it). Never asserts timings.
+
+    python bench/bench_aggregations.py [--events N] [--repeat R] [--store DIR]
+
+`--store DIR` keeps the loaded store in DIR and reuses it when it already holds N events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from netra.persistence.analytics import AnalyticsStore, open_store  # noqa: E402
+from netra.tools import ToolDispatcher  # noqa: E402
+from netra.tools.base import ToolContext, ToolResult  # noqa: E402
+from netra.workloads.catalog import load_catalog  # noqa: E402
+from netra.workloads.synthetic import generate_and_load  # noqa: E402
+
+# the columns the baselines read, pulled once in time order (ties by feature, model) so the
+# numpy replay's stable sort meets each hash's first request first, as argMin does
+PULL_SQL = """SELECT timestamp, feature, model, status, priced, cost_usd, latency_ms, ttft_ms,
+       prefix_hashes, block_size, cached_input_tokens, input_tokens
+FROM workload_events ORDER BY timestamp, feature, model"""
+
+LATENCY_LEVELS = (0.5, 0.95, 0.99)
+TTFT_LEVELS = (0.5, 0.95)
+# (figure compared, relative tolerance) per tool: the baseline must agree with the tool
+CHECKS = {
+    "cost_analyzer": (("total_cost_usd", 1e-9), ("requests", 0), ("span_days", 1e-9)),
+    "latency_analyzer": (("latency_p50_ms", 0), ("latency_p95_ms", 0), ("latency_p99_ms", 0),
+                         ("ttft_p50_ms", 0), ("ttft_p95_ms", 0), ("error_rate", 1e-9)),
+    "kv_cache_finder": (("hit_tokens", 0), ("uncached_hit_tokens", 0), ("block_hit_ratio", 1e-6),
+                        ("token_hit_ratio", 1e-6), ("monthly_saving_usd", 1e-6)),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Build the command-line parser."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000, help="events to generate")
+    parser.add_argument("--seed", type=int, default=7, help="random seed")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per tool (best is shown)")
+    parser.add_argument("--store", default="", help="keep the store in this folder and reuse it")
+    return parser
+
+
+def peak_rss_mb() -> float:
+    """Return the peak resident set size of this process so far, in MB (Linux: KB units)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Run `fn` once; return (seconds, its result)."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Run `fn` `repeat` times; return (first seconds, best seconds, last result)."""
+    runs = [timed(fn) for _ in range(max(repeat, 1))]
+    return runs[0][0], min(s for s, _ in runs), runs[-1][1]
+
+
+def load(folder: Path, events: int, seed: int) -> AnalyticsStore:
+    """Open the store in `folder`; load `events` mixed events unless it already holds them."""
+    store = open_store(f"chdb://{folder / 'analytics'}")
+    if store.count() != events:
+        store.truncate()
+        seconds, _ = timed(lambda: generate_and_load(store, load_catalog(), "mixed", events, seed))
+        print(f"loaded {events:,} events in {seconds:.1f} s (peak RSS {peak_rss_mb():,.0f} MB)")
+    return store
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """The baseline columns: a frame (plus `ms`, int64 epoch milliseconds) and the flat hashes."""
+
+    frame: pd.DataFrame
+    flat: np.ndarray
+    lengths: np.ndarray
+
+
+def pull(store: AnalyticsStore) -> Pulled:
+    """Pull the baseline columns once (not timed); hashes become one flat numpy array."""
+    seconds, table = timed(lambda: store.arrow(PULL_SQL))
+    hashes = table.column("prefix_hashes").combine_chunks()
+    frame = table.drop_columns(["prefix_hashes"]).to_pandas()
+    frame["ms"] = pc.cast(table.column("timestamp"), pa.int64()).to_numpy()
+    pulled = Pulled(frame, hashes.flatten().to_numpy(zero_copy_only=False).astype(np.uint64),
+                    np.diff(hashes.offsets.to_numpy()).astype(np.int64))
+    print(f"pulled {len(frame):,} rows for the baselines in {seconds:.1f} s (peak RSS {peak_rss_mb():,.0f} MB)")
+    return pulled
+
+
+def _ms(frame: pd.DataFrame) -> np.ndarray:
+    """Return the timestamps as int64 milliseconds since the epoch."""
+    return frame["ms"].to_numpy()
+
+
+# ---- cost_analyzer baseline: totals, span and cost per day ----
+
+def cost_baseline(frame: pd.DataFrame) -> dict[str, float]:
+    """Compute the cost figures and the per-day table in pandas."""
+    cost, ms = frame["cost_usd"], _ms(frame)
+    days = max(float(ms.max() - ms.min()) / 86_400_000.0, 1 / 24)
+    daily = frame.groupby(ms // 86_400_000).agg(requests=("cost_usd", "size"), cost=("cost_usd", "sum"))
+    errors = float(cost[frame["status"] != "ok"].sum())
+    return {"total_cost_usd": float(cost.sum()), "requests": len(frame), "span_days": days,
+            "unpriced_requests": int((frame["priced"] == 0).sum()), "error_cost_usd": errors, "days": len(daily)}
+
+
+# ---- latency_analyzer baseline: quantileExact = element floor(level * n) of the sorted values ----
+
+def exact_quantiles(values: np.ndarray, levels: tuple[float, ...]) -> list[float]:
+    """Return ClickHouse `quantileExact` at each level (0 for no values)."""
+    if not len(values):
+        return [0.0] * len(levels)
+    index = [min(int(level * len(values)), len(values) - 1) for level in levels]
+    part = np.partition(values, index)
+    return [float(part[i]) for i in index]
+
+
+def latency_stats(frame: pd.DataFrame) -> dict[str, float]:
+    """Return the latency figures of one group of requests."""
+    ttft = frame["ttft_ms"].to_numpy()
+    lat = exact_quantiles(frame["latency_ms"].to_numpy(), LATENCY_LEVELS)
+    tt = exact_quantiles(ttft[ttft > 0], TTFT_LEVELS)
+    names = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "ttft_p50_ms", "ttft_p95_ms")
+    return {**dict(zip(names, lat + tt)), "requests": len(frame),
+            "error_rate": float((frame["status"] != "ok").mean()), "streamed_requests": int((ttft > 0).sum())}
+
+
+def latency_baseline(frame: pd.DataFrame) -> dict[str, float]:
+    """Compute the overall latency figures and one row per feature in numpy."""
+    groups = {name: latency_stats(group) for name, group in frame.groupby("feature", observed=True)}
+    return {**latency_stats(frame), "groups": len(groups)}
+
+
+# ---- kv_cache_finder baseline: numpy replay of first-seen block hashes ----
+
+def first_seen(data: Pulled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return, per block in hash order: its row, its hash and its hash's first-seen time (ms).
+
+    Rows are in time order, so a stable sort by hash puts each hash's first request first.
+    """
+    order = np.argsort(data.flat, kind="stable")
+    flat, rows = data.flat[order], np.repeat(np.arange(len(data.frame)), data.lengths)[order]
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    return rows, flat, np.repeat(_ms(data.frame)[rows[starts]], np.diff(np.r_[starts, len(flat)]))
+
+
+def replay(data: Pulled) -> tuple[pd.DataFrame, pd.Series]:
+    """Return per-request hits and the written tokens per (feature, model)."""
+    rows, flat, first_ms = first_seen(data)
+    hit = first_ms < _ms(data.frame)[rows]
+    requests = data.frame[["feature", "model", "block_size", "cached_input_tokens", "input_tokens"]].copy()
+    requests["hits"] = np.bincount(rows[hit], minlength=len(data.frame))
+    requests["blocks"] = data.lengths
+    return requests, _written(data.frame, rows, flat, first_ms)
+
+
+def _written(frame: pd.DataFrame, rows: np.ndarray, flat: np.ndarray, first_ms: np.ndarray) -> pd.Series:
+    """Tokens of the repeated blocks first seen in each (feature, model) (first request wins)."""
+    ms = _ms(frame)[rows]
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    ends = np.r_[starts[1:], len(flat)] - 1
+    origin = frame.iloc[rows[starts[ms[ends] > first_ms[starts]]]]
+    return origin.groupby(["feature", "model"], observed=True)["block_size"].sum()
+
+
+def kv_baseline(data: Pulled, catalog, days: float) -> dict[str, float]:
+    """Replay in numpy, then total the hits and price the uncached ones per (feature, model)."""
+    requests, written = replay(data)
+    hit_tokens = requests["hits"] * requests["block_size"].astype(np.int64)
+    requests["hit_tokens"] = hit_tokens
+    requests["uncached"] = np.maximum(hit_tokens - requests["cached_input_tokens"].astype(np.int64), 0)
+    pairs = requests.groupby(["feature", "model"], observed=True).agg(
+        hit_tokens=("hit_tokens", "sum"), uncached=("uncached", "sum"), cached=("cached_input_tokens", "sum"))
+    month = sum(_pair_month(catalog, pair, row, int(written.get(pair, 0)), days) for pair, row in pairs.iterrows())
+    return {"hit_tokens": float(hit_tokens.sum()), "uncached_hit_tokens": float(requests["uncached"].sum()),
+            "block_hit_ratio": requests["hits"].sum() / requests["blocks"].sum(),
+            "token_hit_ratio": hit_tokens.sum() / requests["input_tokens"].sum(), "monthly_saving_usd": month}
+
+
+def _pair_month(catalog, pair: tuple[str, str], row: pd.Series, written: int, days: float) -> float:
+    """Return a pair's flagged monthly saving (threshold $1, as the tool's default), else 0."""
+    if catalog.resolve(pair[1]) is None:
+        return 0.0
+    prices, written = catalog.unit_prices(pair[1]), written if row["cached"] == 0 else 0
+    window = row["uncached"] * (prices["input"] - prices["cache_read"]) - written * (prices["cache_write"] - prices["input"])
+    month = window * 30.0 / days
+    return month if month >= 1.0 and row["uncached"] > 0 else 0.0
+
+
+# ---- running and printing ----
+
+def agree(name: str, result: ToolResult, baseline: dict[str, float]) -> str:
+    """Say whether the tool's figures equal the baseline's (within each check's tolerance)."""
+    misses = [f"{fig}: tool {result.value(fig)} vs baseline {baseline[fig]}" for fig, rel in CHECKS[name]
+              if not math.isclose(result.value(fig), baseline[fig], rel_tol=rel, abs_tol=1e-6)]
+    return "agree" if not misses else "DISAGREE (" + "; ".join(misses) + ")"
+
+
+def bench_tool(dispatcher: ToolDispatcher, name: str, baseline: Callable[[], dict], repeat: int) -> None:
+    """Time one tool and its baseline; print seconds, the ratio, agreement and peak RSS."""
+    first, best, result = best_of(lambda: dispatcher.run(name, {}), repeat)
+    base_seconds, base = timed(baseline)
+    print(f"{name:17s} tool {best:7.3f} s (first call {first:.3f} s)  baseline {base_seconds:7.3f} s  "
+          f"ratio {base_seconds / best:6.1f}x  {agree(name, result, base)}  peak RSS {peak_rss_mb():,.0f} MB")
+
+
+def run(store: AnalyticsStore, repeat: int) -> None:
+    """Pull the baseline columns, then benchmark each tool against its baseline."""
+    catalog, data = load_catalog(), pull(store)
+    dispatcher, frame = ToolDispatcher(ToolContext(store, catalog)), data.frame
+    days = cost_baseline(frame)["span_days"]
+    bench_tool(dispatcher, "cost_analyzer", lambda: cost_baseline(frame), repeat)
+    bench_tool(dispatcher, "latency_analyzer", lambda: latency_baseline(frame), repeat)
+    bench_tool(dispatcher, "kv_cache_finder", lambda: kv_baseline(data, catalog, days), repeat)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the workload (or reuse `--store`), then run the benchmarks."""
+    args = _parser().parse_args(argv)
+    folder = nullcontext(args.store) if args.store else tempfile.TemporaryDirectory()
+    with folder as path:
+        store = load(Path(path), args.events, args.seed)
+        print(f"{store.count():,} events; {args.repeat} runs per tool, best shown; ratio = baseline / tool")
+        run(store, args.repeat)
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

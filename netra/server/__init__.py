@@ -1,0 +1,12 @@
+"""Netra's HTTP API: `create_app()` builds the FastAPI app; `netra serve` runs it.
+
+    GET  /healthz              liveness
+    POST /api/ingest/events    workload events as a JSON array or NDJSON
+    POST /v1/traces            OTLP/HTTP JSON traces (OpenTelemetry GenAI / OpenInference spans)
+"""
+
+from __future__ import annotations
+
+from netra.server.app import create_app
+
+__all__ = ["create_app"]

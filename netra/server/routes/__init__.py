@@ -1,0 +1,11 @@
+"""The API's routes, one module per resource; `ROUTERS` is what the app includes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from netra.server.routes import health, ingest
+
+ROUTERS: tuple[APIRouter, ...] = (health.router, ingest.router)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,138 @@
+"""Ingest: workload events as JSON, and OpenTelemetry traces over OTLP/HTTP JSON.
+
+    POST /api/ingest/events   Content-Type: application/json (an array) | application/x-ndjson
+    POST /v1/traces           Content-Type: application/json (OTLP/HTTP JSON; protobuf answers 415)
+
+Each request loads all-or-nothing through `load_batches` and answers
+`{"accepted", "duplicates", "rejected": {reason: n}, "rejections": [{"row", "reason", "detail"}],
+"unknown_models"}`; `/v1/traces` adds `skipped_spans` and, when spans were rejected, the
+OTLP `partialSuccess`. An event's row is its 1-based position in the array, or its NDJSON
+line number; a span's row is its 1-based position in the export.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from netra.server.deps import Loader, get_loader
+from netra.server.errors import BadPayloadError, UnsupportedMediaTypeError
+from netra.server.limits import limited_body
+from netra.workloads.importers.loader import IngestSummary
+from netra.workloads.importers.otel import otlp_batch
+from netra.workloads.importers.records import rows_batch
+
+router = APIRouter(tags=["ingest"])
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl",
+                          "application/x-jsonlines", "application/json-lines"})
+JSON_TYPES = frozenset({"application/json", ""})
+PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})
+PROTOBUF_REFUSED = ("OTLP/HTTP protobuf is not supported: only OTLP/HTTP JSON is. Set the exporter's protocol "
+                    "to http/json (OTEL_EXPORTER_OTLP_PROTOCOL=http/json, or `encoding: json` in a collector)")
+REPORTED_IN_MESSAGE = 3
+
+
+def media_type(request: Request) -> str:
+    """Return the request's Content-Type without parameters, lower-cased ('' when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def events_format(request: Request) -> str:
+    """Return 'ndjson' or 'json' by Content-Type; raise UnsupportedMediaTypeError for any other."""
+    media = media_type(request)
+    if media not in NDJSON_TYPES | JSON_TYPES:
+        raise UnsupportedMediaTypeError(f"Content-Type {media!r} is not supported: send a JSON array "
+                                        "(application/json) or NDJSON (application/x-ndjson)")
+    return "ndjson" if media in NDJSON_TYPES else "json"
+
+
+def otlp_format(request: Request) -> str:
+    """Return the Content-Type if it is JSON; raise UnsupportedMediaTypeError for protobuf and others."""
+    media = media_type(request)
+    if media in PROTOBUF_TYPES:
+        raise UnsupportedMediaTypeError(PROTOBUF_REFUSED)
+    if media not in JSON_TYPES:
+        raise UnsupportedMediaTypeError(f"Content-Type {media!r} is not supported: send OTLP/HTTP JSON")
+    return media
+
+
+Body = Annotated[bytes, Depends(limited_body)]
+Load = Annotated[Loader, Depends(get_loader)]
+
+
+@router.post("/api/ingest/events")
+def ingest_events(fmt: Annotated[str, Depends(events_format)], body: Body, loader: Load) -> dict[str, Any]:
+    """Load workload events (keys are event column names); answer what was accepted and rejected."""
+    summary = loader.load([rows_batch(event_entries(body, fmt))], "api/events")
+    return summary_body(summary)
+
+
+@router.post("/v1/traces")
+def ingest_traces(_: Annotated[str, Depends(otlp_format)], body: Body, loader: Load) -> dict[str, Any]:
+    """Load the model-call spans of an OTLP/HTTP JSON export as workload events."""
+    batch, skipped = otlp_batch(parse_json(body))
+    summary = loader.load([batch], "otlp")
+    return summary_body(summary) | {"skipped_spans": skipped} | partial_success(summary)
+
+
+def event_entries(body: bytes, fmt: str) -> list[tuple[int, Any]]:
+    """Return (row number, entry) pairs of a JSON array or NDJSON body."""
+    if fmt == "ndjson":
+        return parse_ndjson(body)
+    entries = parse_json(body)
+    if not isinstance(entries, list):
+        raise BadPayloadError("expected a JSON array of event objects (or NDJSON with Content-Type: "
+                              "application/x-ndjson)")
+    return list(enumerate(entries, 1))
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadPayloadError(f"body is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def parse_json(body: bytes) -> Any:
+    """Return the parsed body; raise BadPayloadError with the parser's position."""
+    try:
+        return json.loads(_text(body))
+    except json.JSONDecodeError as exc:
+        raise BadPayloadError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                              f"(char {exc.pos})") from exc
+
+
+def parse_ndjson(body: bytes) -> list[tuple[int, Any]]:
+    """Return (line number, value) of every non-blank line; raise BadPayloadError naming a bad line."""
+    lines = enumerate(_text(body).split("\n"), 1)
+    return [(number, _parse_line(number, line)) for number, line in lines if line.strip()]
+
+
+def _parse_line(number: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadPayloadError(f"invalid JSON on line {number}: {exc.msg} at column {exc.colno}") from exc
+
+
+def summary_body(summary: IngestSummary) -> dict[str, Any]:
+    """Return the JSON answer of a load."""
+    return {"accepted": summary.accepted, "duplicates": summary.duplicates, "rejected": summary.rejected,
+            "rejections": [asdict(r) for r in summary.rejections], "unknown_models": summary.unknown_models}
+
+
+def partial_success(summary: IngestSummary) -> dict[str, Any]:
+    """Return the OTLP `partialSuccess` of a load that rejected spans; {} when none was."""
+    rejected = sum(summary.rejected.values())
+    if not rejected:
+        return {}
+    return {"partialSuccess": {"rejectedSpans": rejected, "errorMessage": _rejection_message(summary)}}
+
+
+def _rejection_message(summary: IngestSummary) -> str:
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(summary.rejected.items()))
+    first = "; ".join(f"span {r.row}: {r.detail or r.reason}" for r in summary.rejections[:REPORTED_IN_MESSAGE])
+    return f"{sum(summary.rejected.values())} spans rejected ({reasons}); {first}"

@@ -1,0 +1,243 @@
+"""cost_impact_simulator and cost_reduction_quality_preservation on planted data, hand-computed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from netra.errors import ToolArgumentsError
+from netra.tools import ToolDispatcher
+from netra.tools._sql import EMPTY_NOTE
+from netra.tools.cost_simulation import KEEP_FIGURES, SIM_FIGURES, expected_drop
+from netra.tools.findings import Policy
+from tests.factories import at, load
+
+# literal USD per token, as in the price catalog
+GPT4O = {"input": 2.5e-6, "cache_read": 1.25e-6, "output": 1e-5}
+MINI = {"input": 1.5e-7, "cache_read": 7.5e-8, "output": 6e-7}
+MINI_BATCH = {"input": 7.5e-8, "output": 3e-7}
+SONNET = {"input": 3e-6, "cache_read": 3e-7, "cache_write": 3.75e-6, "output": 1.5e-5}
+
+ZERO = {"input_tokens": 0, "cached_input_tokens": 0, "cache_write_tokens": 0, "output_tokens": 0,
+        "reasoning_tokens": 0, "is_batch": 0, "status": "ok", "prompt_hash": 0}
+
+
+def event(when, feature: str, model: str, tokens: tuple[int, ...], **extra: Any) -> dict[str, Any]:
+    """One event; `tokens` is (input, output[, cached, reasoning])."""
+    names = ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens")
+    return {**ZERO, "timestamp": when, "feature": feature, "model": model, "request_id": f"{feature}-{when}",
+            **dict(zip(names, tokens)), **extra}
+
+
+EVENTS = [
+    event(at(0), "chat", "gpt-4o", (1000, 200)),
+    event(at(0, hours=1), "chat", "gpt-4o", (2000, 500, 1000, 100)),   # cap 300 cuts 200 visible output
+    event(at(0, hours=2), "chat", "gpt-4o", (500, 400, 0, 350)),       # cap 300 cuts 50 visible + 50 reasoning
+    event(at(1), "chat", "gpt-4o", (1000, 0), status="error", prompt_hash=7),  # retried failure
+    event(at(1, seconds=5), "chat", "gpt-4o", (1000, 100), prompt_hash=7),
+    event(at(1, hours=2), "search", "claude-sonnet-4-5", (4000, 100)),
+    event(at(2), "search", "claude-sonnet-4-5", (4000, 100)),
+    event(at(2, hours=3), "report", "gpt-4o-mini", (10000, 1000)),
+    event(at(3), "report", "gpt-4o-mini", (10000, 1000), is_batch=1),
+    event(at(4), "misc", "mystery-model", (500, 0)),
+]
+SPAN_DAYS = 4.0
+
+CHAT = 4500 * GPT4O["input"] + 1000 * GPT4O["cache_read"] + 1200 * GPT4O["output"]
+SEARCH = 8000 * SONNET["input"] + 200 * SONNET["output"]
+REPORT = 10000 * MINI["input"] + 1000 * MINI["output"] + 10000 * MINI_BATCH["input"] + 1000 * MINI_BATCH["output"]
+BASELINE = CHAT + SEARCH + REPORT
+
+RETRY = 1000 * GPT4O["input"]                      # the retried failure's tokens
+CAP = (200 + 50 + 50) * GPT4O["output"]            # output above 300 tokens
+LEFT = {"input": 3500, "cache_read": 1000, "output": 900}  # chat after retry budget and cap
+ROUTE = sum(n * (GPT4O[k] - MINI[k]) for k, n in LEFT.items())
+CACHE = 3000 * (SONNET["input"] - SONNET["cache_read"]) - 1000 * (SONNET["cache_write"] - SONNET["input"])
+BATCH = 10000 * (MINI["input"] - MINI_BATCH["input"]) + 1000 * (MINI["output"] - MINI_BATCH["output"])
+SAVED = RETRY + CAP + ROUTE + CACHE + BATCH
+
+
+def policy(kind: str, feature: str, model: str, **fields: Any) -> dict[str, Any]:
+    """A policy as the dispatcher receives it."""
+    return {"policy_id": f"{kind}:{feature}:{model}", "kind": kind, "feature": feature, "model": model, **fields}
+
+
+POLICIES = [
+    policy("route_model", "chat", "gpt-4o", params={"target_model": "gpt-4o-mini"}),
+    policy("cap_max_tokens", "chat", "gpt-4o", params={"cap": 300}),
+    policy("retry_budget", "chat", "gpt-4o"),
+    policy("prompt_cache", "search", "claude-sonnet-4-5", params={"uncached_hit_tokens": 3000, "written_tokens": 1000}),
+    policy("batch_api", "report", "gpt-4o-mini"),
+]
+# policy_id -> window saving, in the order rows list them (by feature, model, then kind order)
+EXPECTED_ROWS = [("retry_budget:chat:gpt-4o", RETRY), ("cap_max_tokens:chat:gpt-4o", CAP),
+                 ("route_model:chat:gpt-4o", ROUTE), ("batch_api:report:gpt-4o-mini", BATCH),
+                 ("prompt_cache:search:claude-sonnet-4-5", CACHE)]
+
+SIM_EXPECTED = {
+    "baseline_window_cost_usd": BASELINE, "repriced_window_cost_usd": BASELINE - SAVED,
+    "baseline_monthly_cost_usd": BASELINE * 30 / SPAN_DAYS, "repriced_monthly_cost_usd": (BASELINE - SAVED) * 7.5,
+    "window_saving_usd": SAVED, "monthly_saving_usd": SAVED * 7.5, "saving_pct": 100 * SAVED / BASELINE,
+    "policies_applied": 5,
+}
+
+# policies that cannot apply -> the words their note carries
+SKIPPED = [
+    (policy("batch_api", "absent", "gpt-4o"), "no events of this (feature, model) in scope"),
+    (policy("batch_api", "misc", "mystery-model"), "not in the price catalog"),
+    (policy("route_model", "report", "gpt-4o-mini", params={"target_model": "nope-1"}), "'nope-1'"),
+    (policy("cap_max_tokens", "chat", "gpt-4o"), "params.cap"),
+]
+
+# prompt-cache policy fields -> its window saving (hit tokens derived from the saving)
+CACHE_FROM_SAVING = [
+    ({"window_saving_usd": 0.0054}, 0.0054),
+    ({"monthly_saving_usd": 0.0054 * 7.5}, 0.0054),
+    ({"window_saving_usd": 1.0}, 8000 * (SONNET["input"] - SONNET["cache_read"])),  # capped at all input
+]
+
+INVALID = [
+    ("cost_impact_simulator", {}, "policies"),
+    ("cost_impact_simulator", {"policies": [policy("teleport", "chat", "gpt-4o")]}, "policies.0.kind"),
+    ("cost_impact_simulator", {"policies": [], "budget": 1}, "budget"),
+    ("cost_reduction_quality_preservation", {"policies": [], "quality_budget": 1.5}, "quality_budget"),
+    ("cost_reduction_quality_preservation", {"policies": [], "quality_budget": -0.1}, "quality_budget"),
+]
+
+
+def close(value: float) -> Any:
+    """Match a figure value (figures are rounded to 6 decimals)."""
+    return pytest.approx(value, rel=1e-9, abs=5e-7)
+
+
+def exact(value: float) -> Any:
+    """Match a row value (rows are rounded to 8 decimals)."""
+    return pytest.approx(value, rel=1e-9, abs=5e-9)
+
+
+@pytest.fixture
+def planted(ctx):
+    """The store holding EVENTS; returns a dispatcher over it."""
+    load(ctx.store, ctx.catalog, EVENTS)
+    return ToolDispatcher(ctx)
+
+
+def simulate(dispatcher, policies: list[dict[str, Any]], **scope: Any):
+    """Run the simulator on `policies`."""
+    return dispatcher.run("cost_impact_simulator", {"policies": policies, **scope})
+
+
+@pytest.mark.parametrize("name,expected", sorted(SIM_EXPECTED.items()))
+def test_simulator_figures(planted, name, expected):
+    assert simulate(planted, POLICIES).value(name) == close(expected)
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_policy_rows_follow_the_fixed_order_whatever_the_input_order(planted, order):
+    rows = [r for r in simulate(planted, POLICIES[::order]).rows if r["table"] == "policy"]
+    assert [(r["policy_id"], r["window_saving_usd"]) for r in rows] == [(p, exact(s)) for p, s in EXPECTED_ROWS]
+
+
+def test_feature_rows_reprice_each_feature(planted):
+    rows = {r["feature"]: r for r in simulate(planted, POLICIES).rows if r["table"] == "feature"}
+    got = {f: (r["baseline_window_cost_usd"], r["repriced_window_cost_usd"]) for f, r in rows.items()}
+    assert got == {"chat": (exact(CHAT), exact(CHAT - RETRY - CAP - ROUTE)), "search": (exact(SEARCH), exact(SEARCH - CACHE)),
+                   "report": (exact(REPORT), exact(REPORT - BATCH)), "misc": (0.0, 0.0)}
+
+
+def test_repeated_policy_counts_once(planted):
+    result = simulate(planted, [POLICIES[4], {**POLICIES[4], "policy_id": "again"}])
+    assert result.value("window_saving_usd") == close(BATCH)
+    assert result.notes == ["1 policies repeat a (kind, feature, model); ignored"]
+
+
+@pytest.mark.parametrize("bad,words", SKIPPED)
+def test_policy_that_cannot_apply_is_skipped_with_a_note(planted, bad, words):
+    result = simulate(planted, [bad])
+    row = result.rows[0]
+    assert (row["applied"], row["window_saving_usd"], result.value("window_saving_usd")) == (False, 0.0, 0.0)
+    assert len(result.notes) == 1 and words in result.notes[0]
+
+
+@pytest.mark.parametrize("fields,saving", CACHE_FROM_SAVING)
+def test_prompt_cache_without_token_params_uses_the_policys_saving(planted, fields, saving):
+    cache = policy("prompt_cache", "search", "claude-sonnet-4-5", **fields)
+    assert simulate(planted, [cache]).value("window_saving_usd") == close(saving)
+
+
+def test_scope_filters_the_baseline(planted):
+    result = simulate(planted, POLICIES, feature="report")
+    assert (result.value("baseline_window_cost_usd"), result.value("window_saving_usd")) == (close(REPORT), close(BATCH))
+
+
+# ---------------------------------------------------------------- quality preservation
+
+FAQ = [event(at(0, hours=h), "faq", model, (100, 10), quality_score=score)
+       for h, (model, score) in enumerate([("gpt-4o", 0.75), ("gpt-4o", 0.75), ("gpt-4o-mini", 0.75),
+                                           ("gpt-4o-mini", 0.6875)])]
+SUMMARIZE = [event(at(1), "summarize", "gpt-4o", (1000, 600))]
+FAQ_ROUTE_SAVING = 2 * (100 * (GPT4O["input"] - MINI["input"]) + 10 * (GPT4O["output"] - MINI["output"]))
+CAP_SAVING = 400 * GPT4O["output"]
+BATCH_SAVING = 1000 * GPT4O["input"] / 2 + 200 * GPT4O["output"] / 2
+
+QUALITY_POLICIES = [
+    policy("route_model", "faq", "gpt-4o", params={"target_model": "gpt-4o-mini"}),            # measured 0.03125
+    policy("route_model", "summarize", "gpt-4o", params={"target_model": "gpt-4o-mini"}, quality_risk="medium"),
+    policy("batch_api", "summarize", "gpt-4o"),                                                 # fixed 0
+    policy("cap_max_tokens", "summarize", "gpt-4o", params={"cap": 200}),                       # low prior 0.01
+]
+# budget -> (decisions in policy order, kept window saving)
+BUDGETS = [
+    (0.0, ["rejected", "rejected", "kept", "rejected"], 1000 * GPT4O["input"] / 2 + 600 * GPT4O["output"] / 2),
+    (0.02, ["rejected", "rejected", "kept", "kept"], CAP_SAVING + BATCH_SAVING),
+    (0.04, ["kept", "rejected", "kept", "kept"], FAQ_ROUTE_SAVING + CAP_SAVING + BATCH_SAVING),
+]
+# policy kind and fields -> expected drop without scores
+PRIORS = [("route_model", "high", 0.15), ("cap_max_tokens", "medium", 0.05), ("retry_budget", "low", 0.01),
+          ("prompt_cache", "high", 0.0), ("batch_api", "high", 0.0)]
+
+
+@pytest.fixture
+def quality(ctx):
+    """The store holding the quality dataset; returns a dispatcher over it."""
+    load(ctx.store, ctx.catalog, FAQ + SUMMARIZE)
+    return ToolDispatcher(ctx)
+
+
+@pytest.mark.parametrize("budget,decisions,saving", BUDGETS)
+def test_quality_budget_keeps_policies_within_it(quality, budget, decisions, saving):
+    result = quality.run("cost_reduction_quality_preservation", {"policies": QUALITY_POLICIES, "quality_budget": budget})
+    assert [r["decision"] for r in result.rows if r["table"] == "decision"] == decisions
+    assert result.value("kept_window_saving_usd") == close(saving)
+    assert (result.value("kept_policies"), result.value("rejected_policies")) == (decisions.count("kept"),
+                                                                                  decisions.count("rejected"))
+
+
+def test_route_drop_is_measured_from_quality_scores(quality):
+    result = quality.run("cost_reduction_quality_preservation", {"policies": QUALITY_POLICIES[:1]})
+    row = result.rows[0]
+    assert (row["expected_quality_drop"], row["decision"]) == (exact(0.03125), "rejected")
+    assert "measured" in row["reason"] and "budget 0.0200" in row["reason"]
+
+
+@pytest.mark.parametrize("kind,risk,drop", PRIORS)
+def test_drop_without_scores_comes_from_the_table(kind, risk, drop):
+    assert expected_drop(Policy(**policy(kind, "f", "m", quality_risk=risk)), {})[0] == drop
+
+
+# ---------------------------------------------------------------- arguments and empty scope
+
+
+@pytest.mark.parametrize("tool,args,field", INVALID)
+def test_bad_arguments_name_the_field(ctx, tool, args, field):
+    with pytest.raises(ToolArgumentsError, match=field):
+        ToolDispatcher(ctx).run(tool, args)
+
+
+@pytest.mark.parametrize("tool,spec", [("cost_impact_simulator", SIM_FIGURES),
+                                       ("cost_reduction_quality_preservation", KEEP_FIGURES)])
+def test_empty_scope_gives_zero_figures_and_a_note(planted, tool, spec):
+    result = planted.run(tool, {"policies": POLICIES, "feature": "nothing-here"})
+    assert {k: f.value for k, f in result.figures.items()} == dict.fromkeys(spec, 0.0)
+    assert (result.rows, result.notes) == ([], [EMPTY_NOTE])
