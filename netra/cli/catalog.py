@@ -88,8 +88,10 @@ def _key(token_class: str, batch: bool) -> str:
 
 def _origin(price: ModelPrice, token_class: str) -> str:
     """Say whether the class has a price of its own, and what it falls back to otherwise."""
-    own = "own price" if token_class in price.prices else f"falls back to {FALLBACK[token_class]}"
-    batch = "own batch price" if token_class in price.batch else "no batch price of its own"
+    fallback = FALLBACK.get(token_class, "")
+    own = "own price" if token_class in price.prices else f"falls back to {fallback}"
+    batch = "own batch price" if token_class in price.batch else (
+        "batch: its standard price" if token_class in price.prices else f"batch: {fallback}'s batch price")
     return f"{own}; {batch}"
 
 

@@ -2,6 +2,8 @@
 
 `cost_usd` is precomputed at load from the price catalog; requests on models the catalog
 does not know carry `priced = 0` and cost 0, and both tools say how many there were.
+`cost_analyzer` also sets the cost callers logged (`logged_cost_usd`) beside Netra's
+computed cost of the same requests, with a note when they differ by more than 1%.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ class CostDriverArgs(Scope):
 
 
 @apex_tool(COST_ANALYZER, "Total, monthly and per-day cost of the scoped requests, with "
-           "cost per request, unpriced requests and the cost of failed requests.", Scope)
+           "cost per request, unpriced requests, the cost of failed requests and the "
+           "caller's logged cost beside Netra's computed cost of the same requests.", Scope)
 def cost_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
     """Return the scope's cost figures and one row per day (day, requests, cost_usd)."""
     q = Queries(ctx.store)
@@ -128,8 +131,9 @@ def _logged_notes(values: dict[str, float]) -> list[str]:
     if abs(gap) <= LOGGED_TOLERANCE * abs(computed) or not values["logged_requests"]:
         return []
     share = f"{gap / computed:+.1%}" if computed else "computed $0"
+    sign = "+" if gap > 0 else "-"
     return [f"logged cost ${values['logged_cost_usd']:.6f} over {values['logged_requests']} requests differs from "
-            f"Netra's ${computed:.6f} for the same requests by ${gap:+.6f} ({share}); see docs/pricing.md"]
+            f"Netra's ${computed:.6f} for the same requests by {sign}${abs(gap):.6f} ({share}); see docs/pricing.md"]
 
 
 def _unpriced_notes(q: Queries, args: Scope, unpriced: int) -> list[str]:

@@ -66,7 +66,7 @@ SIM_FIGURES = {
     "monthly_saving_usd": ("USD/month", "baseline minus repriced monthly cost"),
     "saving_pct": ("%", "saving, percent of baseline cost"), "policies_applied": ("policies", "policies applied")}
 KEEP_FIGURES = {
-    "kept_policies": ("policies", "within the quality budget"), "rejected_policies": ("policies", "over it"),
+    "kept_policies": ("policies", "within the quality budget"), "rejected_policies": ("policies", "over the budget"),
     "kept_window_saving_usd": ("USD", "window saving of the kept policies, repriced together"),
     "kept_monthly_saving_usd": ("USD/month", "monthly saving of the kept policies, repriced together"),
     "kept_saving_pct": ("%", "kept saving, percent of baseline cost")}

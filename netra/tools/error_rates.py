@@ -158,10 +158,10 @@ def _kind_rows(q: Queries, args: ErrorArgs) -> list[dict[str, Any]]:
 
 def _figures(features: list[dict[str, Any]]) -> dict[str, Figure]:
     """Return the overall figures, summed over the feature rows."""
-    total = {k: sum(r[k] for r in features) for k in ("requests", "errors", "timeout_errors",
-             "rate_limit_errors", "other_errors", "failed_cost_usd", "storms", "storm_attempts")}
-    values = {**total, "error_rate": ratio(total["errors"], total["requests"]), "retry_storms": total["storms"],
-              "storm_failed_cost_usd": sum(r["storm_failed_cost_usd"] for r in features)}
+    summed = ("requests", "errors", "timeout_errors", "rate_limit_errors", "other_errors", "failed_cost_usd",
+              "storm_attempts", "storm_failed_cost_usd")
+    total = {k: sum(r[k] for r in features) for k in (*summed, "storms")}
+    values = {**total, "error_rate": ratio(total["errors"], total["requests"]), "retry_storms": total["storms"]}
     return {k: fig(values[k], unit, label) for k, (unit, label) in ERROR_FIGURES.items()}
 
 

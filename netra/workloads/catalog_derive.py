@@ -90,7 +90,7 @@ def _read_json(source: Path) -> tuple[bytes, Any]:
         data = source.read_bytes()
         return data, json.loads(data)
     except (OSError, ValueError) as exc:
-        raise UserInputError(f"cannot read price file {source}: {exc}") from exc
+        raise UserInputError(f"cannot read price file {source}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
 def source_version(source: Path, raw: dict[str, Any], data: bytes) -> str:

@@ -28,7 +28,7 @@ MAX_PER_TOKEN = 0.01  # $10,000 per 1M tokens: anything above is a per-1M price 
 KEYS: dict[str, tuple[str, bool]] = {
     **{k: (k, False) for k in PRICE_CLASSES}, **{f"{k}_batch": (k, True) for k in PRICE_CLASSES}}
 _CHECKS = (
-    (lambda k, v: k not in KEYS, f"unknown token class (known: {', '.join(KEYS)})"),
+    (lambda k, v: k not in KEYS, f"unknown token class (known: {', '.join(PRICE_CLASSES)}, each also with _batch)"),
     (lambda k, v: isinstance(v, bool) or not isinstance(v, (int, float)), "is not a number of USD per token"),
     (lambda k, v: not math.isfinite(v), "is not a finite number"),
     (lambda k, v: v < 0, "is negative"),

@@ -43,6 +43,12 @@ def azure_tokens(path: Path) -> tuple[list[int], list[int]]:
     return [int(r["ContextTokens"]) for r in rows], [int(r["GeneratedTokens"]) for r in rows]
 
 
+def store_medians(store, feature: str) -> tuple[float, float]:
+    """Return the exact input and output token medians of a feature, by SQL over the store."""
+    row = store.rows(MEDIAN_SQL, {"feature": feature})[0]
+    return row["input"], row["output"]
+
+
 @pytest.mark.parametrize("name, rows", [(CODE, 8_819), (CONV, 19_366)])
 def test_azure_trace_loads_every_row(store, catalog, name, rows):
     summary = ingest_file(store, catalog, shared(name))
@@ -55,10 +61,9 @@ def test_azure_token_means_and_medians_match_the_csv(ctx, name, feature):
     ingest_file(ctx.store, ctx.catalog, path)
     inputs, outputs = azure_tokens(path)
     result = ToolDispatcher(ctx).run("token_usage_analyzer", {"feature": feature})
-    medians = ctx.store.rows(MEDIAN_SQL, {"feature": feature})[0]
-    assert [result.value("avg_input_tokens"), result.value("avg_output_tokens")] == pytest.approx(
-        [statistics.fmean(inputs), statistics.fmean(outputs)], abs=1e-6)
-    assert (medians["input"], medians["output"]) == (statistics.median(inputs), statistics.median(outputs))
+    means = [result.value("avg_input_tokens"), result.value("avg_output_tokens")]
+    assert means == pytest.approx([statistics.fmean(inputs), statistics.fmean(outputs)], abs=1e-6)
+    assert store_medians(ctx.store, feature) == (statistics.median(inputs), statistics.median(outputs))
 
 
 # ---- Mooncake prefix replay -----------------------------------------------------------------
@@ -73,13 +78,12 @@ def replay(requests: list[dict], block: int = 512) -> tuple[float, float, int]:
 
     Return (hit blocks / blocks, hit tokens / input tokens, hit tokens).
     """
-    seen: set[int] = set()
-    hits = blocks = inputs = 0
+    seen, hits = set(), 0
     for _, tied in groupby(sorted(requests, key=lambda r: r["timestamp"]), key=lambda r: r["timestamp"]):
         tied = list(tied)
         hits += sum(leading_hits(r["hash_ids"], seen) for r in tied)
         seen.update(h for r in tied for h in r["hash_ids"])
-        blocks, inputs = blocks + sum(len(r["hash_ids"]) for r in tied), inputs + sum(r["input_length"] for r in tied)
+    blocks, inputs = sum(len(r["hash_ids"]) for r in requests), sum(r["input_length"] for r in requests)
     return hits / blocks, hits * block / inputs, hits * block
 
 

@@ -181,13 +181,15 @@ def test_overrides_price_and_mark_the_version(catalog: PriceCatalog, tmp_path, d
         assert (table["catalog_version"][i].as_py(), table["cost_usd"][i].as_py()) == (version, pytest.approx(cost))
 
 
+LOADED_SQL = ("SELECT request_id, cost_usd, priced, catalog_version, cache_write_1h_tokens AS w "
+              "FROM workload_events ORDER BY request_id")
+
+
 def test_loaded_events_carry_their_cost(store: AnalyticsStore, catalog: PriceCatalog):
     """Store each event's cost, priced flag, catalog version and 1 h writes as priced at load."""
     report = load(store, catalog, records())
-    rows = store.rows("SELECT request_id, cost_usd, priced, catalog_version, cache_write_1h_tokens AS w "
-                      "FROM workload_events ORDER BY request_id")
-    expected = [(f"r{i:02d}", row[COST] or 0.0, int(row[COST] is not None), VERSION, row[4])
+    got = [(r["request_id"], r["cost_usd"], r["priced"], r["catalog_version"], r["w"]) for r in store.rows(LOADED_SQL)]
+    expected = [(f"r{i:02d}", pytest.approx(row[COST] or 0.0, rel=1e-12), int(row[COST] is not None), VERSION, row[4])
                 for i, row in enumerate(ROWS)]
-    assert [(r["request_id"], pytest.approx(r["cost_usd"], rel=1e-12), r["priced"], r["catalog_version"], r["w"])
-            for r in rows] == expected
+    assert got == expected
     assert report.unknown_models == {UNKNOWN: 2}

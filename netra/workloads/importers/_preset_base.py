@@ -34,7 +34,7 @@ Dropped = dict[int, str]
 Transform = Callable[[pa.Table, np.ndarray, ImportOptions, Path], tuple[Columns, np.ndarray, list[Rejection]]]
 _PARSE_ERRORS = (pa.ArrowException, ValueError)
 _MIN_BLOCK = 1 << 20
-_WHITESPACE = np.array([0x20, 0x09, 0x0D, 0x0A], np.uint8)
+_OBJECT_START = re.compile(rb"[ \t\r]*\{")
 _DETAIL_CHARS = 200
 # pyarrow's "in row N" counts rows of the parsed range, not of the file: left out
 _PYARROW_ROW = re.compile(r"\.? in row \d+\.?$")
@@ -87,12 +87,11 @@ class JsonParser:
 
 
 def _all_objects(data: bytes) -> bool:
-    """Return whether every line's first non-blank byte is `{`."""
+    """Return whether every line's first non-blank byte is `{` (only lines not starting with it are searched)."""
     raw = np.frombuffer(data, np.uint8)
-    starts = np.concatenate(([0], np.flatnonzero(raw == 0x0A) + 1))[:-1]
-    solid = np.flatnonzero(~np.isin(raw, _WHITESPACE))
-    first = np.searchsorted(solid, starts)
-    return bool(first.size == 0 or (first < solid.size).all() and (raw[solid[first]] == ord("{")).all())
+    starts = np.concatenate(([0], np.flatnonzero(raw == ord("\n")) + 1))[:-1]
+    odd = starts[raw[starts] != ord("{")]
+    return all(_OBJECT_START.match(data, int(start)) for start in odd)
 
 
 def _block(longest: int) -> int:

@@ -74,12 +74,12 @@ def recode(values: pa.Array, table: Mapping[str, str]) -> pa.Array:
 
 def choose(mask: np.ndarray, yes: str, no: str) -> pa.Array:
     """Return a text column: `yes` where `mask`, else `no`."""
-    return pa.array(np.where(mask, yes, no), pa.string())
+    return pc.if_else(pa.array(mask, pa.bool_()), pa.scalar(yes), pa.scalar(no))
 
 
 def constant(value: object, n: int, kind: pa.DataType) -> pa.Array:
     """Return a column of `n` copies of `value`."""
-    return pa.array(np.full(n, value), kind)
+    return pc.fill_null(pa.nulls(n, kind), pa.scalar(value, kind))
 
 
 def drop(columns: Columns, rows: np.ndarray, bad: np.ndarray, reason: RejectReason,

@@ -4,7 +4,7 @@ Each is sniffed precisely (auto-detection asks them before the generic formats):
 its exact header, BurstGPT by a header holding its six columns, Mooncake by a first JSON
 line with `hash_ids` and `input_length`, TraceLab by one with `input_tokens_total` and
 `round_id` (or `round_index`). Their mappings are described in each module and in
-`docs/ingest.md`.
+`docs/ingest_presets.md`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, get_args
 
 import numpy as np
 import pandas as pd
@@ -11,14 +11,21 @@ import pyarrow.compute as pc
 
 from netra.workloads.events import events_from_columns
 from netra.workloads.importers.base import ImportOptions, RawBatch, Rejection, RejectReason
+from netra.workloads.schema import ARROW_SCHEMA, DEFAULT_BLOCK_SIZE
 
 REQUIRED = ("timestamp", "input_tokens", "output_tokens")
 TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
-                 "reasoning_tokens", "max_tokens")
+                 "reasoning_tokens", "max_tokens", "cache_write_1h_tokens")
+# filled at load from the price catalog: a source's own values are never taken
+COMPUTED = ("cost_usd", "priced", "catalog_version")
 NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 # epoch magnitude -> unit, largest first: a number is read in the first unit it exceeds
 EPOCH_UNITS = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"), (0, "s"))
 OPTION_COLUMNS = {"user_id": "user", "feature": "feature", "model": "model"}
+# text column -> the value an empty or missing cell means
+TEXT_DEFAULTS = {"status": "ok", "finish_reason": "stop"}
+TRUE_WORDS = pa.array(["true", "t", "yes", "y"])
+_REASONS: tuple[str, ...] = ("", *get_args(RejectReason))
 
 
 def numeric(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -32,7 +39,7 @@ def numeric(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _as_float(values: pa.Array) -> np.ndarray:
-    return pc.fill_null(pc.cast(values, pa.float64(), safe=False), np.nan).to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
 
 
 def _null_mask(values: pa.Array) -> np.ndarray:
@@ -42,16 +49,21 @@ def _null_mask(values: pa.Array) -> np.ndarray:
 def timestamps(values: pa.Array) -> np.ndarray:
     """Parse epoch numbers (s/ms/us/ns by magnitude) or date strings; NaT where unparseable."""
     if pa.types.is_timestamp(values.type):
-        return pc.cast(values, pa.timestamp("ms", tz="UTC"), safe=False).to_numpy(zero_copy_only=False).astype("datetime64[ms]")
+        return pc.cast(values, pa.timestamp("ms", tz="UTC")).to_numpy(zero_copy_only=False).astype("datetime64[ms]")
     number, missing, bad = numeric(values)
     if not (bad & ~missing).any():
         return _from_epoch(number)
-    parsed = pd.to_datetime(pd.Series(values.to_pylist(), dtype=object), errors="coerce", utc=True, format="mixed")
+    text = pc.cast(values, pa.string()).to_pandas()
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    retry = parsed.isna() & text.notna()
+    if retry.any():  # not ISO 8601: let pandas guess each format (slow, so only for those)
+        parsed[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
     return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
 
 
 def _from_epoch(number: np.ndarray) -> np.ndarray:
-    scale = next(unit for floor, unit in EPOCH_UNITS if np.nanmax(np.abs(number), initial=0) > floor)
+    largest = np.nanmax(np.abs(number), initial=0)
+    scale = next((unit for floor, unit in EPOCH_UNITS if largest > floor), "s")
     out = np.full(len(number), np.datetime64("NaT"), "datetime64[ms]")
     ok = np.isfinite(number)
     out[ok] = (number[ok].astype(np.int64)).astype(f"datetime64[{scale}]").astype("datetime64[ms]")
@@ -62,23 +74,26 @@ class Checker:
     """Collects, per row, the first reason it is rejected."""
 
     def __init__(self, rows: np.ndarray) -> None:
-        self.rows, self.reason = rows, np.full(len(rows), "", dtype=object)
-        self.detail = np.full(len(rows), "", dtype=object)
+        self.rows, self.codes = rows, np.zeros(len(rows), np.int8)
+        self.details: list[str] = [""]
+        self.detail = np.zeros(len(rows), np.int16)
 
     def flag(self, mask: np.ndarray, reason: RejectReason, detail: str) -> None:
         """Reject rows in `mask` that have no reason yet."""
-        fresh = mask & (self.reason == "")
-        self.reason[fresh], self.detail[fresh] = reason, detail
+        fresh = mask & (self.codes == 0)
+        if fresh.any():
+            self.codes[fresh], self.detail[fresh] = _REASONS.index(reason), len(self.details)
+            self.details.append(detail)
 
     @property
     def ok(self) -> np.ndarray:
         """Return the mask of rows still accepted."""
-        return self.reason == ""
+        return self.codes == 0
 
     def rejections(self) -> list[Rejection]:
         """Return the rejected rows, in source order."""
-        bad = np.flatnonzero(~self.ok)
-        return [Rejection(int(self.rows[i]), self.reason[i], self.detail[i]) for i in bad]
+        bad = np.flatnonzero(self.codes)
+        return [Rejection(int(self.rows[i]), _REASONS[self.codes[i]], self.details[self.detail[i]]) for i in bad]
 
 
 def _check_required(batch: RawBatch, check: Checker) -> None:
@@ -106,26 +121,53 @@ def _check_time(batch: RawBatch, check: Checker) -> np.ndarray:
     return stamps
 
 
+def _unsigned(kind: pa.DataType, default: float = 0) -> Callable[[pa.Array], pa.Array]:
+    top = float(np.iinfo(kind.to_pandas_dtype()).max)
+    return lambda a: pa.array(np.clip(np.nan_to_num(numeric(a)[0], nan=default), 0, top), kind)
+
+
+def _flag(values: pa.Array) -> pa.Array:
+    """1 where a value is a positive number or a word like `true` / `yes`."""
+    words = pc.is_in(pc.utf8_lower(pc.cast(values, pa.string())), value_set=TRUE_WORDS).to_numpy(zero_copy_only=False)
+    return pa.array((np.nan_to_num(numeric(values)[0]) > 0) | words, pa.bool_()).cast(pa.uint8())
+
+
+def _hash(values: pa.Array) -> pa.Array:
+    """Unsigned 64-bit hashes: exact from integers, via float from anything else."""
+    if pa.types.is_integer(values.type):
+        return pc.fill_null(pc.cast(values, pa.uint64(), safe=False), 0)
+    return pa.array(np.clip(np.nan_to_num(numeric(values)[0]), 0, 2.0**64 - 1).astype(np.uint64), pa.uint64())
+
+
 # column -> how to coerce its raw values (rows still to be filtered)
 COERCE: dict[str, Callable[[pa.Array], pa.Array]] = {
-    "latency_ms": lambda a: pa.array(np.clip(np.nan_to_num(numeric(a)[0]), 0, 2**32 - 1), pa.uint32()),
-    "ttft_ms": lambda a: pa.array(np.clip(np.nan_to_num(numeric(a)[0]), 0, 2**32 - 1), pa.uint32()),
-    "is_batch": lambda a: pa.array(np.nan_to_num(numeric(a)[0]) > 0, pa.bool_()).cast(pa.uint8()),
+    "latency_ms": _unsigned(pa.uint32()),
+    "ttft_ms": _unsigned(pa.uint32()),
+    "is_batch": _flag,
     "logged_cost_usd": lambda a: pa.array(numeric(a)[0], pa.float64(), from_pandas=True),
     "quality_score": lambda a: pa.array(numeric(a)[0], pa.float32(), from_pandas=True),
-    "block_size": lambda a: pa.array(np.nan_to_num(numeric(a)[0]), pa.uint16()),
+    "block_size": _unsigned(pa.uint16(), DEFAULT_BLOCK_SIZE),
+    "prompt_hash": _hash,
 }
+TEXT_COLUMNS = tuple(f.name for f in ARROW_SCHEMA if pa.types.is_string(f.type) and f.name not in COMPUTED)
 
 
 def _text(values: pa.Array) -> pa.Array:
     return pc.fill_null(pc.cast(values, pa.string()), "")
 
 
+def _texts(raw: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    out = {k: _text(v) for k, v in raw.items() if k in TEXT_COLUMNS}
+    for name, default in TEXT_DEFAULTS.items():
+        out[name] = pc.if_else(pc.equal(out[name], ""), default, out[name]) if name in out else None
+    return {k: v for k, v in out.items() if v is not None}
+
+
 def _options(columns: dict[str, pa.Array], options: ImportOptions, n: int) -> dict[str, pa.Array]:
     out = {}
     for column, option in OPTION_COLUMNS.items():
         value = getattr(options, option)
-        base = _text(columns[column]) if column in columns else pa.array([""] * n, pa.string())
+        base = _text(columns[column]) if column in columns else pa.repeat(pa.scalar("", pa.string()), n)
         out[column] = pc.if_else(pc.equal(base, ""), value or "", base) if value else base
     return out
 
@@ -135,9 +177,9 @@ def finalize(batch: RawBatch, options: ImportOptions) -> tuple[pa.Table, np.ndar
     check = Checker(batch.rows)
     _check_required(batch, check)
     tokens, stamps = _check_tokens(batch, check), _check_time(batch, check)
-    columns = _assemble(batch, options, tokens, stamps)
-    keep = check.ok
-    table = events_from_columns({k: v.filter(pa.array(keep)) for k, v in columns.items()}, int(keep.sum()))
+    columns, keep = _assemble(batch, options, tokens, stamps), check.ok
+    kept = columns if keep.all() else {k: v.filter(pa.array(keep)) for k, v in columns.items()}
+    table = events_from_columns(kept, int(keep.sum()))
     return table, batch.rows[keep], batch.rejections + check.rejections()
 
 
@@ -147,5 +189,5 @@ def _assemble(batch: RawBatch, options: ImportOptions, tokens: dict, stamps: np.
     columns["timestamp"] = pa.array(stamps, pa.timestamp("ms")).cast(pa.timestamp("ms", tz="UTC"))
     columns |= {k: f(raw[k]) for k, f in COERCE.items() if k in raw}
     columns |= {k: v for k, v in raw.items() if k in ("prefix_hashes", "attributes") and v is not None}
-    columns |= {k: _text(v) for k, v in raw.items() if k not in columns and pa.types.is_string(_text(v).type)}
+    columns |= _texts({k: v for k, v in raw.items() if k not in columns})
     return columns | _options(raw, options, batch.size)

@@ -97,6 +97,16 @@ def test_gaps_between_buckets_count_as_zero(ctx):
     assert (result.value("buckets"), result.value("median_bucket_cost_usd")) == (4, close(LOW / 2))
 
 
+def test_daily_series_fills_missing_days_and_falls_back_to_mean_deviation(ctx):
+    days = [0, 2, 3, 5, 6, 7, 8, 9, 11]   # 1, 4 and 10 have no events; day 9 costs 20x
+    load(ctx.store, ctx.catalog, [event(at(d), "chat", "gpt-4o", 1000 * (20 if d == 9 else 1)) for d in days])
+    result = ToolDispatcher(ctx).run("cost_anomaly_detector", {"granularity": "day"})
+    # median LOW; deviations 8 x 0, 3 x LOW, 19 x LOW -> MAD 0, mean deviation 22 x LOW / 12
+    z = 19 * LOW / (1.2533 * 22 * LOW / 12)
+    assert (result.value("buckets"), result.value("max_z")) == (12, close(z))
+    assert [r["bucket"] for r in result.rows] == ["2026-03-11T00:00:00"]
+
+
 @pytest.mark.parametrize("args,field", INVALID)
 def test_bad_arguments_name_the_field(ctx, args, field):
     with pytest.raises(ToolArgumentsError, match=field):

@@ -210,3 +210,55 @@ def test_same_call_same_answer(planted, tool, args):
 def test_invalid_arguments_are_refused(ctx, tool, args):
     with pytest.raises(ToolArgumentsError):
         ToolDispatcher(ctx).run(tool, args)
+
+
+# logged cost beside computed cost: feature -> event; the computed costs by hand
+SONNET_READ = 2000 * SONNET["input"] + 8000 * SONNET["cache_read"] + 500 * SONNET["output"]  # 0.0159
+LOGGED_EVENTS = [
+    event(at(0), "exact", "gpt-4o", "u1", (1000, 200), logged_cost_usd=C1),
+    event(at(0, hours=1), "close", "gpt-4o", "u1", (1000, 200), logged_cost_usd=C1 * 1.006),
+    # the caller billed the 8,000 cached reads as input: 10000*3e-6 + 500*1.5e-5
+    event(at(1), "cached", "claude-sonnet-4-5", "u2", (10000, 500, 8000), provider="anthropic",
+          logged_cost_usd=0.0375),
+    event(at(1, hours=1), "unlogged", "gpt-4o-mini", "u2", (10000, 1000)),
+    event(at(2), "mystery", "mystery-model", "u3", (500, 50), logged_cost_usd=0.01),
+]
+# scope -> (logged requests, logged cost, computed cost of the same requests, note expected)
+LOGGED = [
+    ({}, 4, C1 * 2.006 + 0.0375 + 0.01, 2 * C1 + SONNET_READ, True),
+    ({"feature": "exact"}, 1, C1, C1, False),
+    ({"feature": "close"}, 1, C1 * 1.006, C1, False),  # 0.6% apart: within 1%
+    ({"feature": "cached"}, 1, 0.0375, SONNET_READ, True),
+    ({"feature": "unlogged"}, 0, 0.0, 0.0, False),
+    ({"feature": "mystery"}, 1, 0.01, 0.0, True),  # unknown model: computed $0
+]
+
+
+@pytest.mark.parametrize("scope,requests,logged,computed,noted", LOGGED)
+def test_cost_analyzer_sets_logged_beside_computed_cost(ctx, scope, requests, logged, computed, noted):
+    load(ctx.store, ctx.catalog, LOGGED_EVENTS)
+    result = ToolDispatcher(ctx).run("cost_analyzer", scope)
+    figures = {k: result.value(k) for k in ("logged_requests", "logged_cost_usd", "computed_cost_of_logged_usd",
+                                            "logged_minus_computed_usd")}
+    assert figures == {"logged_requests": requests, "logged_cost_usd": close(logged),
+                       "computed_cost_of_logged_usd": close(computed), "logged_minus_computed_usd": close(logged - computed)}
+    assert any(n.startswith("logged cost") for n in result.notes) == noted
+
+
+def test_logged_cost_note_gives_the_gap(ctx):
+    load(ctx.store, ctx.catalog, LOGGED_EVENTS)
+    note = next(n for n in ToolDispatcher(ctx).run("cost_analyzer", {"feature": "cached"}).notes)
+    assert "$0.037500 over 1 requests" in note and "$0.015900" in note and "+$0.021600 (+135.8%)" in note
+
+
+def test_logged_figures_are_zero_without_logged_costs(planted):
+    result = planted.run("cost_analyzer")
+    assert [result.value(k) for k in ("logged_requests", "logged_cost_usd", "logged_minus_computed_usd")] == [0, 0, 0]
+    assert not any(n.startswith("logged cost") for n in result.notes)
+
+
+def test_logged_query_binds_the_scope(ctx):
+    load(ctx.store, ctx.catalog, LOGGED_EVENTS)
+    evidence = ToolDispatcher(ctx).run("cost_analyzer", {"feature": "cached"}).evidence
+    logged = next(e for e in evidence if "logged_cost_usd IS NOT NULL" in e.sql)
+    assert logged.params == {"feature": "cached"} and "cached" not in logged.sql.replace("{feature:String}", "")

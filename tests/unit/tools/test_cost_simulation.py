@@ -67,7 +67,8 @@ POLICIES = [
     policy("route_model", "chat", "gpt-4o", params={"target_model": "gpt-4o-mini"}),
     policy("cap_max_tokens", "chat", "gpt-4o", params={"cap": 300}),
     policy("retry_budget", "chat", "gpt-4o"),
-    policy("prompt_cache", "search", "claude-sonnet-4-5", params={"uncached_hit_tokens": 3000, "written_tokens": 1000}),
+    policy("prompt_cache", "search", "claude-sonnet-4-5",
+           params={"uncached_hit_tokens": 3000, "written_tokens": 1000}),
     policy("batch_api", "report", "gpt-4o-mini"),
 ]
 # policy_id -> window saving, in the order rows list them (by feature, model, then kind order)
@@ -142,7 +143,8 @@ def test_policy_rows_follow_the_fixed_order_whatever_the_input_order(planted, or
 def test_feature_rows_reprice_each_feature(planted):
     rows = {r["feature"]: r for r in simulate(planted, POLICIES).rows if r["table"] == "feature"}
     got = {f: (r["baseline_window_cost_usd"], r["repriced_window_cost_usd"]) for f, r in rows.items()}
-    assert got == {"chat": (exact(CHAT), exact(CHAT - RETRY - CAP - ROUTE)), "search": (exact(SEARCH), exact(SEARCH - CACHE)),
+    assert got == {"chat": (exact(CHAT), exact(CHAT - RETRY - CAP - ROUTE)),
+                   "search": (exact(SEARCH), exact(SEARCH - CACHE)),
                    "report": (exact(REPORT), exact(REPORT - BATCH)), "misc": (0.0, 0.0)}
 
 
@@ -168,7 +170,8 @@ def test_prompt_cache_without_token_params_uses_the_policys_saving(planted, fiel
 
 def test_scope_filters_the_baseline(planted):
     result = simulate(planted, POLICIES, feature="report")
-    assert (result.value("baseline_window_cost_usd"), result.value("window_saving_usd")) == (close(REPORT), close(BATCH))
+    figures = (result.value("baseline_window_cost_usd"), result.value("window_saving_usd"))
+    assert figures == (close(REPORT), close(BATCH))
 
 
 # ---------------------------------------------------------------- quality preservation
@@ -207,7 +210,8 @@ def quality(ctx):
 
 @pytest.mark.parametrize("budget,decisions,saving", BUDGETS)
 def test_quality_budget_keeps_policies_within_it(quality, budget, decisions, saving):
-    result = quality.run("cost_reduction_quality_preservation", {"policies": QUALITY_POLICIES, "quality_budget": budget})
+    args = {"policies": QUALITY_POLICIES, "quality_budget": budget}
+    result = quality.run("cost_reduction_quality_preservation", args)
     assert [r["decision"] for r in result.rows if r["table"] == "decision"] == decisions
     assert result.value("kept_window_saving_usd") == close(saving)
     assert (result.value("kept_policies"), result.value("rejected_policies")) == (decisions.count("kept"),

@@ -1,0 +1,286 @@
+"""The generic formats: CSV, JSONL and Parquet files whose columns map onto event columns.
+
+`ImportOptions.mapping` is {event column: source column}; a source column named like an
+event column (and not mapped elsewhere) is taken as is; other columns are ignored. The
+readers (`_csv`, `_jsonl`, `_parquet`) produce `Piece`s: an Arrow table of source
+columns, the source row number of each row and the rows they rejected; `rebatch` cuts
+them into `RawBatch`es of `batch_rows` rows named after event columns.
+
+Text files are read in blocks of whole lines (`blocks`); each block is parsed by pyarrow
+(the fast path) unless that fails, when a careful Python reader parses that block alone
+and rejects each bad row precisely. Every line of a block parsed the fast way has been
+checked not to exceed `max_line_bytes`, so both paths accept the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from netra.errors import UserInputError
+from netra.workloads.importers.base import ImportOptions, RawBatch, Rejection
+from netra.workloads.importers.validate import COMPUTED, REQUIRED
+from netra.workloads.schema import ARROW_SCHEMA, COLUMN_NAMES
+
+IMPORTABLE = tuple(c for c in COLUMN_NAMES if c not in COMPUTED)
+NESTED = ("prefix_hashes", "attributes")
+BLOCK_BYTES = 8 << 20
+SURROGATE = re.compile("[\udc80-\udcff]")
+_MAP_HINT = 'e.g. --map "input_tokens=prompt_tokens,output_tokens=completion_tokens"'
+
+
+def _listing(names: Iterable[str]) -> str:
+    return ", ".join(names) or "(none)"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which source column feeds each event column of one file."""
+
+    events: dict[str, str]
+    where: str
+    nested: bool = True
+
+    @classmethod
+    def of(cls, names: Sequence[str], options: ImportOptions, where: str, nested: bool = True) -> Selection:
+        """Select from a file with these columns; raise `UserInputError` for what cannot be met."""
+        mapping = check_mapping(options.mapping, nested)
+        absent = [source for source in mapping.values() if source not in names]
+        if absent:
+            raise UserInputError(f"{where}: --map names {_listing(absent)}, not in the file; it has: {_listing(names)}")
+        selection = cls(_with_named(mapping, names, nested), where, nested)
+        selection.require(selection.events, names)
+        return selection
+
+    @property
+    def sources(self) -> list[str]:
+        """Return the source columns to read, each once."""
+        return list(dict.fromkeys(self.events.values()))
+
+    def require(self, present: Iterable[str], names: Sequence[str]) -> None:
+        """Raise `UserInputError` naming the first required event column not in `present`."""
+        for name in [r for r in REQUIRED if r not in present]:
+            raise UserInputError(f"{self.where}: no {self.events.get(name, name)!r} column for {name}; the file "
+                                 f"has: {_listing(names)}. Map one with --map {name}=COLUMN ({_MAP_HINT})")
+
+    def batch(self, piece: Piece) -> RawBatch:
+        """Return the raw batch of a piece: its source columns under their event names."""
+        table = piece.table.combine_chunks()
+        columns = {event: _column(event, table[source]) for event, source in self.events.items()
+                   if source in table.column_names}
+        return RawBatch({k: v for k, v in columns.items() if v is not None}, piece.rows, piece.rejections)
+
+
+def check_mapping(mapping: dict[str, str], nested: bool = True) -> dict[str, str]:
+    """Return `mapping` if every key is an event column this format can fill."""
+    allowed = [c for c in IMPORTABLE if nested or c not in NESTED]
+    wrong = [k for k in mapping if k not in allowed]
+    if wrong:
+        raise UserInputError(f"--map: {_listing(wrong)} is not an event column it can fill; "
+                             f"columns: {_listing(allowed)}")
+    return mapping
+
+
+def _with_named(mapping: dict[str, str], names: Iterable[str], nested: bool) -> dict[str, str]:
+    taken = set(mapping) | set(mapping.values())
+    named = {n: n for n in names if n in IMPORTABLE and n not in taken and (nested or n not in NESTED)}
+    return dict(mapping) | named
+
+
+def _column(event: str, values: pa.ChunkedArray) -> pa.Array | None:
+    """Return one event column's raw values; None when all are null or nested ones do not fit."""
+    array = values.combine_chunks()
+    if array.null_count == len(array) or event not in NESTED:
+        return None if array.null_count == len(array) else array
+    try:
+        return array.cast(ARROW_SCHEMA.field(event).type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+
+
+@dataclass
+class Piece:
+    """Parsed rows of a source: source columns, their row numbers, and rows already rejected."""
+
+    table: pa.Table
+    rows: np.ndarray
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @classmethod
+    def of_text(cls, columns: dict[str, list], rows: list[int], rejections: list[Rejection]) -> Piece:
+        """Build a piece from text columns (None where a value is missing)."""
+        table = pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+        return cls(table, np.asarray(rows, np.int64), rejections)
+
+
+def rebatch(pieces: Iterable[Piece], size: int, selection: Selection) -> Iterator[RawBatch]:
+    """Cut pieces into raw batches of exactly `size` rows (the last may be smaller)."""
+    held: list[Piece] = []
+    for piece in pieces:
+        held.append(piece)
+        while sum(p.table.num_rows for p in held) >= size:
+            first, rest = _split(_merge(held), size)
+            held = [rest]
+            yield selection.batch(first)
+    last = _merge(held) if held else None
+    if last is not None and (last.table.num_rows or last.rejections):
+        yield selection.batch(last)
+
+
+def _split(piece: Piece, size: int) -> tuple[Piece, Piece]:
+    first = Piece(piece.table.slice(0, size), piece.rows[:size], piece.rejections)
+    return first, Piece(piece.table.slice(size), piece.rows[size:])
+
+
+def _merge(pieces: list[Piece]) -> Piece:
+    if len(pieces) == 1:
+        return pieces[0]
+    tables = _unify([p.table for p in pieces])
+    rows = np.concatenate([p.rows for p in pieces])
+    return Piece(pa.concat_tables(tables), rows, [r for p in pieces for r in p.rejections])
+
+
+def _unify(tables: list[pa.Table]) -> list[pa.Table]:
+    """Give the tables the same columns; a column typed differently across them becomes text."""
+    names = list(dict.fromkeys(n for t in tables for n in t.column_names))
+    kinds = {n: {t.schema.field(n).type for t in tables if n in t.column_names} for n in names}
+    kind = {n: next(iter(k)) if len(k) == 1 else pa.string() for n, k in kinds.items()}
+    return [pa.table({n: _cast(t, n, kind[n]) for n in names}) for t in tables]
+
+
+def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.ChunkedArray | pa.Array:
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, kind)
+    return table[name] if table[name].type == kind else pc.cast(table[name], kind)
+
+
+def blocks(handle: BinaryIO, limit: int, quoted: bool = False) -> Iterator[bytes]:
+    """Yield the rest of a file in blocks of whole lines (of CSV records when `quoted`).
+
+    A line that straddles the end of a block and is longer than `limit` bytes is cut to
+    `limit + 1` bytes (the rest is skipped), so no block holds an unbounded line.
+    """
+    while chunk := handle.read(BLOCK_BYTES):
+        block = chunk if chunk.endswith(b"\n") else chunk + rest_of_line(handle, limit)
+        yield _close_quotes(handle, block, limit) if quoted else block
+
+
+def rest_of_line(handle: BinaryIO, limit: int) -> bytes:
+    """Return the rest of the current line (with its newline), cut after `limit + 1` bytes."""
+    tail = handle.readline(limit + 2)
+    if tail.endswith(b"\n") or len(tail) < limit + 2:
+        return tail
+    while (more := handle.readline(1 << 16)) and not more.endswith(b"\n"):
+        pass
+    return tail[:limit + 1] + b"\n"
+
+
+def _close_quotes(handle: BinaryIO, block: bytes, limit: int) -> bytes:
+    """Extend a block whose quotes are unbalanced (a quoted value spans lines) to balance them."""
+    parts, odd, grown = [block], block.count(b'"') % 2, 0
+    while odd and grown < BLOCK_BYTES and (more := rest_of_line(handle, limit)):
+        parts.append(more)
+        odd, grown = odd ^ more.count(b'"') % 2, grown + len(more)
+    return b"".join(parts)
+
+
+def lines_fit(block: bytes, limit: int) -> bool:
+    """Return whether every line of `block` is at most `limit` bytes (without its newline)."""
+    start, end = 0, len(block)
+    while end - start > limit:
+        cut = block.rfind(b"\n", start, start + limit + 1)
+        if cut < 0:
+            return False
+        start = cut + 1
+    return True
+
+
+def decode(raw: bytes) -> tuple[str, bool]:
+    """Return a line's text and whether it held bytes that are not UTF-8 (kept as surrogates)."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "surrogateescape"), True
+
+
+def not_utf8(values: Iterable[str | None]) -> str:
+    """Return the first value holding bytes that are not UTF-8, shown escaped, or ''."""
+    bad = next((v for v in values if v and SURROGATE.search(v)), None)
+    return "" if bad is None else bad.encode("utf-8", "surrogateescape")[:60].decode("ascii", "backslashreplace")
+
+
+def open_text(path: Path) -> BinaryIO:
+    """Open a file for reading bytes; a missing one is the caller's mistake."""
+    if not path.is_file():
+        raise UserInputError(f"{path}: no such file")
+    return open(path, "rb")
+
+
+def _first_line(head: bytes) -> tuple[bytes, bool]:
+    """Return the first non-blank line of `head` and whether it is complete."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    line, newline, _ = text.partition(b"\n")
+    return line.strip(), bool(newline) or len(head) < 65536
+
+
+def sniff_parquet(head: bytes, path: Path) -> bool:
+    """Parquet files start with the magic `PAR1`."""
+    return head[:4] == b"PAR1"
+
+
+def sniff_jsonl(head: bytes, path: Path) -> bool:
+    """A JSONL file's first non-blank line is a JSON object."""
+    line, complete = _first_line(head)
+    if not complete:
+        return line.startswith(b"{")
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def sniff_csv(head: bytes, path: Path) -> bool:
+    """A CSV file's first line is a header: comma- or tab-separated, non-empty, non-numeric names."""
+    line, _ = _first_line(head)
+    text = line.decode("utf-8", "replace")
+    delimiter = "\t" if "\t" in text and "," not in text else ","
+    names = [n.strip().strip('"') for n in text.split(delimiter)]
+    return len(names) > 1 and all(n and len(n) <= 200 and not _is_number(n) for n in names)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class GenericImporter:
+    """One generic format: its sniffer, and the module whose `batches` reads it."""
+
+    name: str
+    module: str
+    sniffer: object
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        """Return whether the file's first bytes look like this format."""
+        return bool(self.sniffer(head, path))
+
+    def batches(self, path: Path, options: ImportOptions) -> Iterator[RawBatch]:
+        """Yield the raw batches of the file."""
+        return import_module(f"netra.workloads.importers.{self.module}").batches(Path(path), options)
+
+
+IMPORTERS = {"csv": GenericImporter("csv", "_csv", sniff_csv),
+             "jsonl": GenericImporter("jsonl", "_jsonl", sniff_jsonl),
+             "parquet": GenericImporter("parquet", "_parquet", sniff_parquet)}
