@@ -15,6 +15,17 @@ PG_URL = os.environ.get("NETRA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 REDIS_URL = os.environ.get("NETRA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory):
+    """Point NETRA_HOME at a fresh folder: no test reads a developer's catalog or data."""
+    from netra.config import get_settings
+
+    os.environ["NETRA_HOME"] = str(tmp_path_factory.mktemp("netra-home"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def session_store(tmp_path_factory) -> AnalyticsStore:
     """The one chDB store of this process (chDB opens one path per process)."""
@@ -29,7 +40,7 @@ def store(session_store: AnalyticsStore) -> AnalyticsStore:
 
 
 @pytest.fixture(scope="session")
-def catalog() -> PriceCatalog:
+def catalog(isolated_home) -> PriceCatalog:
     """The packaged price catalog."""
     return load_catalog()
 

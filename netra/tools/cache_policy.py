@@ -119,13 +119,25 @@ def load_trace(queries: Queries, scope: Scope) -> Trace:
 
 def leading(blocks: list[int], present: Callable[[int], bool]) -> int:
     """Return how many leading blocks are `present` (counting stops at the first that is not)."""
-    return next((i for i, h in enumerate(blocks) if not present(h)), len(blocks))
+    n = 0
+    for h in blocks:
+        if not present(h):
+            return n
+        n += 1
+    return n
 
 
 def unbounded_hits(trace: Trace) -> list[int]:
     """Replay a cache that never evicts; return hit blocks per request."""
     seen: set[int] = set()
-    return [leading(blocks, seen.__contains__) + (seen.update(blocks) or 0) for blocks in trace.blocks]
+    return [_serve_unbounded(seen, blocks) for blocks in trace.blocks]
+
+
+def _serve_unbounded(seen: set[int], blocks: list[int]) -> int:
+    """Look one request up, then remember all its blocks."""
+    hits = leading(blocks, seen.__contains__)
+    seen.update(blocks)
+    return hits
 
 
 def lru_hits(trace: Trace, capacity: int) -> list[int]:

@@ -188,3 +188,7 @@ def _load(files: CatalogFiles, catalog_stamp: tuple | None, overrides_stamp: tup
 
     catalog = read_catalog(files.catalog)
     return catalog if overrides_stamp is None else apply_overrides(catalog, read_overrides(files.overrides))
+
+
+# `load_catalog` was an `lru_cache` function: keep its `cache_clear()` for callers that use it
+load_catalog.cache_clear = _load.cache_clear  # type: ignore[attr-defined]

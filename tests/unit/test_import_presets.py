@@ -91,7 +91,6 @@ def test_detect_finds_each_preset(fmt):
 
 @pytest.mark.parametrize("name", ["generic_events.csv", "generic_events.jsonl"])
 def test_detect_leaves_generic_files_to_the_generic_formats(name):
-    pytest.importorskip("netra.workloads.importers.generic", reason="the generic importer is not written yet")
     assert detect(FIXTURES / name) in ("csv", "jsonl")
 
 

@@ -6,10 +6,9 @@ readers (`_csv`, `_jsonl`, `_parquet`) produce `Piece`s: an Arrow table of sourc
 columns, the source row number of each row and the rows they rejected; `rebatch` cuts
 them into `RawBatch`es of `batch_rows` rows named after event columns.
 
-Text files are read in blocks of whole lines (`blocks`); each block is parsed by pyarrow
-(the fast path) unless that fails, when a careful Python reader parses that block alone
-and rejects each bad row precisely. Every line of a block parsed the fast way has been
-checked not to exceed `max_line_bytes`, so both paths accept the same rows.
+Text files are read in blocks of whole lines (`_generic_text.blocks`); each block is
+parsed by pyarrow (the fast path) unless that fails, when a careful Python reader parses
+that block alone and rejects each bad row precisely.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Sequence
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -32,8 +31,8 @@ from netra.workloads.schema import ARROW_SCHEMA, COLUMN_NAMES
 
 IMPORTABLE = tuple(c for c in COLUMN_NAMES if c not in COMPUTED)
 NESTED = ("prefix_hashes", "attributes")
-BLOCK_BYTES = 8 << 20
-SURROGATE = re.compile("[\udc80-\udcff]")
+# what a column name in a CSV header looks like (a letter or _ first: not a number, not JSON)
+HEADER_NAME = re.compile(r"[A-Za-z_][\w .:/()\[\]-]{0,199}")
 _MAP_HINT = 'e.g. --map "input_tokens=prompt_tokens,output_tokens=completion_tokens"'
 
 
@@ -60,6 +59,11 @@ class Selection:
         selection.require(selection.events, names)
         return selection
 
+    @classmethod
+    def open(cls, options: ImportOptions, where: str, nested: bool = True) -> Selection:
+        """Select from a file whose columns show only as rows are read: any event column may be there."""
+        return cls(_with_named(check_mapping(options.mapping, nested), IMPORTABLE, nested), where, nested)
+
     @property
     def sources(self) -> list[str]:
         """Return the source columns to read, each once."""
@@ -68,8 +72,8 @@ class Selection:
     def require(self, present: Iterable[str], names: Sequence[str]) -> None:
         """Raise `UserInputError` naming the first required event column not in `present`."""
         for name in [r for r in REQUIRED if r not in present]:
-            raise UserInputError(f"{self.where}: no {self.events.get(name, name)!r} column for {name}; the file "
-                                 f"has: {_listing(names)}. Map one with --map {name}=COLUMN ({_MAP_HINT})")
+            raise UserInputError(f"{self.where}: the required column {name!r} is missing; the file has: "
+                                 f"{_listing(names)}. Map one with --map {name}=COLUMN ({_MAP_HINT})")
 
     def batch(self, piece: Piece) -> RawBatch:
         """Return the raw batch of a piece: its source columns under their event names."""
@@ -98,8 +102,12 @@ def _with_named(mapping: dict[str, str], names: Iterable[str], nested: bool) -> 
 def _column(event: str, values: pa.ChunkedArray) -> pa.Array | None:
     """Return one event column's raw values; None when all are null or nested ones do not fit."""
     array = values.combine_chunks()
-    if array.null_count == len(array) or event not in NESTED:
-        return None if array.null_count == len(array) else array
+    if array.null_count == len(array):
+        return None
+    return _nested(event, array) if event in NESTED else array
+
+
+def _nested(event: str, array: pa.Array) -> pa.Array | None:
     try:
         return array.cast(ARROW_SCHEMA.field(event).type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -123,16 +131,13 @@ class Piece:
 
 def rebatch(pieces: Iterable[Piece], size: int, selection: Selection) -> Iterator[RawBatch]:
     """Cut pieces into raw batches of exactly `size` rows (the last may be smaller)."""
-    held: list[Piece] = []
+    held: Piece | None = None
     for piece in pieces:
-        held.append(piece)
-        while sum(p.table.num_rows for p in held) >= size:
-            first, rest = _split(_merge(held), size)
-            held = [rest]
+        held = piece if held is None else _merge([held, piece])
+        while held.table.num_rows >= size:
+            first, held = _split(held, size)
             yield selection.batch(first)
-    last = _merge(held) if held else None
-    if last is not None and (last.table.num_rows or last.rejections):
-        yield selection.batch(last)
+    yield from [selection.batch(held)] if held is not None and (held.table.num_rows or held.rejections) else []
 
 
 def _split(piece: Piece, size: int) -> tuple[Piece, Piece]:
@@ -160,61 +165,6 @@ def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.ChunkedArray | pa
     if name not in table.column_names:
         return pa.nulls(table.num_rows, kind)
     return table[name] if table[name].type == kind else pc.cast(table[name], kind)
-
-
-def blocks(handle: BinaryIO, limit: int, quoted: bool = False) -> Iterator[bytes]:
-    """Yield the rest of a file in blocks of whole lines (of CSV records when `quoted`).
-
-    A line that straddles the end of a block and is longer than `limit` bytes is cut to
-    `limit + 1` bytes (the rest is skipped), so no block holds an unbounded line.
-    """
-    while chunk := handle.read(BLOCK_BYTES):
-        block = chunk if chunk.endswith(b"\n") else chunk + rest_of_line(handle, limit)
-        yield _close_quotes(handle, block, limit) if quoted else block
-
-
-def rest_of_line(handle: BinaryIO, limit: int) -> bytes:
-    """Return the rest of the current line (with its newline), cut after `limit + 1` bytes."""
-    tail = handle.readline(limit + 2)
-    if tail.endswith(b"\n") or len(tail) < limit + 2:
-        return tail
-    while (more := handle.readline(1 << 16)) and not more.endswith(b"\n"):
-        pass
-    return tail[:limit + 1] + b"\n"
-
-
-def _close_quotes(handle: BinaryIO, block: bytes, limit: int) -> bytes:
-    """Extend a block whose quotes are unbalanced (a quoted value spans lines) to balance them."""
-    parts, odd, grown = [block], block.count(b'"') % 2, 0
-    while odd and grown < BLOCK_BYTES and (more := rest_of_line(handle, limit)):
-        parts.append(more)
-        odd, grown = odd ^ more.count(b'"') % 2, grown + len(more)
-    return b"".join(parts)
-
-
-def lines_fit(block: bytes, limit: int) -> bool:
-    """Return whether every line of `block` is at most `limit` bytes (without its newline)."""
-    start, end = 0, len(block)
-    while end - start > limit:
-        cut = block.rfind(b"\n", start, start + limit + 1)
-        if cut < 0:
-            return False
-        start = cut + 1
-    return True
-
-
-def decode(raw: bytes) -> tuple[str, bool]:
-    """Return a line's text and whether it held bytes that are not UTF-8 (kept as surrogates)."""
-    try:
-        return raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", "surrogateescape"), True
-
-
-def not_utf8(values: Iterable[str | None]) -> str:
-    """Return the first value holding bytes that are not UTF-8, shown escaped, or ''."""
-    bad = next((v for v in values if v and SURROGATE.search(v)), None)
-    return "" if bad is None else bad.encode("utf-8", "surrogateescape")[:60].decode("ascii", "backslashreplace")
 
 
 def open_text(path: Path) -> BinaryIO:
@@ -248,20 +198,12 @@ def sniff_jsonl(head: bytes, path: Path) -> bool:
 
 
 def sniff_csv(head: bytes, path: Path) -> bool:
-    """A CSV file's first line is a header: comma- or tab-separated, non-empty, non-numeric names."""
+    """A CSV file's first line is a header: two or more comma- or tab-separated column names."""
     line, _ = _first_line(head)
     text = line.decode("utf-8", "replace")
     delimiter = "\t" if "\t" in text and "," not in text else ","
     names = [n.strip().strip('"') for n in text.split(delimiter)]
-    return len(names) > 1 and all(n and len(n) <= 200 and not _is_number(n) for n in names)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return len(names) > 1 and all(HEADER_NAME.fullmatch(n) for n in names)
 
 
 @dataclass(frozen=True)
@@ -270,7 +212,7 @@ class GenericImporter:
 
     name: str
     module: str
-    sniffer: object
+    sniffer: Callable[[bytes, Path], bool]
 
     def sniff(self, head: bytes, path: Path) -> bool:
         """Return whether the file's first bytes look like this format."""

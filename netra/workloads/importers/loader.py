@@ -111,21 +111,22 @@ class Staging:
 def load_batches(store: AnalyticsStore, catalog: PriceCatalog, batches: Iterable[RawBatch],
                  options: ImportOptions, progress: Progress | None = None) -> IngestSummary:
     """Validate, price and load batches all-or-nothing; return the summary."""
-    summary, started, staging = IngestSummary(options.source), time.perf_counter(), Staging(store)
+    summary, staging = IngestSummary(options.source), Staging(store)
     try:
         _stage_all(staging, catalog, batches, options, summary, progress)
     finally:
         staging.drop()
-    summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _stage_all(staging: Staging, catalog: PriceCatalog, batches: Iterable[RawBatch], options: ImportOptions,
                summary: IngestSummary, progress: Progress | None) -> None:
+    started = time.perf_counter()
     for batch in batches:
         _stage(staging, catalog, batch, options, summary)
         _ = progress and progress(summary.read, 0)
     summary.accepted, summary.duplicates = staging.move(options.source)
+    summary.seconds = time.perf_counter() - started
 
 
 def _stage(staging: Staging, catalog: PriceCatalog, batch: RawBatch, options: ImportOptions,

@@ -47,15 +47,21 @@ def _null_mask(values: pa.Array) -> np.ndarray:
 
 
 def timestamps(values: pa.Array) -> np.ndarray:
-    """Parse epoch numbers (s/ms/us/ns by magnitude) or date strings; NaT where unparseable."""
+    """Parse epoch numbers (s/ms/us/ns by the largest magnitude) and date strings; NaT where unparseable."""
     if pa.types.is_timestamp(values.type):
         return pc.cast(values, pa.timestamp("ms", tz="UTC")).to_numpy(zero_copy_only=False).astype("datetime64[ms]")
     number, missing, bad = numeric(values)
-    if not (bad & ~missing).any():
-        return _from_epoch(number)
+    out, text = _from_epoch(number), bad & ~missing
+    if text.any():
+        out[text] = _from_text(values.filter(pa.array(text)))
+    return out
+
+
+def _from_text(values: pa.Array) -> np.ndarray:
+    """Parse date strings: ISO 8601 first (fast), then whatever pandas can guess for the rest."""
     text = pc.cast(values, pa.string()).to_pandas()
     parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    retry = parsed.isna() & text.notna()
+    retry = parsed.isna().to_numpy()
     if retry.any():  # not ISO 8601: let pandas guess each format (slow, so only for those)
         parsed[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
     return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ms]")

@@ -1,0 +1,68 @@
+"""`netra ingest` end to end: subprocesses with their own NETRA_HOME, summary on stdout, exit 2 on mistakes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+NETRA = str(Path(sys.executable).with_name("netra"))
+CSV = ("ts,llm,prompt_tokens,completion_tokens,user_id\n"
+       "2026-03-02T00:00:00Z,gpt-4o,1000,100,u1\n"
+       "2026-03-02T00:01:00Z,gpt-4o-mini,2000,-5,u2\n"
+       "2026-03-02T00:02:00Z,no-such-model,3000,300,u3\n")
+MAP = "timestamp=ts,model=llm,input_tokens=prompt_tokens,output_tokens=completion_tokens"
+JSONL = '{"timestamp": "2026-03-02T00:00:00Z", "model": "gpt-4o", "input_tokens": 1, "output_tokens": 2}\n'
+
+
+def netra(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run `netra ARGS` with NETRA_HOME=home and no inherited NETRA_* settings; return the finished process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+    env.update(NETRA_HOME=str(home), COLUMNS="200")
+    return subprocess.run([NETRA, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """Write the sample files once."""
+    folder = tmp_path_factory.mktemp("files")
+    (folder / "calls.csv").write_text(CSV)
+    (folder / "calls.jsonl").write_text(JSONL)
+    return {"csv": folder / "calls.csv", "jsonl": folder / "calls.jsonl"}
+
+
+def test_ingest_prints_the_summary_and_a_second_run_only_skips(tmp_path, files):
+    done = netra(tmp_path, "ingest", str(files["csv"]), "--map", MAP)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "Imported calls.csv" in out and "│ accepted           │      2 │" in out
+    assert "negative_tokens" in out and "output_tokens is negative" in out
+    assert "no-such-model (1)" in out and "--model" in out
+    again = netra(tmp_path, "ingest", str(files["csv"]), "--map", MAP)
+    assert again.returncode == 0 and "│ duplicates skipped │      2 │" in again.stdout
+
+
+def test_ingest_with_an_explicit_format_and_user(tmp_path, files):
+    done = netra(tmp_path, "ingest", str(files["jsonl"]), "--format", "jsonl", "--user", "ana")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "│ accepted           │      1 │" in done.stdout
+    listed = netra(tmp_path, "tools", "run", "cost_analyzer", "--args", '{"dimension": "user_id"}')
+    assert listed.returncode == 0 and "ana" in listed.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["ingest", "missing.csv"], "missing.csv: no such file"),
+    (["ingest", "{csv}", "--map", "timestamp"], "'timestamp' is not field=column; e.g. --map"),
+    (["ingest", "{csv}", "--map", "tokens=prompt_tokens"], "tokens is not an event column"),
+    (["ingest", "{csv}"], "the required column 'timestamp' is missing; the file has: ts, llm"),
+    (["ingest", "{csv}", "--format", "nope"], "unknown format 'nope'"),
+    (["ingest", "{csv}", "--map", MAP, "--start", "soon"], "--start: 'soon' is not an ISO time"),
+])
+def test_mistakes_exit_2_with_one_clear_line(tmp_path, files, args, message):
+    done = netra(tmp_path, *[a.format(csv=files["csv"]) for a in args])
+    assert done.returncode == 2 and message in " ".join(done.stderr.split()), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
