@@ -44,6 +44,10 @@ PULL_SQL = """SELECT timestamp, feature, model, status, priced, cost_usd, latenc
        prefix_hashes, block_size, cached_input_tokens, input_tokens
 FROM workload_events ORDER BY timestamp, feature, model"""
 
+# rows, parts and bytes on disk of the tables this process's store holds
+SIZES_SQL = """SELECT table AS name, sum(rows) AS rows, count() AS parts, sum(bytes_on_disk) AS bytes
+FROM system.parts WHERE database = currentDatabase() AND active GROUP BY name ORDER BY name"""
+
 LATENCY_LEVELS = (0.5, 0.95, 0.99)
 TTFT_LEVELS = (0.5, 0.95)
 # (figure compared, relative tolerance) per tool: the baseline must agree with the tool
@@ -71,17 +75,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Run `fn` once; return (seconds, its result)."""
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """Return the CPU seconds this process (chDB's threads included) has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any, float]:
+    """Run `fn` once; return (wall seconds, its result, CPU seconds)."""
+    start, cpu = time.perf_counter(), cpu_seconds()
     result = fn()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, result, cpu_seconds() - cpu
 
 
-def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """Run `fn` `repeat` times; return (first seconds, best seconds, last result)."""
+def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, tuple[float, Any, float]]:
+    """Run `fn` `repeat` times; return (first wall seconds, the fastest run as `timed` gives it)."""
     runs = [timed(fn) for _ in range(max(repeat, 1))]
-    return runs[0][0], min(s for s, _ in runs), runs[-1][1]
+    return runs[0][0], min(runs, key=lambda run: run[0])
 
 
 def load(folder: Path, events: int, seed: int) -> AnalyticsStore:
@@ -89,9 +99,16 @@ def load(folder: Path, events: int, seed: int) -> AnalyticsStore:
     store = open_store(f"chdb://{folder / 'analytics'}")
     if store.count() != events:
         store.truncate()
-        seconds, _ = timed(lambda: generate_and_load(store, load_catalog(), "mixed", events, seed))
-        print(f"loaded {events:,} events in {seconds:.1f} s (peak RSS {peak_rss_mb():,.0f} MB)")
+        seconds, _, cpu = timed(lambda: generate_and_load(store, load_catalog(), "mixed", events, seed))
+        print(f"loaded {events:,} events in {seconds:.1f} s ({cpu:.1f} CPU s, peak RSS {peak_rss_mb():,.0f} MB)")
+    print_sizes(store)
     return store
+
+
+def print_sizes(store: AnalyticsStore) -> None:
+    """Print the rows, parts and bytes on disk of each table (what the auxiliary tables cost)."""
+    for row in store.rows(SIZES_SQL):
+        print(f"  {row['name']:16s} {row['rows']:>12,} rows {row['parts']:>4} parts {row['bytes'] / 1e6:>9,.1f} MB")
 
 
 @dataclass(frozen=True)
@@ -105,14 +122,13 @@ class Pulled:
 
 def pull(store: AnalyticsStore) -> Pulled:
     """Pull the baseline columns once (not timed); hashes become one flat numpy array."""
-    seconds, table = timed(lambda: store.arrow(PULL_SQL))
+    seconds, table, _ = timed(lambda: store.arrow(PULL_SQL))
     hashes = table.column("prefix_hashes").combine_chunks()
     frame = table.drop_columns(["prefix_hashes"]).to_pandas()
     frame["ms"] = pc.cast(table.column("timestamp"), pa.int64()).to_numpy()
-    pulled = Pulled(frame, hashes.flatten().to_numpy(zero_copy_only=False).astype(np.uint64),
-                    np.diff(hashes.offsets.to_numpy()).astype(np.int64))
     print(f"pulled {len(frame):,} rows for the baselines in {seconds:.1f} s (peak RSS {peak_rss_mb():,.0f} MB)")
-    return pulled
+    return Pulled(frame, hashes.flatten().to_numpy(zero_copy_only=False).astype(np.uint64),
+                  np.diff(hashes.offsets.to_numpy()).astype(np.int64))
 
 
 def _ms(frame: pd.DataFrame) -> np.ndarray:
@@ -194,22 +210,25 @@ def _written(frame: pd.DataFrame, rows: np.ndarray, flat: np.ndarray, first_ms: 
 def kv_baseline(data: Pulled, catalog, days: float) -> dict[str, float]:
     """Replay in numpy, then total the hits and price the uncached ones per (feature, model)."""
     requests, written = replay(data)
-    hit_tokens = requests["hits"] * requests["block_size"].astype(np.int64)
-    requests["hit_tokens"] = hit_tokens
+    requests["hit_tokens"] = hit_tokens = requests["hits"] * requests["block_size"].astype(np.int64)
     requests["uncached"] = np.maximum(hit_tokens - requests["cached_input_tokens"].astype(np.int64), 0)
-    pairs = requests.groupby(["feature", "model"], observed=True).agg(
-        hit_tokens=("hit_tokens", "sum"), uncached=("uncached", "sum"), cached=("cached_input_tokens", "sum"))
+    pairs = requests.groupby(["feature", "model"], observed=True)[["uncached", "cached_input_tokens"]].sum()
     month = sum(_pair_month(catalog, pair, row, int(written.get(pair, 0)), days) for pair, row in pairs.iterrows())
     return {"hit_tokens": float(hit_tokens.sum()), "uncached_hit_tokens": float(requests["uncached"].sum()),
-            "block_hit_ratio": requests["hits"].sum() / requests["blocks"].sum(),
-            "token_hit_ratio": hit_tokens.sum() / requests["input_tokens"].sum(), "monthly_saving_usd": month}
+            "monthly_saving_usd": month, **_ratios(requests)}
+
+
+def _ratios(requests: pd.DataFrame) -> dict[str, float]:
+    """Return the overall block and token hit ratios."""
+    return {"block_hit_ratio": requests["hits"].sum() / requests["blocks"].sum(),
+            "token_hit_ratio": requests["hit_tokens"].sum() / requests["input_tokens"].sum()}
 
 
 def _pair_month(catalog, pair: tuple[str, str], row: pd.Series, written: int, days: float) -> float:
     """Return a pair's flagged monthly saving (threshold $1, as the tool's default), else 0."""
     if catalog.resolve(pair[1]) is None:
         return 0.0
-    prices, written = catalog.unit_prices(pair[1]), written if row["cached"] == 0 else 0
+    prices, written = catalog.unit_prices(pair[1]), written if row["cached_input_tokens"] == 0 else 0
     window = row["uncached"] * (prices["input"] - prices["cache_read"]) - written * (prices["cache_write"] - prices["input"])
     month = window * 30.0 / days
     return month if month >= 1.0 and row["uncached"] > 0 else 0.0
@@ -225,20 +244,22 @@ def agree(name: str, result: ToolResult, baseline: dict[str, float]) -> str:
 
 
 def bench_tool(dispatcher: ToolDispatcher, name: str, baseline: Callable[[], dict], repeat: int) -> None:
-    """Time one tool and its baseline; print seconds, the ratio, agreement and peak RSS."""
-    first, best, result = best_of(lambda: dispatcher.run(name, {}), repeat)
-    base_seconds, base = timed(baseline)
-    print(f"{name:17s} tool {best:7.3f} s (first call {first:.3f} s)  baseline {base_seconds:7.3f} s  "
-          f"ratio {base_seconds / best:6.1f}x  {agree(name, result, base)}  peak RSS {peak_rss_mb():,.0f} MB")
+    """Time one tool and its baseline; print seconds (wall, CPU), the ratio, agreement, peak RSS."""
+    first, (best, result, cpu) = best_of(lambda: dispatcher.run(name, {}), repeat)
+    base_seconds, base, base_cpu = timed(baseline)
+    print(f"{name:17s} tool {best:7.3f} s ({cpu:.2f} CPU s; first call {first:.3f} s)  "
+          f"baseline {base_seconds:7.3f} s ({base_cpu:.2f} CPU s)  ratio {base_seconds / best:6.1f}x  "
+          f"{agree(name, result, base)}  peak RSS {peak_rss_mb():,.0f} MB")
 
 
 def run(store: AnalyticsStore, repeat: int) -> None:
     """Pull the baseline columns, then benchmark each tool against its baseline."""
     catalog, data = load_catalog(), pull(store)
-    dispatcher, frame = ToolDispatcher(ToolContext(store, catalog)), data.frame
-    days = cost_baseline(frame)["span_days"]
-    bench_tool(dispatcher, "cost_analyzer", lambda: cost_baseline(frame), repeat)
-    bench_tool(dispatcher, "latency_analyzer", lambda: latency_baseline(frame), repeat)
+    print(f"{len(data.frame):,} events; {repeat} runs per tool, best shown; ratio = baseline / tool; "
+          f"kv baseline: numpy replay of all {len(data.flat):,} blocks")
+    dispatcher, days = ToolDispatcher(ToolContext(store, catalog)), cost_baseline(data.frame)["span_days"]
+    bench_tool(dispatcher, "cost_analyzer", lambda: cost_baseline(data.frame), repeat)
+    bench_tool(dispatcher, "latency_analyzer", lambda: latency_baseline(data.frame), repeat)
     bench_tool(dispatcher, "kv_cache_finder", lambda: kv_baseline(data, catalog, days), repeat)
 
 
@@ -248,7 +269,6 @@ def main(argv: list[str] | None = None) -> int:
     folder = nullcontext(args.store) if args.store else tempfile.TemporaryDirectory()
     with folder as path:
         store = load(Path(path), args.events, args.seed)
-        print(f"{store.count():,} events; {args.repeat} runs per tool, best shown; ratio = baseline / tool")
         run(store, args.repeat)
         store.close()
     return 0

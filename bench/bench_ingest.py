@@ -2,10 +2,11 @@
 
 Usage: python bench/bench_ingest.py [--events N] [--jsonl-events M] [--seed S]
 
-Writes the `mixed` synthetic workload as Parquet and CSV (N events) and JSONL (M events)
-into a temporary folder, imports each into one temporary chDB store (chDB opens one path
-per process, so the store is emptied between runs), then imports the same file again
-(every row a duplicate). Prints events per second per format, and as a same-run baseline
+Writes the `mixed` synthetic workload as Parquet (with its list/map columns, and without
+them: the CSV's columns) and CSV (N events), and JSONL (M events), into a temporary
+folder; imports each into one temporary chDB store (chDB opens one path per process, so
+the store is emptied between runs), then imports the same file again (every row a
+duplicate). Prints events per second per format, and as a same-run baseline
 the time pandas takes only to parse the same file. Never asserts timings.
 """
 
@@ -29,8 +30,9 @@ from netra.workloads.catalog import PriceCatalog, load_catalog  # noqa: E402
 from netra.workloads.importers import ingest_file  # noqa: E402
 from netra.workloads.synthetic import generate  # noqa: E402
 
-# format -> how pandas parses the file (the baseline: parsing only)
-PANDAS = {"parquet": pd.read_parquet, "csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True)}
+# file -> (its format, how pandas parses it: the baseline, parsing only)
+FILES = {"events.parquet": ("parquet", pd.read_parquet), "flat.parquet": ("parquet", pd.read_parquet),
+         "events.csv": ("csv", pd.read_csv), "events.jsonl": ("jsonl", lambda p: pd.read_json(p, lines=True))}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,38 +57,48 @@ def flat(table: pa.Table) -> pa.Table:
     return table.drop_columns(nested)
 
 
-def write_files(folder: Path, events: int, jsonl_events: int, seed: int) -> dict[str, Path]:
-    """Write the three files; return them by format."""
+def write_files(folder: Path, events: int, jsonl_events: int, seed: int) -> list[Path]:
+    """Write the files (Parquet with and without the list/map columns, CSV, JSONL); return them."""
     table = generate("mixed", events, seed).table
-    paths = {fmt: folder / f"events.{fmt}" for fmt in PANDAS}
-    pq.write_table(table, paths["parquet"])
-    pcsv.write_csv(flat(table), paths["csv"])
+    pq.write_table(table, folder / "events.parquet")
+    pq.write_table(flat(table), folder / "flat.parquet")
+    pcsv.write_csv(flat(table), folder / "events.csv")
     small = flat(generate("mixed", jsonl_events, seed).table).to_pandas()
-    small.to_json(paths["jsonl"], orient="records", lines=True, date_format="iso", date_unit="ms")
-    return paths
+    small.to_json(folder / "events.jsonl", orient="records", lines=True, date_format="iso", date_unit="ms")
+    return [folder / name for name in FILES]
 
 
-def bench_format(store: AnalyticsStore, catalog: PriceCatalog, fmt: str, path: Path) -> None:
+def bench_file(store: AnalyticsStore, catalog: PriceCatalog, path: Path) -> None:
     """Import one file twice into an empty store and parse it with pandas; print the rates."""
+    fmt, pandas_read = FILES[path.name]
     store.truncate()
     seconds, summary = timed(ingest_file, store, catalog, path, fmt)
     again, repeat = timed(ingest_file, store, catalog, path, fmt)
-    parse, _ = timed(PANDAS[fmt], path)
-    print(f"{fmt:8} {summary.read:>9,} events {seconds:6.2f} s = {summary.read / seconds:>9,.0f} events/s "
-          f"(accepted {summary.accepted:,}, rejected {sum(summary.rejected.values()):,}); "
-          f"again {again:5.2f} s ({repeat.duplicates:,} duplicates); "
-          f"pandas parse only {parse:5.2f} s -> import takes {seconds / parse:4.1f}x pandas parse")
+    parse, _ = timed(pandas_read, path)
+    print(_line(path.name, summary, seconds, (again, repeat.duplicates), parse))
+
+
+def _line(name: str, summary, seconds: float, again: tuple[float, int], parse: float) -> str:
+    """Return one result line."""
+    return (f"{name:14} {summary.read:>9,} events {seconds:6.2f} s = {summary.read / seconds:>9,.0f} events/s "
+            f"(accepted {summary.accepted:,}, rejected {sum(summary.rejected.values()):,}); "
+            f"again {again[0]:5.2f} s ({again[1]:,} duplicates); "
+            f"pandas parse only {parse:5.2f} s -> import takes {seconds / parse:4.1f}x pandas parse")
+
+
+def bench_all(folder: Path, paths: list[Path]) -> None:
+    """Benchmark each file into one temporary chDB store under `folder`."""
+    store, catalog = open_store(f"chdb://{folder}/analytics"), load_catalog()
+    for path in paths:
+        bench_file(store, catalog, path)
+    store.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the files, then benchmark each format."""
+    """Write the files, then benchmark each."""
     args = _parser().parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        paths = write_files(Path(tmp), args.events, args.jsonl_events, args.seed)
-        store, catalog = open_store(f"chdb://{tmp}/analytics"), load_catalog()
-        for fmt, path in paths.items():
-            bench_format(store, catalog, fmt, path)
-        store.close()
+        bench_all(Path(tmp), write_files(Path(tmp), args.events, args.jsonl_events, args.seed))
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from netra.cli.ingest import run_ingest
 from netra.cli.runs import ask_and_report, ensure_demo_data, generate_into_store
 from netra.errors import UserInputError
 
@@ -48,17 +49,18 @@ def generate(scenario: str = typer.Option("mixed", help="scenario name"),
     generate_into_store(console, scenario, events, seed, days, append)
 
 
+FORMATS_HELP = "auto|csv|jsonl|parquet|otel|azure|burstgpt|mooncake|tracelab"
+
+
 @app.command()
 def ingest(path: Path = typer.Argument(..., help="file to import"),
-           fmt: str = typer.Option("auto", "--format", help="auto|csv|jsonl|parquet|otel|azure|burstgpt|mooncake|tracelab"),
+           fmt: str = typer.Option("auto", "--format", help=FORMATS_HELP),
            mapping: str = typer.Option("", "--map", help="field=column,... onto the event schema"),
            user: str = typer.Option(None, help="user_id for rows that have none"),
            feature: str = typer.Option(None, help="feature for rows that have none"),
            model: str = typer.Option(None, help="model for rows that have none"),
-           start: str = typer.Option(None, help="ISO time that relative trace timestamps count from")) -> None:
+           start: str = typer.Option(None, help="ISO time relative trace timestamps count from")) -> None:
     """Import telemetry into the store: progress, then accepted / rejected by reason / rows per second."""
-    from netra.cli.ingest import run_ingest
-
     run_ingest(console, path, fmt, mapping, user, feature, model, start)
 
 
@@ -121,3 +123,11 @@ def main() -> None:
     except UserInputError as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         sys.exit(2)
+
+
+@app.command()
+def mcp() -> None:
+    """Serve the Apex tools to MCP clients over stdin/stdout (see docs/mcp.md)."""
+    from netra.mcp_server import run_stdio
+
+    run_stdio()

@@ -61,9 +61,9 @@ class AnalyticsStore:
         return f"{row['n']}-{row['t']}-{row['h']}"
 
     def truncate(self) -> None:
-        """Delete every event (keeps the schema)."""
-        self.client.command("TRUNCATE TABLE IF EXISTS workload_events")
-        self.client.command("TRUNCATE TABLE IF EXISTS workload_hourly")
+        """Delete every event and what was derived from them (keeps the schema)."""
+        for table in ("workload_events", "workload_hourly", "kv_prefix_seen"):
+            self.client.command(f"TRUNCATE TABLE IF EXISTS {table}")
 
     def close(self) -> None:
         """Release the connection (and, for chDB, the engine's hold on its path)."""

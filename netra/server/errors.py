@@ -15,7 +15,8 @@ from typing import Awaitable, Callable, NamedTuple
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from netra.errors import ConfigError, NetraError, ServiceError, UserInputError
+from netra.errors import (ConfigError, NetraError, ServiceError, ToolArgumentsError, ToolNotFoundError,
+                          UserInputError)
 
 
 class BadPayloadError(UserInputError):
@@ -43,6 +44,8 @@ ANSWERS: dict[type[Exception], Answer] = {
     BadPayloadError: Answer(400, "bad_payload", 3),
     PayloadTooLargeError: Answer(413, "payload_too_large", 8),
     UnsupportedMediaTypeError: Answer(415, "unsupported_media_type", 3),
+    ToolNotFoundError: Answer(404, "tool_not_found", 5),
+    ToolArgumentsError: Answer(422, "invalid_arguments", 3),
     UserInputError: Answer(400, "bad_request", 3),
     ConfigError: Answer(500, "server_misconfigured", 13),
     ServiceError: Answer(503, "service_unavailable", 14),

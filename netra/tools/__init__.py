@@ -14,6 +14,7 @@ _MODULES: tuple[str, ...] = (
     "cost_simulation", "anomalies", "forecast", "expensive",
     "performance", "throughput", "error_rates",
     "cache_audit", "cache_policy", "response_cache", "prompt_cache", "context_usage",
+    "catalog_tools", "policy_optimal", "rollout", "evaluation", "savings",
 )
 
 for _name in _MODULES:

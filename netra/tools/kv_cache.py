@@ -26,27 +26,48 @@ from typing import Any, Iterable
 from pydantic import Field
 
 from netra.errors import UnknownModelError
+from netra.persistence.analytics import AnalyticsStore
 from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
 from netra.tools.findings import Finding
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly, span_days, where
 
-# one row per request of the scope, numbered so its exploded blocks can be regrouped
-_REQUESTS = """SELECT rowNumberInAllBlocks() AS rid, feature AS f, model AS m, timestamp AS ts,
-           prefix_hashes[1] AS lead0, length(prefix_hashes) AS nb, block_size AS bs,
-           cached_input_tokens AS cached0, input_tokens AS input0, cost_usd AS cost0,
-           prefix_hashes
-    FROM workload_events {where}"""
-
-# first-seen time of each block seen again later (a block seen once is never hit); `seen`
-# tells a matched block from LEFT JOIN's default row
-_FIRST_SEEN = """SELECT h, min(timestamp) AS first_ts, 1 AS seen
+# blocks seen at two different times in the scope, with their first-seen time (a block
+# seen at one time only is never hit). With no scope they come from `kv_prefix_seen`
+# (kept on insert, see `persistence/_ddl.py`); otherwise the scope's blocks are exploded.
+_REPEATED_SCOPED = """SELECT h, min(timestamp) AS first_seen
     FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
-    GROUP BY h HAVING max(timestamp) > first_ts"""
+    GROUP BY h HAVING max(timestamp) > first_seen"""
 
-# requests -> blocks (LEFT ARRAY JOIN keeps block-less requests, nb = 0 guards them)
-# -> first-seen time per block -> hits per request -> totals per (feature, model, prefix)
-REPLAY_SQL = f"""
+# `kv_prefix_seen` may hold a hash in several parts until they merge. A hash seen twice is
+# either counted twice within one part (n >= 2) or held by two parts, so by some part
+# other than the largest: only those candidates are merged here, and the largest part is
+# read through its primary key. Exact in any merge state; fast once merged to one part.
+_REPEATED_ALL = """SELECT h, CAST(min(first_ts) AS DateTime64(3, 'UTC')) AS first_seen FROM kv_prefix_seen
+    WHERE h IN (SELECT h FROM kv_prefix_seen WHERE n >= 2
+                UNION ALL SELECT h FROM kv_prefix_seen WHERE _part != (
+                  SELECT name FROM system.parts WHERE database = currentDatabase()
+                    AND table = 'kv_prefix_seen' AND active ORDER BY rows DESC, name LIMIT 1))
+    GROUP BY h HAVING max(last_ts) > first_seen"""
+
+# merges the parts of `kv_prefix_seen` into one (a no-op when they already are)
+COMPACT_SQL = "OPTIMIZE TABLE kv_prefix_seen FINAL SETTINGS optimize_skip_merged_partitions = 1"
+
+# the repeated blocks, computed once per query (fs.1 hashes, fs.2 first-seen times), and
+# the sets the queries test blocks and requests against
+_LOOKUP = "WITH assumeNotNull((SELECT (groupArray(h), groupArray(first_seen)) FROM ({repeated}))) AS fs"
+_REPEATED = "(SELECT arrayJoin(fs.1))"
+_FIRST_TIMES = "(SELECT arrayJoin(fs.2))"
+_FIRST_PAIRS = "(SELECT arrayJoin(arrayZip(fs.1, fs.2)))"
+
+# A request's hits are its blocks first seen strictly earlier. Its repeated blocks were
+# first seen at or before it (the scope holds the request), so its hits are its repeated
+# blocks less those first seen at its own time; only requests at such a time test pairs.
+_HITS = (f"arrayCount(x -> x IN {_REPEATED}, prefix_hashes) - if(timestamp IN {_FIRST_TIMES}, "
+         f"arrayCount(x -> (x, timestamp) IN {_FIRST_PAIRS}, prefix_hashes), 0)")
+
+# per request (blocks are not exploded), then totals per (feature, model, prefix)
+REPLAY_SQL = f"""{_LOOKUP}
 SELECT f AS feature, m AS model, if(r_hit > 0, r_lead, NULL) AS lead,
        count() AS requests, sum(r_blocks) AS blocks, sum(r_hit) AS hit_blocks,
        sum(r_hit * r_bs) AS hit_tokens,
@@ -56,31 +77,25 @@ SELECT f AS feature, m AS model, if(r_hit > 0, r_lead, NULL) AS lead,
        sum(r_cost) AS cost_usd, countIf(r_hit > 0) AS hit_requests,
        max(r_hit) AS max_hit_blocks
 FROM (
-  SELECT rid, any(f) AS f, any(m) AS m, any(lead0) AS r_lead, any(nb) AS r_blocks,
-         any(bs) AS r_bs, any(cached0) AS r_cached, any(input0) AS r_input,
-         any(cost0) AS r_cost, countIf(nb > 0 AND s.seen = 1 AND s.first_ts < r.ts) AS r_hit
-  FROM (
-    SELECT rid, f, m, ts, lead0, nb, bs, cached0, input0, cost0, h
-    FROM ({_REQUESTS}) LEFT ARRAY JOIN prefix_hashes AS h
-  ) AS r
-  LEFT JOIN ({_FIRST_SEEN}) AS s ON r.h = s.h
-  GROUP BY rid
+  SELECT feature AS f, model AS m, prefix_hashes[1] AS r_lead, length(prefix_hashes) AS r_blocks,
+         block_size AS r_bs, cached_input_tokens AS r_cached, input_tokens AS r_input,
+         cost_usd AS r_cost, {_HITS} AS r_hit
+  FROM workload_events {{where}}
 )
 GROUP BY feature, model, lead
 ORDER BY feature, model, lead
 """
 
-# blocks seen again after their first request: the only ones a cache would have to write
-_REPEATED = """h IN (SELECT h FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
-           GROUP BY h HAVING max(timestamp) > min(timestamp))"""
+# only the requests at a repeated block's first-seen time can have written it
+_FIRST_REQUESTS = f"timestamp IN {_FIRST_TIMES} AND (h, timestamp) IN {_FIRST_PAIRS}"
 
 # tokens of the repeated blocks first seen in each (feature, model); ties go to the
 # smallest (feature, model), so each block is written once
-WRITTEN_SQL = """
+WRITTEN_SQL = f"""{_LOOKUP}
 SELECT origin.1 AS feature, origin.2 AS model, sum(origin.3) AS written_tokens
 FROM (
   SELECT argMin((feature, model, block_size), (timestamp, feature, model)) AS origin
-  FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
+  FROM workload_events ARRAY JOIN prefix_hashes AS h {{where}}
   GROUP BY h
 )
 GROUP BY feature, model
@@ -148,11 +163,28 @@ def kv_cache_finder(ctx: ToolContext, args: KvCacheArgs) -> ToolResult:
 def _run_queries(ctx: ToolContext, scope: Scope) -> tuple[list[dict], dict[Pair, int], list[Evidence]]:
     """Run the replay and the written-blocks queries; return their rows and evidence."""
     clause, params = where(scope)
-    replay_sql = REPLAY_SQL.replace("{where}", clause)
-    written_sql = WRITTEN_SQL.replace("{where}", where(scope, _REPEATED.replace("{where}", clause))[0])
+    repeated = _repeated(ctx, clause)
+    replay_sql = REPLAY_SQL.replace("{where}", clause).replace("{repeated}", repeated)
+    written_sql = WRITTEN_SQL.replace("{where}", where(scope, _FIRST_REQUESTS)[0]).replace("{repeated}", repeated)
     replay = ctx.store.rows(replay_sql, params)
     written = {(r["feature"], r["model"]): int(r["written_tokens"]) for r in ctx.store.rows(written_sql, params)}
     return replay, written, [Evidence(sql=replay_sql, params=params), Evidence(sql=written_sql, params=params)]
+
+
+def _repeated(ctx: ToolContext, clause: str) -> str:
+    """Return the SQL of the scope's repeated blocks; with no scope, compact their table first."""
+    if clause:
+        return _REPEATED_SCOPED.replace("{where}", clause)
+    _compact(ctx.store)
+    return _REPEATED_ALL
+
+
+def _compact(store: AnalyticsStore) -> None:
+    """Merge `kv_prefix_seen` into one part, so its repeated hashes are read in milliseconds."""
+    try:
+        store.client.command(COMPACT_SQL)
+    except Exception:  # noqa: BLE001 - e.g. a read-only user: `_REPEATED_ALL` stays exact, only slower
+        pass
 
 
 def _group(rows: Iterable[dict], key, fields: tuple[str, ...]) -> dict[Any, dict[str, float]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,14 +36,24 @@ def files(tmp_path_factory) -> dict[str, Path]:
     return {"csv": folder / "calls.csv", "jsonl": folder / "calls.jsonl"}
 
 
-def test_ingest_prints_the_summary_and_a_second_run_only_skips(tmp_path, files):
-    done = netra(tmp_path, "ingest", str(files["csv"]), "--map", MAP)
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory, files) -> tuple[Path, subprocess.CompletedProcess]:
+    """Import the CSV once into a fresh home."""
+    home = tmp_path_factory.mktemp("home")
+    return home, netra(home, "ingest", str(files["csv"]), "--map", MAP)
+
+
+def test_ingest_prints_the_summary(imported):
+    _, done = imported
     assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
-    assert "Imported calls.csv" in out and "│ accepted           │      2 │" in out
-    assert "negative_tokens" in out and "output_tokens is negative" in out
-    assert "no-such-model (1)" in out and "--model" in out
-    again = netra(tmp_path, "ingest", str(files["csv"]), "--map", MAP)
+    assert "Imported calls.csv" in done.stdout and "│ accepted           │      2 │" in done.stdout
+    assert "negative_tokens" in done.stdout and "output_tokens is negative" in done.stdout
+    assert "no-such-model (1)" in done.stdout and "--model" in done.stdout
+
+
+def test_a_second_import_only_skips_duplicates(imported, files):
+    home, _ = imported
+    again = netra(home, "ingest", str(files["csv"]), "--map", MAP)
     assert again.returncode == 0 and "│ duplicates skipped │      2 │" in again.stdout
 
 
@@ -50,8 +61,8 @@ def test_ingest_with_an_explicit_format_and_user(tmp_path, files):
     done = netra(tmp_path, "ingest", str(files["jsonl"]), "--format", "jsonl", "--user", "ana")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "│ accepted           │      1 │" in done.stdout
-    listed = netra(tmp_path, "tools", "run", "cost_analyzer", "--args", '{"dimension": "user_id"}')
-    assert listed.returncode == 0 and "ana" in listed.stdout
+    scoped = json.loads(netra(tmp_path, "tools", "run", "cost_analyzer", "--args", '{"user_id": "ana"}').stdout)
+    assert scoped["figures"]["requests"]["value"] == 1
 
 
 @pytest.mark.parametrize(("args", "message"), [

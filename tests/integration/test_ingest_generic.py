@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from netra.errors import UserInputError
-from netra.workloads.importers import ImportOptions, ingest_file
+from netra.workloads.importers import ImportOptions, _parquet, ingest_file
 from netra.workloads.synthetic import generate
 from tests.factories import at, load
 
@@ -26,6 +26,9 @@ MAPPING = {"timestamp": "ts", "model": "llm", "input_tokens": "prompt_tokens", "
 SUMS = """SELECT count() AS n, sum(input_tokens) AS input, sum(output_tokens) AS output, sum(priced) AS priced,
   sum(cost_usd) AS cost, groupArray(user_id) AS users FROM (SELECT * FROM workload_events ORDER BY timestamp)"""
 STAGING = "SELECT count() FROM system.tables WHERE name LIKE 'ingest_stage_%'"
+ROUND_TRIP = ("SELECT sum(cost_usd) AS cost, sum(input_tokens) AS input, uniqExact(request_id) AS ids, "
+              "sum(length(prefix_hashes)) AS blocks, countIf(status != 'ok') AS failed FROM workload_events")
+NESTED = ["prefix_hashes", "attributes"]
 COST = 1000 * 2.5e-6 + 100 * 1e-5 + 2000 * 1.5e-7 + 200 * 6e-7 + 3000 * 2.5e-6 + 300 * 1e-5
 
 
@@ -64,12 +67,14 @@ def test_rows_with_their_own_request_id_are_deduplicated_by_it(store, catalog, t
         {"request_id": "req-0"}, {"request_id": "req-1"}]
 
 
+MIXED = (b"timestamp,input_tokens,output_tokens,model\n2026-03-02T00:00:00Z,10,1,gpt-4o\n"
+         b"2026-03-02T00:00:00Z,-10,1,gpt-4o\n2026-03-02T00:00:00Z,1\n"
+         b"2026-03-02T00:00:00Z,10,1,\xff\nnever,1,1,gpt-4o\n2026-03-02T00:00:01Z,20,2,gpt-4o\n")
+
+
 def test_valid_rows_load_next_to_rejected_ones(store, catalog, tmp_path):
-    path = tmp_path / "mixed.csv"
-    path.write_bytes(b"timestamp,input_tokens,output_tokens,model\n2026-03-02T00:00:00Z,10,1,gpt-4o\n"
-                     b"2026-03-02T00:00:00Z,-10,1,gpt-4o\n2026-03-02T00:00:00Z,1\n"
-                     b"2026-03-02T00:00:00Z,10,1,\xff\nnever,1,1,gpt-4o\n2026-03-02T00:00:01Z,20,2,gpt-4o\n")
-    summary = ingest_file(store, catalog, path)
+    (tmp_path / "mixed.csv").write_bytes(MIXED)
+    summary = ingest_file(store, catalog, tmp_path / "mixed.csv")
     assert summary.rejected == {"negative_tokens": 1, "malformed_row": 1, "invalid_utf8": 1, "bad_timestamp": 1}
     assert [(r.row, r.reason) for r in summary.rejections] == [
         (3, "malformed_row"), (4, "invalid_utf8"), (2, "negative_tokens"), (5, "bad_timestamp")]
@@ -90,33 +95,52 @@ def test_a_fatal_error_leaves_the_store_as_it_was(store, catalog, tmp_path, name
     assert (store.count(), store.scalar(STAGING)) == (1, 0)
 
 
-def test_a_reader_failing_midway_loads_nothing(store, catalog, tmp_path, monkeypatch):
-    from netra.workloads.importers import _parquet
-
-    def failing(parquet, selection, size):
-        yield from list(real(parquet, selection, size))[:2]
+def failing_after(pieces, n: int):
+    """Return a piece reader that yields the first `n` pieces, then fails like a lost disk."""
+    def failing(*args):
+        yield from list(pieces(*args))[:n]
         raise OSError("disk went away")
+    return failing
 
-    real = _parquet._pieces
-    monkeypatch.setattr(_parquet, "_pieces", failing)
+
+def test_a_reader_failing_midway_loads_nothing(store, catalog, tmp_path, monkeypatch):
+    monkeypatch.setattr(_parquet, "_pieces", failing_after(_parquet._pieces, 2))
     with pytest.raises(OSError, match="disk went away"):
         ingest_file(store, catalog, write(tmp_path / "c.parquet", RECORDS * 100),
                     options=ImportOptions(mapping=MAPPING, batch_rows=50))
     assert (store.count(), store.scalar(STAGING)) == (0, 0)
 
 
-def test_a_synthetic_workload_round_trips_through_parquet_and_csv(store, catalog, tmp_path):
-    table = generate("mixed", 5_000, 7).table
-    pq.write_table(table, tmp_path / "w.parquet")
-    flat = table.drop_columns(["prefix_hashes", "attributes"])
-    pcsv.write_csv(flat, tmp_path / "w.csv")
-    for name in ("w.parquet", "w.csv"):
-        store.truncate()
-        summary = ingest_file(store, catalog, tmp_path / name, options=ImportOptions(batch_rows=1_000))
-        assert (summary.accepted, summary.rejected) == (5_000, {})
-        got = store.rows("SELECT sum(cost_usd) AS cost, sum(input_tokens) AS input, uniqExact(request_id) AS ids, "
-                         "sum(length(prefix_hashes)) AS blocks, countIf(status != 'ok') AS failed FROM workload_events")[0]
-        assert got["cost"] == pytest.approx(pc.sum(table["cost_usd"]).as_py())
-        assert (got["input"], got["ids"]) == (pc.sum(table["input_tokens"]).as_py(), 5_000)
-        assert got["failed"] == pc.sum(pc.not_equal(table["status"], "ok")).as_py()
-        assert got["blocks"] == (pc.sum(pc.list_value_length(table["prefix_hashes"])).as_py() if name == "w.parquet" else 0)
+@pytest.fixture(scope="module")
+def synthetic() -> pa.Table:
+    """5,000 events of the `mixed` workload."""
+    return generate("mixed", 5_000, 7).table
+
+
+def expected_figures(table: pa.Table, nested: bool) -> dict:
+    """Return what the store should hold after importing `table`, computed with Arrow."""
+    hashes = pc.sum(pc.list_value_length(table["prefix_hashes"])).as_py() if nested else 0
+    return {"input": pc.sum(table["input_tokens"]).as_py(), "ids": table.num_rows, "blocks": hashes,
+            "failed": pc.sum(pc.not_equal(table["status"], "ok")).as_py()}
+
+
+@pytest.mark.parametrize("name", ["w.parquet", "w.csv"])
+def test_a_synthetic_workload_round_trips(store, catalog, tmp_path, synthetic, name):
+    write_table = {"w.parquet": pq.write_table, "w.csv": lambda t, p: pcsv.write_csv(t.drop_columns(NESTED), p)}
+    write_table[name](synthetic, tmp_path / name)
+    summary = ingest_file(store, catalog, tmp_path / name, options=ImportOptions(batch_rows=1_000))
+    got = store.rows(ROUND_TRIP)[0]
+    assert (summary.accepted, summary.rejected) == (5_000, {})
+    assert got.pop("cost") == pytest.approx(pc.sum(synthetic["cost_usd"]).as_py())
+    assert got == expected_figures(synthetic, name == "w.parquet")
+
+
+def test_a_large_import_moves_its_staging_to_disk_midway(store, catalog, tmp_path, monkeypatch):
+    from netra.workloads.importers import loader
+
+    monkeypatch.setattr(loader, "SPILL_ROWS", 150)
+    path = write(tmp_path / "big.csv", RECORDS * 100)
+    first = ingest_file(store, catalog, path, options=ImportOptions(mapping=MAPPING, batch_rows=100))
+    again = ingest_file(store, catalog, path, options=ImportOptions(mapping=MAPPING, batch_rows=100))
+    assert (first.accepted, again.duplicates, store.count(), store.scalar(STAGING)) == (300, 300, 300, 0)
+    assert store.scalar("SELECT sum(input_tokens) FROM workload_events") == 600_000

@@ -122,6 +122,7 @@ def test_options_fill_rows_that_have_no_user_feature_or_model(tmp_path):
                    "2026-03-02T00:00:00Z,3,4,c\n", "csv", [(1, 1), (2, 3)]),
     ("blank.csv", OK_CSV + "2026-03-02T00:00:00Z,1,2\n\n2026-03-02T00:00:00Z,3,4\n", "csv", [(1, 1), (2, 3)]),
     ("bom.csv", "\ufeff" + OK_CSV + "2026-03-02T00:00:00Z,5,2\r\n", "csv", [(1, 5)]),
+    ("dates.csv", OK_CSV + "2026-03-02,1,2\n", "csv", [(1, 1)]),
     ("epoch_ms.csv", OK_CSV + "1772409600000,1,2\n1772409600000,3,4\n", "csv", [(1, 1), (2, 3)]),
     ("epoch_s.jsonl", '{"timestamp": 1772409600, "input_tokens": 1, "output_tokens": 2}\n', "jsonl", [(1, 1)]),
     ("blank.jsonl", OK_JSONL + "\n" + OK_JSONL.replace(": 1,", ": 3,"), "jsonl", [(1, 1), (3, 3)]),
@@ -180,14 +181,31 @@ def test_small_blocks_read_the_same_rows_as_one_block(tmp_path, monkeypatch, nam
     assert len(whole[0]) == 6 and len(whole[1]) == 24
 
 
-def test_parquet_rows_with_bad_values_are_rejected(tmp_path):
-    records = [{"timestamp": "2026-03-02T00:00:00Z", "input_tokens": 1, "output_tokens": 2},
+TYPED = ("timestamp,input_tokens,output_tokens,logged_cost_usd,error_type\n2026-03-02T00:00:00Z,1,2,,\n"
+         "2026-03-02 00:00:00,3,4,1.5,x\n2026-03-02T00:00:00Z,5.5,6,,\n1772409600000,7,8,2,\n")
+
+
+def test_blocks_typed_differently_merge_into_one_batch(tmp_path, monkeypatch):
+    path = written(tmp_path, "typed.csv", TYPED)
+    monkeypatch.setattr(_generic_text, "BLOCK_BYTES", 20)  # one block per line: each typed on its own
+    rows, rejections = imported(path, "csv")
+    assert pick(rows, ("row", "input_tokens", "logged_cost_usd", "error_type")) == [
+        (1, 1, None, ""), (2, 3, 1.5, "x"), (3, 6, None, ""), (4, 7, 2.0, "")]
+    assert rejections == [] and {r["timestamp"] for r in rows} == {T0}
+
+
+BAD_PARQUET = [{"timestamp": "2026-03-02T00:00:00Z", "input_tokens": 1, "output_tokens": 2},
                {"timestamp": None, "input_tokens": 1, "output_tokens": 2},
                {"timestamp": "2026-03-02T00:00:00Z", "input_tokens": -1, "output_tokens": 2},
-               {"timestamp": "yesterday", "input_tokens": 1, "output_tokens": 2}]
-    rows, rejections = imported(write_parquet(tmp_path / "p.parquet", records), "parquet")
+               {"timestamp": "yesterday", "input_tokens": 1, "output_tokens": 2},
+               {"timestamp": "2026-03-02T00:00:00Z", "input_tokens": 1, "output_tokens": float("nan")}]
+
+
+def test_parquet_rows_with_bad_values_are_rejected(tmp_path):
+    rows, rejections = imported(write_parquet(tmp_path / "p.parquet", BAD_PARQUET), "parquet")
     assert [r["row"] for r in rows] == [1]
-    assert rejections == [(2, "missing_column"), (3, "negative_tokens"), (4, "bad_timestamp")]
+    assert rejections == [(2, "missing_column"), (3, "negative_tokens"), (4, "bad_timestamp"),
+                          (5, "non_numeric_tokens")]
 
 
 def test_unknown_format_is_refused(tmp_path, store, catalog):

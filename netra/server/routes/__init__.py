@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from netra.server.routes import health, ingest
+from netra.server.routes import health, ingest, tools
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, ingest.router)
+ROUTERS: tuple[APIRouter, ...] = (health.router, ingest.router, tools.router)
 
 __all__ = ["ROUTERS"]

@@ -22,7 +22,7 @@ from netra.errors import UserInputError
 from netra.workloads.importers.base import ImportOptions, RawBatch
 from netra.workloads.importers._generic_text import (TextRows, blocks, decode, lines_fit, rest_of_line,
                                                      utf8_problem)
-from netra.workloads.importers.generic import Piece, Selection, open_text, rebatch
+from netra.workloads.importers.generic import Piece, Selection, open_source, rebatch
 from netra.workloads.importers.validate import TEXT_COLUMNS
 
 # event column -> the Arrow type its source column is read as (others are inferred)
@@ -56,8 +56,9 @@ class Layout:
 
 def batches(path: Path, options: ImportOptions) -> Iterator[RawBatch]:
     """Yield the raw batches of a CSV file."""
-    with open_text(path) as handle:
+    with open_source(path) as handle:
         layout = _layout(handle, options, path)
+        # the csv module refuses fields over 128 KiB by default; a line may be up to the limit
         csv.field_size_limit(max(csv.field_size_limit(), layout.limit))
         yield from rebatch(_pieces(handle, layout), options.batch_rows, layout.selection)
 

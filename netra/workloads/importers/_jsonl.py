@@ -1,12 +1,12 @@
 """JSON Lines (one JSON object per line) into raw batches.
 
 Row numbers are line numbers (blank lines are skipped but counted). Top-level keys are
-the source columns. Each block is parsed by `pyarrow.json.read_json` with the selected
-keys typed (text as strings, counts as numbers, the timestamp as whichever the first
-lines use); a block it cannot parse exactly (a line that is not an object, a value of
-another type, a blank line, bytes that are not UTF-8, a line over the limit) is parsed
-again line by line with `json`. Which columns the file has shows only as it is read, so
-a required column no row has is reported (and nothing loads) at the end.
+the source columns. Each block is parsed by `pyarrow.json.read_json`, each selected key
+typed as its first value in the first lines is. A block it cannot parse exactly (a line
+that is not an object, a value of another type, a blank line, bytes that are not UTF-8,
+a line over the limit) is parsed again line by line with `json`. Which columns the file
+has shows only as it is read, so a required column no row has is reported (and nothing
+loads) at the end.
 """
 
 from __future__ import annotations
@@ -23,12 +23,15 @@ import pyarrow.json as pj
 from netra.errors import UserInputError
 from netra.workloads.importers.base import ImportOptions, RawBatch
 from netra.workloads.importers._generic_text import TextRows, blocks, decode, lines_fit, utf8_problem
-from netra.workloads.importers.generic import Piece, Selection, open_text, rebatch
+from netra.workloads.importers.generic import Piece, Selection, open_source, rebatch
 from netra.workloads.importers.validate import TEXT_COLUMNS
 
 HEAD_LINES = 100
-# event column -> the Arrow type its key is read as (the timestamp's is chosen per file)
-TYPES = {name: pa.string() for name in TEXT_COLUMNS} | {"is_batch": pa.bool_(), "prompt_hash": pa.uint64()}
+# event column -> the Arrow type its key is read as when the first rows have no value for it
+TYPES = {name: pa.string() for name in TEXT_COLUMNS} | {"timestamp": pa.string(), "is_batch": pa.bool_(),
+                                                       "prompt_hash": pa.uint64()}
+# JSON type of a key's first value -> the Arrow type it is read as (integers: see `_type`)
+VALUE_TYPES = {bool: pa.bool_(), float: pa.float64(), str: pa.string()}
 _JSON_TYPES = {list: "array", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
 
 
@@ -57,7 +60,7 @@ class Layout:
 
 def batches(path: Path, options: ImportOptions) -> Iterator[RawBatch]:
     """Yield the raw batches of a JSONL file."""
-    with open_text(path) as handle:
+    with open_source(path) as handle:
         layout = _layout(handle, options, path)
         yield from rebatch(_pieces(handle, layout), options.batch_rows, layout.selection)
     _check_seen(layout, options)
@@ -66,17 +69,23 @@ def batches(path: Path, options: ImportOptions) -> Iterator[RawBatch]:
 def _layout(handle: BinaryIO, options: ImportOptions, path: Path) -> Layout:
     head = _head(handle)
     selection = Selection.open(options, path.name, nested=False)
-    stamp = selection.events.get("timestamp", "timestamp")
-    numeric = any(isinstance(o.get(stamp), (int, float)) for o in head[:1])
-    types = TYPES | {"timestamp": pa.float64() if numeric else pa.string()}
-    schema = pa.schema([(s, _kind(selection, s, types)) for s in selection.sources])
+    schema = pa.schema([(s, _kind(selection, s, head)) for s in selection.sources])
     return Layout(selection, schema, options.max_line_bytes, list(dict.fromkeys(k for o in head for k in o)))
 
 
-def _kind(selection: Selection, source: str, types: dict[str, pa.DataType]) -> pa.DataType:
-    """A key feeding one event column gets its type; one feeding several is read as text."""
-    kinds = {types.get(e, pa.float64()) for e, s in selection.events.items() if s == source}
+def _kind(selection: Selection, source: str, head: list[dict]) -> pa.DataType:
+    """A key is read as the JSON type of its first value in the first rows (else as its column's)."""
+    first = next((o[source] for o in head if o.get(source) is not None), None)
+    kinds = {_type(event, first) for event, s in selection.events.items() if s == source}
     return kinds.pop() if len(kinds) == 1 else pa.string()
+
+
+def _type(event: str, value: Any) -> pa.DataType:
+    if value is None:
+        return TYPES.get(event, pa.float64())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return pa.uint64() if event == "prompt_hash" else pa.int64() if event in TEXT_COLUMNS else pa.float64()
+    return VALUE_TYPES.get(type(value), pa.string())
 
 
 def _head(handle: BinaryIO) -> list[dict]:

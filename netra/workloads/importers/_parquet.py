@@ -16,12 +16,12 @@ import pyarrow.parquet as pq
 
 from netra.errors import UserInputError
 from netra.workloads.importers.base import ImportOptions, RawBatch
-from netra.workloads.importers.generic import Piece, Selection, open_text, rebatch
+from netra.workloads.importers.generic import Piece, Selection, open_source, rebatch
 
 
 def batches(path: Path, options: ImportOptions) -> Iterator[RawBatch]:
     """Yield the raw batches of a Parquet file."""
-    with open_text(path) as handle:
+    with open_source(path) as handle:
         parquet = _open(handle, path)
         selection = Selection.of(parquet.schema_arrow.names, options, path.name)
         yield from rebatch(_pieces(parquet, selection, options.batch_rows), options.batch_rows, selection)

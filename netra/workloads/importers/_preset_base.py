@@ -188,8 +188,11 @@ def first_line(head: bytes) -> str:
 
 
 def header_names(line: str) -> list[str]:
-    """Return the column names of a CSV header line."""
-    return [name.strip() for name in next(pycsv.reader([line]), [])]
+    """Return the column names of a CSV header line ([] when it is not text CSV, e.g. binary)."""
+    try:
+        return [name.strip() for name in next(pycsv.reader([line]), [])]
+    except pycsv.Error:
+        return []
 
 
 def file_header(path: Path, options: ImportOptions) -> list[str]:

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from netra.errors import UserInputError
 from netra.workloads.importers.base import ImportOptions, RawBatch, Rejection
+from netra.workloads.importers.registry import HEAD_BYTES
 from netra.workloads.importers.validate import COMPUTED, REQUIRED
 from netra.workloads.schema import ARROW_SCHEMA, COLUMN_NAMES
 
@@ -37,7 +38,7 @@ _MAP_HINT = 'e.g. --map "input_tokens=prompt_tokens,output_tokens=completion_tok
 
 
 def _listing(names: Iterable[str]) -> str:
-    return ", ".join(names) or "(none)"
+    return ", ".join(n for n in names if n) or "(none)"
 
 
 @dataclass(frozen=True)
@@ -154,11 +155,19 @@ def _merge(pieces: list[Piece]) -> Piece:
 
 
 def _unify(tables: list[pa.Table]) -> list[pa.Table]:
-    """Give the tables the same columns; a column typed differently across them becomes text."""
+    """Give the tables the same columns and types (empty tables do not vote on the types)."""
     names = list(dict.fromkeys(n for t in tables for n in t.column_names))
-    kinds = {n: {t.schema.field(n).type for t in tables if n in t.column_names} for n in names}
-    kind = {n: next(iter(k)) if len(k) == 1 else pa.string() for n, k in kinds.items()}
+    voters = [t for t in tables if t.num_rows] or tables
+    kind = {n: _common([t.schema.field(n).type for t in voters if n in t.column_names] or [pa.null()]) for n in names}
     return [pa.table({n: _cast(t, n, kind[n]) for n in names}) for t in tables]
+
+
+def _common(kinds: list[pa.DataType]) -> pa.DataType:
+    """Return a type all of `kinds` convert to (int and float: float; null: any), else text."""
+    try:
+        return pa.unify_schemas([pa.schema([("c", k)]) for k in kinds], promote_options="permissive").field("c").type
+    except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.string()
 
 
 def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.ChunkedArray | pa.Array:
@@ -167,8 +176,8 @@ def _cast(table: pa.Table, name: str, kind: pa.DataType) -> pa.ChunkedArray | pa
     return table[name] if table[name].type == kind else pc.cast(table[name], kind)
 
 
-def open_text(path: Path) -> BinaryIO:
-    """Open a file for reading bytes; a missing one is the caller's mistake."""
+def open_source(path: Path) -> BinaryIO:
+    """Open a source file to read its bytes; a missing one is the caller's mistake (`UserInputError`)."""
     if not path.is_file():
         raise UserInputError(f"{path}: no such file")
     return open(path, "rb")
@@ -178,7 +187,7 @@ def _first_line(head: bytes) -> tuple[bytes, bool]:
     """Return the first non-blank line of `head` and whether it is complete."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     line, newline, _ = text.partition(b"\n")
-    return line.strip(), bool(newline) or len(head) < 65536
+    return line.strip(), bool(newline) or len(head) < HEAD_BYTES
 
 
 def sniff_parquet(head: bytes, path: Path) -> bool:

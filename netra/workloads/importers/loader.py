@@ -6,7 +6,8 @@ stable one (a hash of the source name, row number and content) and skips ids alr
 stored, so importing the same file twice adds nothing. A failure drops the staging table.
 
 Staging inserts run on one background thread, so the next batch is read, validated and
-priced while the previous one is written (at most two batches are held at a time).
+priced while the previous one is written (at most two batches are held at a time). A
+batch leaves out the columns it holds only defaults in (most files fill a few columns).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from netra.persistence.analytics import AnalyticsStore
 from netra.workloads.catalog import PriceCatalog
+from netra.workloads.events import events_from_columns
 from netra.workloads.importers.base import ImportOptions, RawBatch, Rejection
 from netra.workloads.importers.validate import finalize
 from netra.workloads.pricing import price_table
@@ -33,6 +36,13 @@ _ID_PARTS = "timestamp, user_id, feature, model, input_tokens, output_tokens, ca
 # the source name is a bound parameter; cityHash64 of it equals that of a String column holding it
 _ID_SQL = f"if(request_id != '', request_id, hex(cityHash64({{source:String}}, row_number, {_ID_PARTS})))"
 Progress = Callable[[int, int], None]
+# a staging table starts in memory; past this many rows it moves to disk
+SPILL_ROWS = 2_000_000
+_MEMORY, _DISK = "Memory", "MergeTree ORDER BY tuple()"
+_STAGE_COLUMNS = ", ".join(f"{c.name} {c.ch_type}" for c in COLUMNS) + ", row_number UInt64"
+# event column -> its default, for columns whose default is ClickHouse's own ('', 0, NULL, empty)
+_ZERO_DEFAULTS = {k: v for k, v in events_from_columns({}, 1).to_pylist()[0].items()
+                  if v is None or (v in ("", 0, []) and not isinstance(v, bool))}
 
 
 @dataclass
@@ -67,21 +77,37 @@ class IngestSummary:
 
 
 class Staging:
-    """A private table holding one import until it is moved or dropped."""
+    """A private table holding one import until it is moved or dropped.
+
+    It starts in memory (fastest to write and read back) and moves to a table on disk once
+    it holds more than `SPILL_ROWS` rows, so a large file never sits in memory whole.
+    """
 
     def __init__(self, store: AnalyticsStore) -> None:
-        # the name is generated here, never taken from input
-        self.store, self.name = store, f"ingest_stage_{uuid.uuid4().hex}"
+        self.store, self.staged, self.tables = store, 0, []
         self.writer, self.pending = ThreadPoolExecutor(1, thread_name_prefix="ingest-stage"), None
-        columns = ", ".join(f"{c.name} {c.ch_type}" for c in COLUMNS)
-        store.client.command(f"CREATE TABLE {self.name} ({columns}, row_number UInt64) "
-                             "ENGINE = MergeTree ORDER BY tuple()")
+        self.name = self._create(_MEMORY)
+
+    def _create(self, engine: str) -> str:
+        # the name is generated here, never taken from input
+        name = f"ingest_stage_{uuid.uuid4().hex}"
+        self.store.client.command(f"CREATE TABLE {name} ({_STAGE_COLUMNS}) ENGINE = {engine}")
+        self.tables.append(name)
+        return name
 
     def add(self, table: pa.Table, rows: np.ndarray) -> None:
         """Stage validated, priced events (written in the background; errors surface on the next call)."""
         self.wait()
-        staged = table.append_column("row_number", pa.array(rows, pa.uint64()))
+        self.staged += table.num_rows
+        _ = self.staged > SPILL_ROWS and self.tables[0] == self.name and self._spill()
+        staged = lean(table).append_column("row_number", pa.array(rows, pa.uint64()))
         self.pending: Future | None = self.writer.submit(self.store.client.insert_arrow, self.name, staged)
+
+    def _spill(self) -> None:
+        """Move the rows staged in memory to a table on disk, which then takes the rest."""
+        memory, self.name = self.name, self._create(_DISK)
+        self.store.client.command(f"INSERT INTO {self.name} SELECT * FROM {memory}")
+        self.store.client.command(f"DROP TABLE {memory}")
 
     def wait(self) -> None:
         """Block until the batch being written is stored; re-raise its error."""
@@ -91,10 +117,10 @@ class Staging:
     def move(self, source: str) -> tuple[int, int]:
         """Move staged rows without a stored twin into the events; return (moved, duplicates)."""
         self.wait()
-        staged, before = int(self.store.scalar(f"SELECT count() FROM {self.name}")), self.store.count()
+        before = self.store.count()
         self.store.client.command(self._move_sql(), parameters={"source": source})
         moved = self.store.count() - before
-        return moved, staged - moved
+        return moved, self.staged - moved
 
     def _move_sql(self) -> str:
         select = ", ".join(_ID_SQL + " AS request_id" if c == "request_id" else c for c in COLUMN_NAMES)
@@ -103,9 +129,24 @@ class Staging:
                 f"WHERE request_id NOT IN (SELECT request_id FROM workload_events)")
 
     def drop(self) -> None:
-        """Let a write in flight finish (its error is not this call's), then remove the table."""
+        """Let a write in flight finish (its error is not this call's), then remove the tables."""
         self.writer.shutdown(wait=True)
-        self.store.client.command(f"DROP TABLE IF EXISTS {self.name}")
+        for name in self.tables:
+            self.store.client.command(f"DROP TABLE IF EXISTS {name}")
+
+
+def lean(table: pa.Table) -> pa.Table:
+    """Leave out columns whose every value is ClickHouse's default (staging fills those in)."""
+    return table.select([n for n in table.column_names if not (n in _ZERO_DEFAULTS and _all_default(n, table[n]))])
+
+
+def _all_default(name: str, column: pa.ChunkedArray) -> bool:
+    default = _ZERO_DEFAULTS[name]
+    if default is None:
+        return column.null_count == len(column)
+    if isinstance(default, list):
+        return all(c.offsets[-1].as_py() == c.offsets[0].as_py() for c in column.chunks)
+    return column.null_count == 0 and pc.all(pc.equal(column, pa.scalar(default, column.type))).as_py() in (True, None)
 
 
 def load_batches(store: AnalyticsStore, catalog: PriceCatalog, batches: Iterable[RawBatch],

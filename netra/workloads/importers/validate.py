@@ -25,13 +25,18 @@ OPTION_COLUMNS = {"user_id": "user", "feature": "feature", "model": "model"}
 # text column -> the value an empty or missing cell means
 TEXT_DEFAULTS = {"status": "ok", "finish_reason": "stop"}
 TRUE_WORDS = pa.array(["true", "t", "yes", "y"])
+_TOP_HASH = float(np.nextafter(2.0**64, 0))  # the largest float64 below 2**64
 _REASONS: tuple[str, ...] = ("", *get_args(RejectReason))
 
 
 def numeric(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (float values, is-missing mask, is-non-numeric mask) of a column of any type."""
+    """Return (float values, is-missing mask, is-non-numeric mask) of a column of any type.
+
+    NaN and infinities count as non-numeric (a parser may have read `nan` / `inf` text as floats).
+    """
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_boolean(values.type):
-        return _as_float(values), _null_mask(values), np.zeros(len(values), bool)
+        number, missing = _as_float(values), _null_mask(values)
+        return number, missing, ~np.isfinite(number) & ~missing
     text = pc.cast(values, pa.string())
     ok = pc.fill_null(pc.match_substring_regex(text, NUMBER), True).to_numpy(zero_copy_only=False)
     cleaned = pc.if_else(pa.array(ok), pc.utf8_trim_whitespace(text), pa.scalar(None, pa.string()))
@@ -39,7 +44,7 @@ def numeric(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _as_float(values: pa.Array) -> np.ndarray:
-    return pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    return pc.fill_null(pc.cast(values, pa.float64(), safe=False), np.nan).to_numpy(zero_copy_only=False)
 
 
 def _null_mask(values: pa.Array) -> np.ndarray:
@@ -48,8 +53,8 @@ def _null_mask(values: pa.Array) -> np.ndarray:
 
 def timestamps(values: pa.Array) -> np.ndarray:
     """Parse epoch numbers (s/ms/us/ns by the largest magnitude) and date strings; NaT where unparseable."""
-    if pa.types.is_timestamp(values.type):
-        return pc.cast(values, pa.timestamp("ms", tz="UTC")).to_numpy(zero_copy_only=False).astype("datetime64[ms]")
+    if pa.types.is_timestamp(values.type) or pa.types.is_date(values.type):
+        return pc.cast(values, pa.timestamp("ms", tz="UTC"), safe=False).to_numpy(zero_copy_only=False).astype("datetime64[ms]")
     number, missing, bad = numeric(values)
     out, text = _from_epoch(number), bad & ~missing
     if text.any():
@@ -139,10 +144,13 @@ def _flag(values: pa.Array) -> pa.Array:
 
 
 def _hash(values: pa.Array) -> pa.Array:
-    """Unsigned 64-bit hashes: exact from integers, via float from anything else."""
+    """Unsigned 64-bit hashes: exact from integers and digit strings, via float from anything else."""
     if pa.types.is_integer(values.type):
         return pc.fill_null(pc.cast(values, pa.uint64(), safe=False), 0)
-    return pa.array(np.clip(np.nan_to_num(numeric(values)[0]), 0, 2.0**64 - 1).astype(np.uint64), pa.uint64())
+    try:
+        return pc.fill_null(pc.cast(pc.cast(values, pa.string()), pa.uint64()), 0)
+    except pa.ArrowInvalid:
+        return pa.array(np.clip(np.nan_to_num(numeric(values)[0]), 0, _TOP_HASH).astype(np.uint64), pa.uint64())
 
 
 # column -> how to coerce its raw values (rows still to be filtered)

@@ -1,0 +1,147 @@
+"""The Apex tools over the Model Context Protocol: `netra mcp` serves them on stdin/stdout.
+
+    tools/list   every registered tool: its name, description, input schema (the JSON schema
+                 of its argument model) and output schema (the JSON schema of `ToolResult`)
+    tools/call   the arguments are validated and the tool run through `ToolDispatcher`; the
+                 `ToolResult` comes back as JSON text content and as structured content
+
+An unknown tool, arguments that fail the tool's schema, or a failed query come back as an
+error result (`isError`) whose text is Netra's message (it names the tool or the field), so a
+model can correct its call; the server keeps serving.
+
+The analytics store is the one the settings name (NETRA_HOME, or NETRA_CLICKHOUSE_URL).
+Embedded chDB serves one data path per process, so an embedded store is opened for each call
+and closed after it: between calls other `netra` commands can use the same NETRA_HOME. Calls
+run one at a time, off the event loop.
+
+Built on the low-level server of the official MCP Python SDK (package `mcp`, 2.x).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import anyio
+import anyio.to_thread
+import mcp.types as types
+from clickhouse_connect.driver.exceptions import ClickHouseError
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+
+from netra import __version__
+from netra.config import get_settings
+from netra.errors import NetraError, ServiceError
+from netra.persistence.analytics import AnalyticsStore, open_store
+from netra.tools import ToolContext, ToolDispatcher, ToolRegistry, ToolResult
+from netra.tools.base import ToolSpec
+from netra.workloads.catalog import PriceCatalog, load_catalog
+
+SERVER_NAME = "netra"
+INSTRUCTIONS = ("Netra's Apex tools analyse the LLM workload telemetry in the Netra store: cost, latency, "
+                "token usage, caching, routing and policy simulations. Each call returns a ToolResult: "
+                "named figures, small tables (rows) and the SQL behind them (evidence).")
+RESULT_SCHEMA: dict[str, Any] = ToolResult.model_json_schema()
+
+
+def tool_listing(spec: ToolSpec) -> types.Tool:
+    """Return the MCP description of one Apex tool."""
+    return types.Tool(name=spec.name, description=spec.description, output_schema=RESULT_SCHEMA,
+                      input_schema=spec.args_model.model_json_schema())
+
+
+def success_result(result: ToolResult) -> types.CallToolResult:
+    """Return a tool's result as JSON text content plus the same data as structured content."""
+    data = result.model_dump(mode="json")
+    return types.CallToolResult(content=[types.TextContent(type="text", text=json.dumps(data))],
+                                structured_content=data)
+
+
+def error_result(message: str) -> types.CallToolResult:
+    """Return an error result (`isError`) carrying `message`."""
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
+
+
+@contextmanager
+def settings_context(catalog: PriceCatalog) -> Iterator[ToolContext]:
+    """Yield a tool context over the store the settings name; an embedded store is closed after."""
+    url = get_settings().resolved_clickhouse_url()
+    store = _opened(url)
+    try:
+        yield ToolContext(store, catalog)
+    finally:
+        _ = url.startswith("chdb://") and store.close()
+
+
+def _opened(url: str) -> AnalyticsStore:
+    try:
+        return open_store(url)
+    except ClickHouseError as exc:
+        raise ServiceError(f"cannot open the analytics store {url}: {exc}. An embedded store serves one "
+                           "process at a time: is another netra command using this NETRA_HOME?") from exc
+
+
+class ToolRunner:
+    """Runs tool calls one at a time, over `ctx` or else the store of the settings.
+
+    An embedded (chDB) store is opened for each call and closed after it, so `netra` commands
+    on the same NETRA_HOME keep working between calls while an MCP client stays connected.
+    """
+
+    def __init__(self, ctx: ToolContext | None = None) -> None:
+        self._ctx, self._catalog, self._lock = ctx, None, threading.Lock()
+
+    def call(self, name: str, args: dict[str, Any]) -> types.CallToolResult:
+        """Run tool `name`; Netra's errors become an error result with their message."""
+        with self._lock:
+            try:
+                return success_result(self._run(name, args))
+            except NetraError as exc:
+                return error_result(str(exc))
+
+    def _run(self, name: str, args: dict[str, Any]) -> ToolResult:
+        ToolRegistry().get(name)
+        if self._ctx is not None:
+            return ToolDispatcher(self._ctx).run(name, args)
+        with settings_context(self._price_catalog()) as ctx:
+            return ToolDispatcher(ctx).run(name, args)
+
+    def _price_catalog(self) -> PriceCatalog:
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
+
+
+class ToolHandlers:
+    """The server's `tools/list` and `tools/call` handlers over a `ToolRunner`."""
+
+    def __init__(self, runner: ToolRunner) -> None:
+        self.runner = runner
+
+    async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        """List every registered tool (one page)."""
+        return types.ListToolsResult(tools=[tool_listing(spec) for spec in ToolRegistry().specs()])
+
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        """Run one tool in a worker thread (queries block)."""
+        return await anyio.to_thread.run_sync(self.runner.call, params.name, dict(params.arguments or {}))
+
+
+def build_server(ctx: ToolContext | None = None) -> Server:
+    """Return the MCP server of the Apex tools; `ctx` replaces the store of the settings."""
+    handlers = ToolHandlers(ToolRunner(ctx))
+    return Server(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS,
+                  on_list_tools=handlers.list_tools, on_call_tool=handlers.call_tool)
+
+
+async def serve_stdio(server: Server) -> None:
+    """Serve `server` on this process's stdin and stdout until the client disconnects."""
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+def run_stdio() -> None:
+    """Serve the Apex tools over MCP on stdin/stdout (`netra mcp`)."""
+    anyio.run(serve_stdio, build_server())

@@ -1,0 +1,69 @@
+"""Tools: list the Apex tools and run one over HTTP.
+
+    GET  /api/tools          {"tools": [{"name", "family", "description", "input_schema"}, ...]}
+    POST /api/tools/{name}   body: the arguments as a JSON object (empty body = no arguments);
+                             answers the tool's `ToolResult` as JSON
+
+An unknown tool answers 404 (`tool_not_found`, the message lists the known tools); arguments
+that fail the tool's schema answer 422 (`invalid_arguments`, the message names each field);
+a body that is not JSON answers 400 (`bad_payload`). The handlers are in `server/errors.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from netra.config import Settings
+from netra.errors import ToolArgumentsError
+from netra.server.deps import AppResources, get_settings
+from netra.server.errors import BadPayloadError
+from netra.server.limits import limited_body
+from netra.tools import ToolContext, ToolDispatcher, ToolRegistry
+from netra.tools.base import ToolSpec
+
+router = APIRouter(tags=["tools"])
+
+
+def tool_entry(spec: ToolSpec) -> dict[str, Any]:
+    """Return what `GET /api/tools` says of one tool."""
+    return {"name": spec.name, "family": spec.family, "description": spec.description,
+            "input_schema": spec.args_model.model_json_schema()}
+
+
+def parse_arguments(name: str, body: bytes) -> dict[str, Any]:
+    """Return the JSON object of `body` ({} when empty); raise on invalid JSON or another shape."""
+    value = _json(body) if body.strip() else {}
+    if not isinstance(value, dict):
+        raise ToolArgumentsError(f"invalid arguments for {name}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise BadPayloadError(f"body is not valid JSON: {exc}") from exc
+
+
+def get_tool_context(request: Request, settings: Settings = Depends(get_settings)) -> ToolContext:
+    """Return a tool context over the app's store and price catalog."""
+    resources: AppResources = request.app.state.resources
+    store, catalog = resources.opened(settings)
+    return ToolContext(store, catalog)
+
+
+@router.get("/api/tools")
+def list_tools() -> dict[str, list[dict[str, Any]]]:
+    """List every registered tool with its argument schema."""
+    return {"tools": [tool_entry(spec) for spec in ToolRegistry().specs()]}
+
+
+@router.post("/api/tools/{name}")
+def run_tool(name: str, body: bytes = Depends(limited_body),
+             ctx: ToolContext = Depends(get_tool_context)) -> dict[str, Any]:
+    """Validate the arguments against tool `name` and run it."""
+    ToolRegistry().get(name)
+    return ToolDispatcher(ctx).run(name, parse_arguments(name, body)).model_dump(mode="json")

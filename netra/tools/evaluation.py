@@ -1,0 +1,1 @@
+"""Apex tools (evaluation): filled in by its own change."""

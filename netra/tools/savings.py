@@ -1,0 +1,1 @@
+"""Apex tools (savings): filled in by its own change."""
