@@ -22,6 +22,8 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_generate.py
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_aggregations.py
 	$(PY) bench/bench_graph.py
 
 clean:

@@ -48,7 +48,7 @@ RULES: dict[str, tuple[str, str, Callable[[dict[str, Any]], Any], Limit]] = {
     "cost_per_request_usd": ("USD", "<=", lambda s: s["cost_per_request_usd"], lambda a, s: s["cost_per_request_usd"]),
     "cache_read_share": ("ratio", ">", lambda s: s["cache_read_share"], lambda a, s: s["cache_read_share"]),
     "truncation_rate": ("ratio", "<=", lambda s: s["truncation_rate"],
-                        lambda a, s: s.get("over_cap_share", 0.0) + a.error_rate_margin),
+                        lambda a, s: min(s.get("over_cap_share", 0.0) + a.error_rate_margin, 1.0)),
     "batch_completion_hours": ("h", "<=", lambda s: None, lambda a, s: BATCH_WINDOW_H),
 }
 BREACH = {"<=": ">", ">=": "<", ">": "<="}

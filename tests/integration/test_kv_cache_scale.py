@@ -1,0 +1,203 @@
+"""kv_cache_finder read through `kv_prefix_seen` equals a plain replay, on a generated workload.
+
+The reference is a pure-Python replay of the same events (first-seen time per block hash, a
+hit when first seen strictly earlier). It is checked after one insert, after two separate
+inserts (the second holds earlier events and same-instant copies of the first), with the
+table's parts left unmerged, after an `INSERT ... SELECT` from a staging table, on a store
+whose events predate the table (backfill), and after `truncate`. The whole tool result must
+also equal the one the plain SQL replay gives (a scope that covers every event).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterator
+
+import pyarrow as pa
+import pytest
+
+from netra.persistence._ddl import KV_PREFIX_TABLE, KV_PREFIX_VIEW
+from netra.tools import ToolDispatcher
+from netra.tools import kv_cache
+from netra.workloads.schema import ARROW_SCHEMA, COLUMNS
+from netra.workloads.synthetic import generate
+
+EVENTS = 12_000
+# every event is later than this: a scope from here holds them all but takes the plain replay
+EVERYTHING = {"start": "2000-01-01T00:00:00Z"}
+# replay totals compared exactly (cost_usd, a float sum, is compared approximately)
+EXACT = ("requests", "blocks", "hit_blocks", "hit_tokens", "uncached_hit_tokens", "uncached_requests",
+         "input_tokens", "cached_tokens", "hit_requests", "max_hit_blocks")
+STAGING = "kv_scale_staging"
+STAGING_SQL = f"CREATE TABLE {STAGING} ({', '.join(f'{c.name} {c.ch_type}' for c in COLUMNS)}) ENGINE = Memory"
+MOVE_SQL = (f"INSERT INTO workload_events ({', '.join(ARROW_SCHEMA.names)}) "
+            f"SELECT {', '.join(ARROW_SCHEMA.names)} FROM {STAGING}")
+
+
+@pytest.fixture(scope="module")
+def workload() -> pa.Table:
+    """A generated `mixed` workload (shared prefixes, retries, several models)."""
+    return generate("mixed", EVENTS, seed=11).table
+
+
+@pytest.fixture
+def unmerged(store, monkeypatch) -> Iterator[None]:
+    """Keep `kv_prefix_seen` in the parts its inserts wrote: no background merge, no compaction."""
+    monkeypatch.setattr(kv_cache, "_compact", lambda store: None)
+    store.client.command("SYSTEM STOP MERGES kv_prefix_seen")
+    yield
+    store.client.command("SYSTEM START MERGES kv_prefix_seen")
+
+
+# ---- the reference: a pure-Python replay ----
+
+def first_and_last(events: list[dict]) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Return the first and the last time each block hash was seen."""
+    first, last = {}, {}
+    for event in events:
+        for h in event["prefix_hashes"]:
+            first[h] = min(first.get(h, event["timestamp"]), event["timestamp"])
+            last[h] = max(last.get(h, event["timestamp"]), event["timestamp"])
+    return first, last
+
+
+def replay(events: list[dict]) -> tuple[dict[tuple, dict[str, Any]], dict[tuple[str, str], int]]:
+    """Return the replay totals per (feature, model, lead prefix or None) and the written tokens."""
+    first, last = first_and_last(events)
+    groups: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for event in events:
+        hits = sum(first[h] < event["timestamp"] for h in event["prefix_hashes"])
+        lead = event["prefix_hashes"][0] if hits else None
+        add(groups[(event["feature"], event["model"], lead)], event, hits)
+    return {k: dict(v) for k, v in groups.items()}, written(events, first, last)
+
+
+def add(acc: dict[str, Any], event: dict, hits: int) -> None:
+    """Add one request to its group's totals, as REPLAY_SQL sums them."""
+    tokens, cached = hits * event["block_size"], event["cached_input_tokens"]
+    for name, value in (("requests", 1), ("blocks", len(event["prefix_hashes"])), ("hit_blocks", hits),
+                        ("hit_tokens", tokens), ("uncached_hit_tokens", max(tokens - cached, 0)),
+                        ("uncached_requests", tokens > cached), ("input_tokens", event["input_tokens"]),
+                        ("cached_tokens", cached), ("cost_usd", event["cost_usd"]), ("hit_requests", hits > 0)):
+        acc[name] += value
+    acc["max_hit_blocks"] = max(acc["max_hit_blocks"], hits)
+
+
+def written(events: list[dict], first: dict, last: dict) -> dict[tuple[str, str], int]:
+    """Tokens of the blocks seen again later, charged to the smallest (feature, model) first seeing them."""
+    origin: dict[int, tuple[str, str, int]] = {}
+    for event in events:
+        for h in event["prefix_hashes"]:
+            if last[h] > first[h] == event["timestamp"]:
+                origin[h] = min(origin.get(h, (event["feature"], event["model"], event["block_size"])),
+                                (event["feature"], event["model"], event["block_size"]))
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for feature, model, block_size in origin.values():
+        totals[(feature, model)] += block_size
+    return dict(totals)
+
+
+# ---- loading and checking ----
+
+def insert(store, table: pa.Table) -> list[dict]:
+    """Insert events the way the loaders do (an Arrow insert); return them as records."""
+    store.insert_events(table)
+    return table.select(["timestamp", "feature", "model", "prefix_hashes", "block_size", "cached_input_tokens",
+                         "input_tokens", "cost_usd"]).to_pylist()
+
+
+def insert_select(store, table: pa.Table) -> list[dict]:
+    """Insert events through a staging table and `INSERT ... SELECT`, as the file importer does."""
+    store.client.command(STAGING_SQL)
+    try:
+        store.client.insert_arrow(STAGING, table.select(ARROW_SCHEMA.names))
+        store.client.command(MOVE_SQL)
+    finally:
+        store.client.command(f"DROP TABLE IF EXISTS {STAGING}")
+    return insert(store, table.slice(0, 0)) or table.to_pylist()
+
+
+def check(ctx, events: list[dict]) -> None:
+    """Assert the tool's replay (through `kv_prefix_seen`) equals the Python replay of `events`."""
+    rows, written_tokens, _ = kv_cache._run_queries(ctx, kv_cache.KvCacheArgs())
+    expected_rows, expected_written = replay(events)
+    got = {(r["feature"], r["model"], r["lead"]): r for r in rows}
+    assert sorted(got, key=str) == sorted(expected_rows, key=str)
+    for key, expected in expected_rows.items():
+        assert {k: got[key][k] for k in EXACT} == {k: expected[k] for k in EXACT}, key
+        assert got[key]["cost_usd"] == pytest.approx(expected["cost_usd"], rel=1e-9)
+    assert written_tokens == expected_written
+
+
+def same_as_plain_replay(ctx) -> None:
+    """Assert the whole tool result equals the one the plain SQL replay gives."""
+    dispatcher = ToolDispatcher(ctx)
+    through_table, plain = dispatcher.run("kv_cache_finder", {}), dispatcher.run("kv_cache_finder", EVERYTHING)
+    assert through_table.figures == plain.figures
+    assert through_table.rows == pytest.approx(plain.rows) if False else _close(through_table.rows, plain.rows)
+    assert through_table.notes == plain.notes
+
+
+def _close(got: list[dict], expected: list[dict]) -> bool:
+    """Return whether two row lists are equal, floats within a relative 1e-9."""
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert a.keys() == b.keys()
+        assert {k: pytest.approx(v, rel=1e-9) if isinstance(v, float) else v for k, v in a.items()} == b
+    return True
+
+
+# ---- tests ----
+
+def test_one_insert_matches_a_python_replay(ctx, workload):
+    events = insert(ctx.store, workload)
+    assert sum(r["hit_blocks"] for r in replay(events)[0].values()) > 0
+    check(ctx, events)
+    same_as_plain_replay(ctx)
+
+
+def test_two_inserts_out_of_order_with_same_instant_copies(ctx, workload):
+    later, earlier = workload.slice(EVENTS // 2), workload.slice(0, EVENTS // 2)
+    events = insert(ctx.store, later)
+    check(ctx, events)
+    events += insert(ctx.store, pa.concat_tables([earlier, later.slice(0, 300)]))
+    check(ctx, events)
+    same_as_plain_replay(ctx)
+
+
+def test_unmerged_parts_give_the_same_answer(ctx, workload, unmerged):
+    halves = (workload.slice(0, EVENTS // 3), workload.slice(EVENTS // 3))
+    events = insert(ctx.store, halves[1]) + insert(ctx.store, halves[0]) + insert(ctx.store, halves[0].slice(0, 200))
+    assert ctx.store.scalar("SELECT count() FROM system.parts WHERE table = 'kv_prefix_seen' AND active") > 1
+    check(ctx, events)
+    same_as_plain_replay(ctx)
+
+
+def test_insert_select_from_a_staging_table(ctx, workload):
+    events = insert_select(ctx.store, workload)
+    assert ctx.store.count() == EVENTS
+    check(ctx, events)
+
+
+def test_events_older_than_the_table_are_backfilled(ctx, workload):
+    ctx.store.client.command("DROP VIEW IF EXISTS kv_prefix_seen_mv")
+    ctx.store.client.command("DROP TABLE IF EXISTS kv_prefix_seen")
+    events = insert(ctx.store, workload)
+    ctx.store.ensure_schema()
+    ctx.store.ensure_schema()
+    check(ctx, events)
+
+
+def test_truncate_empties_the_table_and_forgets_old_blocks(ctx, workload):
+    insert(ctx.store, workload)
+    ctx.store.truncate()
+    assert ctx.store.scalar("SELECT count() FROM kv_prefix_seen") == 0
+    events = insert(ctx.store, workload.slice(EVENTS // 2))
+    check(ctx, events)
+    same_as_plain_replay(ctx)
+
+
+@pytest.mark.parametrize("ddl", [KV_PREFIX_TABLE, KV_PREFIX_VIEW])
+def test_ddl_is_idempotent(store, ddl):
+    store.client.command(ddl)
+    store.client.command(ddl)
