@@ -243,24 +243,40 @@ def agree(name: str, result: ToolResult, baseline: dict[str, float]) -> str:
     return "agree" if not misses else "DISAGREE (" + "; ".join(misses) + ")"
 
 
-def bench_tool(dispatcher: ToolDispatcher, name: str, baseline: Callable[[], dict], repeat: int) -> None:
-    """Time one tool and its baseline; print seconds (wall, CPU), the ratio, agreement, peak RSS."""
-    first, (best, result, cpu) = best_of(lambda: dispatcher.run(name, {}), repeat)
+def time_tools(store: AnalyticsStore, repeat: int) -> dict[str, tuple[float, tuple[float, Any, float]]]:
+    """Time each tool through the dispatcher (before the baselines' data exists in memory)."""
+    dispatcher = ToolDispatcher(ToolContext(store, load_catalog()))
+    timings = {name: best_of(lambda name=name: dispatcher.run(name, {}), repeat) for name in CHECKS}
+    print(f"peak RSS after the tools: {peak_rss_mb():,.0f} MB")
+    return timings
+
+
+def baselines(data: Pulled) -> dict[str, Callable[[], dict]]:
+    """Return each tool's baseline as a function of the pulled columns."""
+    days = cost_baseline(data.frame)["span_days"]
+    return {"cost_analyzer": lambda: cost_baseline(data.frame),
+            "latency_analyzer": lambda: latency_baseline(data.frame),
+            "kv_cache_finder": lambda: kv_baseline(data, load_catalog(), days)}
+
+
+def report(name: str, timing: tuple[float, tuple[float, Any, float]], baseline: Callable[[], dict]) -> None:
+    """Time one baseline; print the tool's and its seconds (wall, CPU), the ratio and agreement."""
+    first, (best, result, cpu) = timing
     base_seconds, base, base_cpu = timed(baseline)
     print(f"{name:17s} tool {best:7.3f} s ({cpu:.2f} CPU s; first call {first:.3f} s)  "
           f"baseline {base_seconds:7.3f} s ({base_cpu:.2f} CPU s)  ratio {base_seconds / best:6.1f}x  "
-          f"{agree(name, result, base)}  peak RSS {peak_rss_mb():,.0f} MB")
+          f"{agree(name, result, base)}")
 
 
 def run(store: AnalyticsStore, repeat: int) -> None:
-    """Pull the baseline columns, then benchmark each tool against its baseline."""
-    catalog, data = load_catalog(), pull(store)
-    print(f"{len(data.frame):,} events; {repeat} runs per tool, best shown; ratio = baseline / tool; "
-          f"kv baseline: numpy replay of all {len(data.flat):,} blocks")
-    dispatcher, days = ToolDispatcher(ToolContext(store, catalog)), cost_baseline(data.frame)["span_days"]
-    bench_tool(dispatcher, "cost_analyzer", lambda: cost_baseline(data.frame), repeat)
-    bench_tool(dispatcher, "latency_analyzer", lambda: latency_baseline(data.frame), repeat)
-    bench_tool(dispatcher, "kv_cache_finder", lambda: kv_baseline(data, catalog, days), repeat)
+    """Time the tools, pull the baseline columns, then time each baseline and compare."""
+    print(f"{store.count():,} events; {repeat} runs per tool, best shown; ratio = baseline / tool")
+    timings = time_tools(store, repeat)
+    data = pull(store)
+    print(f"kv baseline: numpy replay of all {len(data.flat):,} blocks")
+    for name, baseline in baselines(data).items():
+        report(name, timings[name], baseline)
+    print(f"peak RSS with the baselines: {peak_rss_mb():,.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:

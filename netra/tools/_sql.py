@@ -101,3 +101,54 @@ def finish(tool: str, spec: FigureSpec, values: Mapping[str, float], rows: list[
 def empty(tool: str, spec: FigureSpec, queries: Queries) -> ToolResult:
     """Return the result of a scope with no events: every figure 0 and a note saying so."""
     return finish(tool, spec, dict.fromkeys(spec, 0.0), [], queries, [EMPTY_NOTE])
+
+
+# ---- prefix blocks seen at two different times (kv_cache_finder) ----
+
+# the scope's blocks seen at two different times, with their first-seen time (a block seen
+# at one time only is never hit): the scope's blocks exploded and grouped
+REPEATED_SCOPED_SQL = """SELECT h, min(timestamp) AS first_seen
+    FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
+    GROUP BY h HAVING max(timestamp) > first_seen"""
+
+# The same for every stored event, from `kv_prefix_seen` (kept on insert, see
+# `persistence/_ddl.py`), which may hold a hash in several parts until they merge. A hash
+# seen twice is counted twice within one part (n >= 2) or held by two parts, so by some
+# part other than the largest: only those candidates are grouped, and the largest part is
+# read through its primary key. Exact in any merge state; milliseconds once it is one part.
+REPEATED_ALL_SQL = """SELECT h, CAST(min(first_ts) AS DateTime64(3, 'UTC')) AS first_seen FROM kv_prefix_seen
+    WHERE h IN (SELECT h FROM kv_prefix_seen WHERE n >= 2
+                UNION ALL SELECT h FROM kv_prefix_seen WHERE _part != (
+                  SELECT name FROM system.parts WHERE database = currentDatabase()
+                    AND table = 'kv_prefix_seen' AND active ORDER BY rows DESC, name LIMIT 1))
+    GROUP BY h HAVING max(last_ts) > first_seen"""
+
+PREFIX_PARTS_SQL = """SELECT count() AS parts, sum(rows) AS total, max(rows) AS largest
+    FROM system.parts WHERE database = currentDatabase() AND table = 'kv_prefix_seen' AND active"""
+# merge every part of `kv_prefix_seen` into one
+COMPACT_SQL = "OPTIMIZE TABLE kv_prefix_seen FINAL SETTINGS optimize_skip_merged_partitions = 1"
+# compact once the parts besides the largest hold more than this share of the rows: below
+# it, grouping their candidates costs less than rewriting the whole table
+COMPACT_SHARE = 0.1
+
+
+def repeated_blocks(store: AnalyticsStore, clause: str) -> str:
+    """Return the SQL of the repeated blocks of a scope (`clause`: its WHERE, "" for all events).
+
+    With no scope they are read from `kv_prefix_seen`, compacted first when that pays.
+    """
+    if clause:
+        return REPEATED_SCOPED_SQL.replace("{where}", clause)
+    _compact(store)
+    return REPEATED_ALL_SQL
+
+
+def _compact(store: AnalyticsStore) -> None:
+    """Merge `kv_prefix_seen` into one part when its smaller parts hold much of it."""
+    parts = store.rows(PREFIX_PARTS_SQL)[0]
+    if parts["parts"] < 2 or parts["total"] - parts["largest"] <= COMPACT_SHARE * parts["total"]:
+        return
+    try:
+        store.client.command(COMPACT_SQL)
+    except Exception:  # noqa: BLE001 - e.g. a read-only user: REPEATED_ALL_SQL stays exact, only slower
+        pass

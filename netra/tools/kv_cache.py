@@ -8,6 +8,11 @@ is enough. The cache is unbounded (no eviction), so the figures are an upper bou
 a real provider cache would reuse, and it starts empty at the start of the scope: only the
 scoped events are replayed.
 
+Only blocks seen at two different times can be hit, and they are usually few: they are
+found first (for the whole store from `kv_prefix_seen`, kept on insert; for a narrower
+scope by grouping its blocks), then each request counts its hits among its own blocks in
+one pass, without exploding them.
+
 Savings per (feature, model) follow `docs/scenarios.md` (`uncached_prefix`):
 uncached hit tokens x (input - cache-read price) - written tokens x (cache-write - input
 price), where written tokens are the blocks first seen in the pair and hit later (zero for
@@ -26,32 +31,11 @@ from typing import Any, Iterable
 from pydantic import Field
 
 from netra.errors import UnknownModelError
-from netra.persistence.analytics import AnalyticsStore
+from netra.tools._sql import repeated_blocks
 from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
 from netra.tools.findings import Finding
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly, span_days, where
-
-# blocks seen at two different times in the scope, with their first-seen time (a block
-# seen at one time only is never hit). With no scope they come from `kv_prefix_seen`
-# (kept on insert, see `persistence/_ddl.py`); otherwise the scope's blocks are exploded.
-_REPEATED_SCOPED = """SELECT h, min(timestamp) AS first_seen
-    FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
-    GROUP BY h HAVING max(timestamp) > first_seen"""
-
-# `kv_prefix_seen` may hold a hash in several parts until they merge. A hash seen twice is
-# either counted twice within one part (n >= 2) or held by two parts, so by some part
-# other than the largest: only those candidates are merged here, and the largest part is
-# read through its primary key. Exact in any merge state; fast once merged to one part.
-_REPEATED_ALL = """SELECT h, CAST(min(first_ts) AS DateTime64(3, 'UTC')) AS first_seen FROM kv_prefix_seen
-    WHERE h IN (SELECT h FROM kv_prefix_seen WHERE n >= 2
-                UNION ALL SELECT h FROM kv_prefix_seen WHERE _part != (
-                  SELECT name FROM system.parts WHERE database = currentDatabase()
-                    AND table = 'kv_prefix_seen' AND active ORDER BY rows DESC, name LIMIT 1))
-    GROUP BY h HAVING max(last_ts) > first_seen"""
-
-# merges the parts of `kv_prefix_seen` into one (a no-op when they already are)
-COMPACT_SQL = "OPTIMIZE TABLE kv_prefix_seen FINAL SETTINGS optimize_skip_merged_partitions = 1"
 
 # the repeated blocks, computed once per query (fs.1 hashes, fs.2 first-seen times), and
 # the sets the queries test blocks and requests against
@@ -163,28 +147,12 @@ def kv_cache_finder(ctx: ToolContext, args: KvCacheArgs) -> ToolResult:
 def _run_queries(ctx: ToolContext, scope: Scope) -> tuple[list[dict], dict[Pair, int], list[Evidence]]:
     """Run the replay and the written-blocks queries; return their rows and evidence."""
     clause, params = where(scope)
-    repeated = _repeated(ctx, clause)
+    repeated = repeated_blocks(ctx.store, clause)
     replay_sql = REPLAY_SQL.replace("{where}", clause).replace("{repeated}", repeated)
     written_sql = WRITTEN_SQL.replace("{where}", where(scope, _FIRST_REQUESTS)[0]).replace("{repeated}", repeated)
     replay = ctx.store.rows(replay_sql, params)
     written = {(r["feature"], r["model"]): int(r["written_tokens"]) for r in ctx.store.rows(written_sql, params)}
     return replay, written, [Evidence(sql=replay_sql, params=params), Evidence(sql=written_sql, params=params)]
-
-
-def _repeated(ctx: ToolContext, clause: str) -> str:
-    """Return the SQL of the scope's repeated blocks; with no scope, compact their table first."""
-    if clause:
-        return _REPEATED_SCOPED.replace("{where}", clause)
-    _compact(ctx.store)
-    return _REPEATED_ALL
-
-
-def _compact(store: AnalyticsStore) -> None:
-    """Merge `kv_prefix_seen` into one part, so its repeated hashes are read in milliseconds."""
-    try:
-        store.client.command(COMPACT_SQL)
-    except Exception:  # noqa: BLE001 - e.g. a read-only user: `_REPEATED_ALL` stays exact, only slower
-        pass
 
 
 def _group(rows: Iterable[dict], key, fields: tuple[str, ...]) -> dict[Any, dict[str, float]]:

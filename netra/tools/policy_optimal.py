@@ -197,7 +197,7 @@ def _accept(pick: _Pick, policy: Policy, row: Row) -> None:
     """Add the policy to the chosen set and mark its row."""
     reason = f"adds {row['marginal_monthly_saving_usd']:.2f} USD/month to the set" + _interplay(pick, policy)
     pick.chosen.append(policy)
-    pick.saving, pick.p95 = row.pop("joint"), max(pick.p95, row.get("p95_change_pct") or 0.0)
+    pick.saving, pick.p95 = row.pop("joint"), row.get("p95_change_pct") or 0.0  # the set as it now stands
     row.update(decision="chosen", reason=reason, rank=len(pick.chosen))
 
 

@@ -143,7 +143,7 @@ def _fill(text: str, policy: Policy) -> str:
                        cap=policy.params.get("cap", "the cap"))
 
 
-def _stage_rows(policy: Policy, stats: dict[str, Any]) -> list[dict[str, Any]]:
+def stage_rows(policy: Policy, stats: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the policy's stages, each lasting long enough to observe its minimum requests."""
     stages = [s for s in STAGES if s[0] != "shadow" or policy.kind in SHADOW_KINDS]
     return [{"table": "stage", "policy_id": policy.policy_id, "stage": name, "users_pct": users,
@@ -170,7 +170,7 @@ def _policy_plan(q: Queries, args: PlanArgs, policy: Policy, pairs: dict) -> lis
     stats = policy_stats(q, args, policy, pairs)
     if stats is None:
         return f"{policy.policy_id}: no events of {policy.feature}/{policy.model} in scope; not planned"
-    return _stage_rows(policy, stats) + _watch_rows(policy, stats, args) + _rollback_rows(policy)
+    return stage_rows(policy, stats) + _watch_rows(policy, stats, args) + _rollback_rows(policy)
 
 
 def _plan(q: Queries, args: PlanArgs, policies: list[Policy], pairs: dict) -> tuple[list[dict], list[str]]:

@@ -11,14 +11,16 @@ also equal the one the plain SQL replay gives (a scope that covers every event).
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from netra.persistence._ddl import KV_PREFIX_TABLE, KV_PREFIX_VIEW
 from netra.tools import ToolDispatcher
-from netra.tools import kv_cache
+from netra.tools import _sql, kv_cache
 from netra.workloads.schema import ARROW_SCHEMA, COLUMNS
 from netra.workloads.synthetic import generate
 
@@ -43,7 +45,7 @@ def workload() -> pa.Table:
 @pytest.fixture
 def unmerged(store, monkeypatch) -> Iterator[None]:
     """Keep `kv_prefix_seen` in the parts its inserts wrote: no background merge, no compaction."""
-    monkeypatch.setattr(kv_cache, "_compact", lambda store: None)
+    monkeypatch.setattr(_sql, "_compact", lambda store: None)
     store.client.command("SYSTEM STOP MERGES kv_prefix_seen")
     yield
     store.client.command("SYSTEM START MERGES kv_prefix_seen")
@@ -69,7 +71,7 @@ def replay(events: list[dict]) -> tuple[dict[tuple, dict[str, Any]], dict[tuple[
         hits = sum(first[h] < event["timestamp"] for h in event["prefix_hashes"])
         lead = event["prefix_hashes"][0] if hits else None
         add(groups[(event["feature"], event["model"], lead)], event, hits)
-    return {k: dict(v) for k, v in groups.items()}, written(events, first, last)
+    return {k: dict(v) for k, v in groups.items()}, written(origins(events, first, last))
 
 
 def add(acc: dict[str, Any], event: dict, hits: int) -> None:
@@ -83,14 +85,18 @@ def add(acc: dict[str, Any], event: dict, hits: int) -> None:
     acc["max_hit_blocks"] = max(acc["max_hit_blocks"], hits)
 
 
-def written(events: list[dict], first: dict, last: dict) -> dict[tuple[str, str], int]:
-    """Tokens of the blocks seen again later, charged to the smallest (feature, model) first seeing them."""
+def origins(events: list[dict], first: dict, last: dict) -> dict[int, tuple[str, str, int]]:
+    """Return, per block seen again later, the smallest (feature, model, block size) first seeing it."""
     origin: dict[int, tuple[str, str, int]] = {}
     for event in events:
-        for h in event["prefix_hashes"]:
-            if last[h] > first[h] == event["timestamp"]:
-                origin[h] = min(origin.get(h, (event["feature"], event["model"], event["block_size"])),
-                                (event["feature"], event["model"], event["block_size"]))
+        me = (event["feature"], event["model"], event["block_size"])
+        for h in (h for h in event["prefix_hashes"] if last[h] > first[h] == event["timestamp"]):
+            origin[h] = min(origin.get(h, me), me)
+    return origin
+
+
+def written(origin: dict[int, tuple[str, str, int]]) -> dict[tuple[str, str], int]:
+    """Return the tokens each (feature, model) writes: its blocks' sizes."""
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for feature, model, block_size in origin.values():
         totals[(feature, model)] += block_size
@@ -99,11 +105,22 @@ def written(events: list[dict], first: dict, last: dict) -> dict[tuple[str, str]
 
 # ---- loading and checking ----
 
-def insert(store, table: pa.Table) -> list[dict]:
-    """Insert events the way the loaders do (an Arrow insert); return them as records."""
-    store.insert_events(table)
+def records(table: pa.Table) -> list[dict]:
+    """Return the events as records holding the columns the replay reads."""
     return table.select(["timestamp", "feature", "model", "prefix_hashes", "block_size", "cached_input_tokens",
                          "input_tokens", "cost_usd"]).to_pylist()
+
+
+def insert(store, table: pa.Table) -> list[dict]:
+    """Insert events the way the generators do (an Arrow insert); return them as records."""
+    store.insert_events(table)
+    return records(table)
+
+
+def shifted(table: pa.Table, seconds: float) -> pa.Table:
+    """Return the events moved `seconds` later."""
+    moved = pc.add(table.column("timestamp"), pa.scalar(timedelta(seconds=seconds)))
+    return table.set_column(table.schema.get_field_index("timestamp"), "timestamp", moved)
 
 
 def insert_select(store, table: pa.Table) -> list[dict]:
@@ -114,37 +131,38 @@ def insert_select(store, table: pa.Table) -> list[dict]:
         store.client.command(MOVE_SQL)
     finally:
         store.client.command(f"DROP TABLE IF EXISTS {STAGING}")
-    return insert(store, table.slice(0, 0)) or table.to_pylist()
+    return records(table)
 
 
 def check(ctx, events: list[dict]) -> None:
     """Assert the tool's replay (through `kv_prefix_seen`) equals the Python replay of `events`."""
     rows, written_tokens, _ = kv_cache._run_queries(ctx, kv_cache.KvCacheArgs())
     expected_rows, expected_written = replay(events)
-    got = {(r["feature"], r["model"], r["lead"]): r for r in rows}
-    assert sorted(got, key=str) == sorted(expected_rows, key=str)
-    for key, expected in expected_rows.items():
-        assert {k: got[key][k] for k in EXACT} == {k: expected[k] for k in EXACT}, key
-        assert got[key]["cost_usd"] == pytest.approx(expected["cost_usd"], rel=1e-9)
+    assert_groups_equal({(r["feature"], r["model"], r["lead"]): r for r in rows}, expected_rows)
     assert written_tokens == expected_written
+
+
+def assert_groups_equal(got: dict[tuple, dict], expected: dict[tuple, dict]) -> None:
+    """Assert the same groups with the same totals (cost within a relative 1e-9)."""
+    assert sorted(got, key=str) == sorted(expected, key=str)
+    for key, totals in expected.items():
+        assert {k: got[key][k] for k in EXACT} == {k: totals[k] for k in EXACT}, key
+        assert got[key]["cost_usd"] == pytest.approx(totals["cost_usd"], rel=1e-9)
 
 
 def same_as_plain_replay(ctx) -> None:
     """Assert the whole tool result equals the one the plain SQL replay gives."""
     dispatcher = ToolDispatcher(ctx)
     through_table, plain = dispatcher.run("kv_cache_finder", {}), dispatcher.run("kv_cache_finder", EVERYTHING)
-    assert through_table.figures == plain.figures
-    assert through_table.rows == pytest.approx(plain.rows) if False else _close(through_table.rows, plain.rows)
-    assert through_table.notes == plain.notes
+    assert (through_table.figures, through_table.notes) == (plain.figures, plain.notes)
+    assert_rows_close(through_table.rows, plain.rows)
 
 
-def _close(got: list[dict], expected: list[dict]) -> bool:
-    """Return whether two row lists are equal, floats within a relative 1e-9."""
+def assert_rows_close(got: list[dict], expected: list[dict]) -> None:
+    """Assert two row lists are equal, floats within a relative 1e-9 (sums run in any order)."""
     assert len(got) == len(expected)
-    for a, b in zip(got, expected):
-        assert a.keys() == b.keys()
-        assert {k: pytest.approx(v, rel=1e-9) if isinstance(v, float) else v for k, v in a.items()} == b
-    return True
+    for row, other in zip(got, expected):
+        assert {k: pytest.approx(v, rel=1e-9) if isinstance(v, float) else v for k, v in row.items()} == other
 
 
 # ---- tests ----
@@ -166,9 +184,11 @@ def test_two_inserts_out_of_order_with_same_instant_copies(ctx, workload):
 
 
 def test_unmerged_parts_give_the_same_answer(ctx, workload, unmerged):
-    halves = (workload.slice(0, EVENTS // 3), workload.slice(EVENTS // 3))
-    events = insert(ctx.store, halves[1]) + insert(ctx.store, halves[0]) + insert(ctx.store, halves[0].slice(0, 200))
-    assert ctx.store.scalar("SELECT count() FROM system.parts WHERE table = 'kv_prefix_seen' AND active") > 1
+    part = (workload.slice(0, EVENTS // 3), workload.slice(EVENTS // 3))
+    events = insert(ctx.store, part[1]) + insert(ctx.store, part[0])
+    # blocks seen once in each of two parts: only the parts' union tells they repeat
+    events += insert(ctx.store, shifted(part[0].slice(0, 200), seconds=1)) + insert(ctx.store, part[0].slice(0, 50))
+    assert ctx.store.scalar("SELECT count() FROM system.parts WHERE table = 'kv_prefix_seen' AND active") >= 4
     check(ctx, events)
     same_as_plain_replay(ctx)
 
@@ -179,11 +199,18 @@ def test_insert_select_from_a_staging_table(ctx, workload):
     check(ctx, events)
 
 
+def insert_without_the_table(store, table: pa.Table) -> list[dict]:
+    """Insert events into a store as an older Netra left it (no `kv_prefix_seen`), then reopen it."""
+    for statement in ("DROP VIEW IF EXISTS kv_prefix_seen_mv", "DROP TABLE IF EXISTS kv_prefix_seen"):
+        store.client.command(statement)
+    try:
+        return insert(store, table)
+    finally:
+        store.ensure_schema()
+
+
 def test_events_older_than_the_table_are_backfilled(ctx, workload):
-    ctx.store.client.command("DROP VIEW IF EXISTS kv_prefix_seen_mv")
-    ctx.store.client.command("DROP TABLE IF EXISTS kv_prefix_seen")
-    events = insert(ctx.store, workload)
-    ctx.store.ensure_schema()
+    events = insert_without_the_table(ctx.store, workload)
     ctx.store.ensure_schema()
     check(ctx, events)
 
