@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from netra.report import build_report
 from netra.tools.base import ToolContext, ToolResult
@@ -14,6 +14,8 @@ from netra.tools.scope import fig
 
 class ReportArgs(BaseModel):
     """Everything the agents collected; numbers inside are tool results."""
+
+    model_config = ConfigDict(extra="forbid")
 
     question: str = ""
     strategy: str = ""
