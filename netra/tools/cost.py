@@ -3,16 +3,22 @@
 `cost_usd` is precomputed at load from the price catalog; requests on models the catalog
 does not know carry `priced = 0` and cost 0, and both tools say how many there were.
 `cost_analyzer` also sets the cost callers logged (`logged_cost_usd`) beside Netra's
-computed cost of the same requests, with a note when they differ by more than 1%.
+computed cost of the same requests, with a note when they differ by more than 1%, splits the
+cost by priced token class, and with `by` breaks it down per combination of dimensions.
+`cost_driver_identifier` ranks one dimension or a combination of them, and marks the rows
+that make up the first 80% of cost (Pareto).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from netra.tools._sql import TOKEN_CLASS_SQL, Queries, empty, finish, ratio
+from netra.tools._cost_drivers import (DIMENSION_COLUMNS, DRIVERS_SQL, SPLIT_SQL, key_aliases, mark_pareto,
+                                       pareto_count, render, split_filter)
+from netra.tools._cost_split import BreakdownDimension, by_token_class, distinct
+from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, monthly
@@ -20,11 +26,10 @@ from netra.workloads.catalog import TOKEN_CLASSES, PriceCatalog
 
 COST_ANALYZER = "cost_analyzer"
 COST_DRIVERS = "cost_driver_identifier"
+__all__ = ["COST_ANALYZER", "COST_DRIVERS", "COST_FIGURES", "DIMENSION_COLUMNS", "DRIVER_FIGURES", "CostAnalyzerArgs",
+           "CostDriverArgs", "cost_analyzer", "cost_driver_identifier"]
 
 Dimension = Literal["feature", "model", "user_id", "provider"]
-# dimension a caller may pick -> the column it groups by (the only columns that reach SQL text)
-DIMENSION_COLUMNS: dict[str, str] = {
-    "feature": "feature", "model": "model", "user_id": "user_id", "provider": "provider"}
 SPLIT_COLUMNS = tuple(f"{k}_cost_usd" for k in TOKEN_CLASSES)
 
 _TOTALS_SQL = """
@@ -49,18 +54,8 @@ SELECT model AS name, count() AS requests
 FROM workload_events {where}
 GROUP BY name ORDER BY requests DESC, name ASC"""
 
-_DRIVERS_SQL = """
-SELECT {column} AS name, count() AS requests, sum(cost_usd) AS cost
-FROM workload_events {where}
-GROUP BY name ORDER BY round(cost, 9) DESC, name ASC
-LIMIT {top_n:UInt32}"""
-
-_SPLIT_SQL = f"""
-SELECT {{column}} AS name, model AS model_name, is_batch AS batch,{TOKEN_CLASS_SQL}
-FROM workload_events {{where}}
-GROUP BY name, model_name, batch ORDER BY name, model_name, batch"""
-
-_SPLIT_FILTER = "{column} IN {names:Array(String)}"
+_CLASS_LABELS = {"input": "uncached input", "cache_read": "cache-read input", "cache_write": "5-minute cache-write",
+                 "cache_write_1h": "1-hour cache-write", "output": "visible output", "reasoning": "reasoning"}
 
 COST_FIGURES = {
     "total_cost_usd": ("usd", "cost of the scoped requests"),
@@ -74,6 +69,7 @@ COST_FIGURES = {
     "logged_requests": ("requests", "requests that logged a cost"),
     "computed_cost_of_logged_usd": ("usd", "Netra's computed cost of the requests that logged a cost"),
     "logged_minus_computed_usd": ("usd", "logged cost minus computed cost, over the same requests"),
+    **{f"{k}_cost_usd": ("usd", f"cost of {label} tokens, at catalog prices") for k, label in _CLASS_LABELS.items()},
 }
 LOGGED_TOLERANCE = 0.01  # a note when logged and computed cost differ by more than this share
 
@@ -81,30 +77,62 @@ DRIVER_FIGURES = {
     "top_driver_share": ("ratio", "share of cost from the largest driver"),
     "top_n_share": ("ratio", "share of cost from the listed drivers"),
     "total_cost_usd": ("usd", "cost of the scoped requests"),
+    "pareto_count": ("count", "drivers (largest first, listed or not) that make up 80% of cost"),
 }
+
+
+class CostAnalyzerArgs(Scope):
+    """Scope plus the dimensions to break spend down by."""
+
+    by: list[BreakdownDimension] | None = Field(
+        None, min_length=1, description="also list spend per combination of these dimensions, by token class")
+
+    @field_validator("by")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        """Refuse a dimension given twice."""
+        return distinct(value)
 
 
 class CostDriverArgs(Scope):
     """Scope plus what to group cost by and how many drivers to list."""
 
     dimension: Dimension = Field("feature", description="group cost by this dimension")
+    dimensions: list[Dimension] | None = Field(
+        None, min_length=1, description="group cost by this combination of dimensions (wins over `dimension`)")
     top_n: int = Field(10, ge=1, le=100, description="how many drivers to list")
+
+    @field_validator("dimensions")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        """Refuse a dimension given twice."""
+        return distinct(value)
+
+    def dims(self) -> list[str]:
+        """Return the dimensions to group by: `dimensions` when given, else `[dimension]`."""
+        return list(self.dimensions or [self.dimension])
 
 
 @apex_tool(COST_ANALYZER, "Total, monthly and per-day cost of the scoped requests, with "
-           "cost per request, unpriced requests, the cost of failed requests and the "
-           "caller's logged cost beside Netra's computed cost of the same requests.", Scope)
-def cost_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
-    """Return the scope's cost figures and one row per day (day, requests, cost_usd)."""
+           "cost per request, cost by token class, unpriced requests, the cost of failed requests and "
+           "the caller's logged cost beside Netra's computed cost of the same requests; with `by`, "
+           "spend per combination of model, provider, user, feature or day.", CostAnalyzerArgs)
+def cost_analyzer(ctx: ToolContext, args: CostAnalyzerArgs) -> ToolResult:
+    """Return the scope's cost figures, one row per day, then the `by` breakdown rows (if any)."""
     q = Queries(ctx.store)
     totals = q.one(_TOTALS_SQL, args)
     if not totals["requests"]:
         return empty(COST_ANALYZER, COST_FIGURES, q)
+    return _analysis(ctx.catalog, q, args, totals)
+
+
+def _analysis(catalog: PriceCatalog, q: Queries, args: CostAnalyzerArgs, totals: dict[str, Any]) -> ToolResult:
+    """Return the result of a scope with events: figures, daily rows, then breakdown rows."""
     values = {**_cost_values(totals, q.span(args)), **_logged_values(q.one(_LOGGED_SQL, args))}
-    rows = [{"day": r["day"], "requests": r["requests"], "cost_usd": r["cost"]} for r in q.rows(_DAILY_SQL, args)]
-    return finish(COST_ANALYZER, COST_FIGURES, values, rows, q, _analyzer_notes(q, args, totals, values))
-
-
+    daily = [{"day": r["day"], "requests": r["requests"], "cost_usd": r["cost"]} for r in q.rows(_DAILY_SQL, args)]
+    split = by_token_class(catalog, q, args, list(args.by or []))
+    notes = _analyzer_notes(q, args, totals, values)
+    return finish(COST_ANALYZER, COST_FIGURES, values | split.totals, daily + split.rows, q, notes)
 def _cost_values(totals: dict[str, Any], days: float) -> dict[str, float]:
     """Turn the totals row and the span into the cost figures."""
     cost, n = float(totals["cost"]), int(totals["requests"])
@@ -145,36 +173,49 @@ def _unpriced_notes(q: Queries, args: Scope, unpriced: int) -> list[str]:
     return [f"{unpriced} requests on models not in the price catalog were counted at $0: {names}"]
 
 
-@apex_tool(COST_DRIVERS, "Rank the features, models, users or providers that drive cost, with "
-           "their share, monthly cost and cost split by token class.", CostDriverArgs)
+@apex_tool(COST_DRIVERS, "Rank the features, models, users or providers (or a combination of them) that "
+           "drive cost, with their share, cumulative share, Pareto flag, monthly cost and cost split by "
+           "token class.", CostDriverArgs)
 def cost_driver_identifier(ctx: ToolContext, args: CostDriverArgs) -> ToolResult:
-    """Return the top cost drivers along `args.dimension`, each with its token-class split."""
+    """Return the top cost drivers along `args.dims()`, each with its token-class split."""
     q = Queries(ctx.store)
     totals = q.one(_TOTALS_SQL, args)
     if not totals["requests"]:
         return empty(COST_DRIVERS, DRIVER_FIGURES, q)
     drivers = _drivers(q, args, float(totals["cost"]), q.span(args))
-    notes = _add_split(ctx.catalog, q, args, drivers)
-    return finish(COST_DRIVERS, DRIVER_FIGURES, _driver_values(drivers, totals), drivers, q, notes)
+    values = _driver_values(drivers, totals) | {"pareto_count": pareto_count(q, args, args.dims(), totals["cost"])}
+    return finish(COST_DRIVERS, DRIVER_FIGURES, values, drivers, q, _add_split(ctx.catalog, q, args, drivers))
 
 
 def _drivers(q: Queries, args: CostDriverArgs, total: float, days: float) -> list[dict[str, Any]]:
-    """Return the top `top_n` values of the dimension with requests, cost, share and monthly cost."""
-    found = q.rows(_DRIVERS_SQL, args, params={"top_n": args.top_n}, column=DIMENSION_COLUMNS[args.dimension])
-    return [{args.dimension: r["name"], "requests": r["requests"], "cost_usd": float(r["cost"]),
-             "share": ratio(r["cost"], total), "monthly_cost_usd": monthly(float(r["cost"]), days),
-             **dict.fromkeys(SPLIT_COLUMNS, 0.0)} for r in found]
+    """Return the top `top_n` groups with requests, cost, share, monthly cost and Pareto marks."""
+    dims = args.dims()
+    found = q.rows(render(DRIVERS_SQL, dims), args, params={"top_n": args.top_n})
+    return mark_pareto([_driver(dims, r, total, days) for r in found], total)
+
+
+def _driver(dims: list[str], found: dict[str, Any], total: float, days: float) -> dict[str, Any]:
+    """Return one driver row (its token-class split still 0)."""
+    keys = {d: found[alias] for d, alias in zip(dims, key_aliases(len(dims)))}
+    return {**keys, "requests": found["requests"], "cost_usd": float(found["cost"]),
+            "share": ratio(found["cost"], total), "monthly_cost_usd": monthly(float(found["cost"]), days),
+            **dict.fromkeys(SPLIT_COLUMNS, 0.0)}
 
 
 def _add_split(catalog: PriceCatalog, q: Queries, args: CostDriverArgs, drivers: list[dict]) -> list[str]:
     """Add each driver's cost by token class; return a note naming models that could not be priced."""
-    by_name = {d[args.dimension]: d for d in drivers}
-    found = q.rows(_SPLIT_SQL, args, extra=_SPLIT_FILTER, params={"names": list(by_name)},
-                   column=DIMENSION_COLUMNS[args.dimension])
-    unknown = sorted({r["model_name"] for r in found if not _price_split(catalog, r, by_name[r["name"]])})
+    dims = args.dims()
+    by_key = {tuple(d[k] for k in dims): d for d in drivers}
+    extra, params = split_filter(dims, list(by_key))
+    found = q.rows(render(SPLIT_SQL, dims), args, extra=extra, params=params)
+    unknown = sorted({r["model_name"] for r in found if not _split_one(catalog, r, by_key, len(dims))})
     return [f"models not in the price catalog add $0 to the split: {', '.join(unknown)}"] if unknown else []
 
 
+def _split_one(catalog: PriceCatalog, group: dict[str, Any], by_key: dict[tuple, dict], width: int) -> bool:
+    """Price one (key, model, batch) group into its listed driver; False only when its model is unknown."""
+    driver = by_key.get(tuple(group[a] for a in key_aliases(width)))
+    return driver is None or _price_split(catalog, group, driver)
 def _price_split(catalog: PriceCatalog, group: dict[str, Any], driver: dict[str, Any]) -> bool:
     """Add one (value, model, batch) group's token classes, priced, to `driver`; False if unknown."""
     if catalog.resolve(group["model_name"]) is None:

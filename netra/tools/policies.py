@@ -4,27 +4,31 @@
 worth at least a minimum monthly saving as a `Policy`. `policy_simulator` prices a set of
 policies against the scoped baseline cost without double counting: within one feature,
 savings compound multiplicatively, and the combined saving is shared out in proportion to
-each policy's standalone saving.
+each policy's standalone saving (`_policy_combine`). It also gives each policy's effect alone
+-- cost, p50/p95 latency, expected quality drop -- and bootstrap intervals of the monthly
+savings (`_policy_effects`, `_bootstrap`).
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from typing import Any, NamedTuple
 
 from pydantic import Field
 
 from netra.errors import ToolNotFoundError
+from netra.tools._policy_combine import attribute, combine, unique, window_saving
+from netra.tools._policy_effects import Amounts, effects
 from netra.tools._sql import Queries
 from netra.tools.base import Figure, ToolContext, ToolResult
 from netra.tools.findings import Finding, Policy, PolicyKind
 from netra.tools.dispatcher import ToolDispatcher
 from netra.tools.registry import apex_tool
-from netra.tools.scope import DAYS_PER_MONTH, Scope, fig, monthly
+from netra.tools.scope import Scope, fig, monthly
 
 PROPOSER = "policy_proposer"
 SIMULATOR = "policy_simulator"
+__all__ = ["FINDERS", "PROPOSER", "SIMULATOR", "attribute", "combine", "describe", "policy_proposer",
+           "policy_simulator", "to_policy"]
 
 # policy kind -> the finder tool that proposes it
 FINDERS: dict[str, str] = {
@@ -78,6 +82,8 @@ class SimulatorArgs(Scope):
     policies: list[Policy] = Field(description="the policies to apply together")
     target_saving_pct: float | None = Field(None, ge=0, le=100,
                                             description="saving target, percent of baseline monthly cost")
+    bootstrap_samples: int = Field(500, ge=0, le=100_000,
+                                   description="bootstrap resamples for the saving intervals (0: no intervals)")
 
 
 # ---------------------------------------------------------------- proposer
@@ -171,40 +177,6 @@ def _baseline(queries: Queries, scope: Scope) -> dict[str, float]:
     return {r["feature"]: float(r["cost"]) for r in queries.rows(_BASELINE_SQL, scope)}
 
 
-def _unique(policies: list[Policy]) -> list[Policy]:
-    """Return the policies with repeated policy_ids dropped (first one kept)."""
-    seen: dict[str, Policy] = {}
-    for policy in policies:
-        seen.setdefault(policy.policy_id, policy)
-    return list(seen.values())
-
-
-def _window_saving(policy: Policy, days: float) -> float:
-    """Return the policy's window saving (from its monthly saving when no window saving is set)."""
-    if policy.window_saving_usd > 0:
-        return policy.window_saving_usd
-    return max(policy.monthly_saving_usd, 0.0) * days / DAYS_PER_MONTH
-
-
-def combine(cost: float, savings: list[float]) -> float:
-    """Return the joint saving of savings on one feature of window cost `cost`.
-
-    Each saving removes its share of what the others leave: C × (1 − Π(1 − min(s, C)/C)).
-    """
-    if cost <= 0:
-        return 0.0
-    return cost * (1 - math.prod(1 - min(s, cost) / cost for s in savings))
-
-
-def attribute(features: list[str], savings: list[float], baseline: dict[str, float]) -> list[float]:
-    """Share each feature's combined saving among its policies in proportion to their savings."""
-    by_feature: dict[str, list[float]] = defaultdict(list)
-    for feature, saving in zip(features, savings):
-        by_feature[feature].append(saving)
-    joint = {f: (combine(baseline.get(f, 0.0), s), sum(s)) for f, s in by_feature.items()}
-    return [s * joint[f][0] / joint[f][1] if joint[f][1] > 0 else 0.0 for f, s in zip(features, savings)]
-
-
 def _sim_notes(policies: list[Policy], given: int, baseline: dict[str, float]) -> list[str]:
     """Return notes on dropped duplicates and on policies whose feature has no cost in scope."""
     dropped = [f"{given - len(policies)} duplicate policy_ids ignored"] if given > len(policies) else []
@@ -247,33 +219,35 @@ def _sim_figures(base_window: float, saved_window: float, days: float, target: f
     return figures | ({} if target is None else _target_figures(target, base_monthly, saved_monthly, pct))
 
 
-def _simulate(policies: list[Policy], baseline: dict[str, float], days: float) -> tuple[list[dict], float]:
-    """Return the ranked rows and the combined window saving of `policies`."""
-    savings = [_window_saving(p, days) for p in policies]
+def _simulate(policies: list[Policy], baseline: dict[str, float], days: float) -> tuple[list[dict], Amounts]:
+    """Return the ranked rows of `policies` and their standalone and attributed window savings."""
+    savings = [window_saving(p, days) for p in policies]
     shares = attribute([p.feature for p in policies], savings, baseline)
     base_monthly = monthly(sum(baseline.values()), days)
     rows = [_sim_row(p, monthly(s, days), monthly(a, days), base_monthly)
             for p, s, a in zip(policies, savings, shares)]
-    return _ranked(rows), sum(shares)
+    return _ranked(rows), Amounts(policies, savings, shares, days)
 
 
 @apex_tool(SIMULATOR, "Simulate applying a set of policies together: combined monthly saving without double "
-                      "counting, each policy's share, and whether a saving target is met.", SimulatorArgs,
-           family="optimization")
+                      "counting, each policy's share, whether a saving target is met, each policy's cost, "
+                      "latency and quality effect alone, and bootstrap intervals of the monthly savings.",
+           SimulatorArgs, family="optimization")
 def policy_simulator(ctx: ToolContext, args: SimulatorArgs) -> ToolResult:
     """Evaluate a set of policies against the scoped baseline cost.
 
     Args:
         ctx: The analytics store and price catalog.
-        args: The scope, the policies and an optional saving target (percent).
+        args: The scope, the policies, an optional saving target (percent) and the bootstrap resamples.
 
     Returns:
-        One row per policy with its standalone and attributed monthly saving and its rank.
+        One row per policy with its standalone and attributed monthly saving, its rank, its cost,
+        latency and quality deltas alone and the interval of its monthly saving.
     """
     queries = Queries(ctx.store)
     days, baseline = queries.span(args), _baseline(queries, args)
-    policies = _unique(args.policies)
-    rows, saved = _simulate(policies, baseline, days)
-    figures = _sim_figures(sum(baseline.values()), saved, days, args.target_saving_pct)
-    return ToolResult(tool=SIMULATOR, figures=figures, rows=rows, evidence=queries.evidence,
-                      notes=_sim_notes(policies, len(args.policies), baseline))
+    rows, amounts = _simulate(unique(args.policies), baseline, days)
+    extra = effects(ctx, queries, args, amounts, args.bootstrap_samples)
+    figures = _sim_figures(sum(baseline.values()), sum(amounts.shares), days, args.target_saving_pct) | extra.figures
+    notes = _sim_notes(amounts.policies, len(args.policies), baseline) + extra.notes
+    return ToolResult(tool=SIMULATOR, figures=figures, rows=extra.merged(rows), evidence=queries.evidence, notes=notes)

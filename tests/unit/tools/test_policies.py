@@ -164,6 +164,7 @@ def test_attribute_shares_the_joint_saving_in_proportion(features, savings, base
 
 SIM_FIGURES = {"baseline_window_cost_usd": 150, "baseline_monthly_cost_usd": BASE_MONTHLY,
                "combined_monthly_saving_usd": 68 * 30, "combined_saving_pct": 100 * 68 / 150}
+INTERVAL_FIGURES = ("combined_saving_low_usd", "combined_saving_high_usd")  # see test_policy_bootstrap.py
 
 
 @pytest.mark.parametrize(("target", "extra"), [
@@ -173,7 +174,9 @@ SIM_FIGURES = {"baseline_window_cost_usd": 150, "baseline_monthly_cost_usd": BAS
 ])
 def test_simulator_figures_and_target(ctx, catalog, target, extra):
     result = simulate(ctx, catalog, [P1, P2, P3], target)
-    assert {k: f.value for k, f in result.figures.items()} == pytest.approx(SIM_FIGURES | extra)
+    expected = SIM_FIGURES | extra
+    assert {k: result.value(k) for k in expected} == pytest.approx(expected)
+    assert set(result.figures) == set(expected) | set(INTERVAL_FIGURES)
 
 
 @pytest.mark.parametrize(("policy_id", "expected"), [
@@ -207,4 +210,7 @@ def test_simulator_baseline_follows_the_scope_with_bound_parameters(ctx, catalog
     load(ctx.store, catalog, BASELINE)
     result = ToolDispatcher(ctx).run("policy_simulator", {"policies": [P3], **scope})
     assert result.value("baseline_window_cost_usd") == pytest.approx(baseline)
-    assert all(e.params.keys() == scope.keys() and "{" in e.sql for e in result.evidence)
+    span, base = result.evidence[:2]
+    assert all(e.params.keys() == scope.keys() and "{" in e.sql for e in (span, base))
+    daily = next(e for e in result.evidence if "p_feature" in e.params)  # the bootstrap's per-day query
+    assert daily.params.keys() == scope.keys() | {"p_feature", "p_model"} and "'g'" not in daily.sql
