@@ -16,6 +16,9 @@ class Settings(BaseSettings):
 
     home: Path = Path(".netra")
     database_url: str = ""
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    secret_key: SecretStr = SecretStr("")
     clickhouse_url: str = ""
     redis_url: str = ""
     llm_base_url: str = ""

@@ -131,3 +131,23 @@ def mcp() -> None:
     from netra.mcp_server import run_stdio
 
     run_stdio()
+
+
+db_app = typer.Typer(no_args_is_help=True, help="Migrate and inspect the records database.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations to NETRA_DATABASE_URL (SQLite under NETRA_HOME by default)."""
+    from netra.cli.db import upgrade_database
+
+    upgrade_database(console)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's migration revision and whether it is at head."""
+    from netra.cli.db import show_current
+
+    show_current(console)

@@ -1,0 +1,34 @@
+"""The `users` table: who signs in, with one role."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from netra.persistence.models.base import Base, UpdatedMixin
+
+
+class Role(StrEnum):
+    """What a user may do: `user` (own records), `admin`, `developer`."""
+
+    USER = "user"
+    ADMIN = "admin"
+    DEVELOPER = "developer"
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """Return the SQL condition `column IN (...)` over an enum's values."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class User(UpdatedMixin, Base):
+    """A person who signs in; email is unique (case as given: normalise before storing)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16), default=Role.USER.value)

@@ -1,0 +1,12 @@
+"""A user's references (owner-scoped)."""
+
+from __future__ import annotations
+
+from netra.persistence.models import Reference
+from netra.persistence.repositories.base import OwnedRepository
+
+
+class ReferenceRepository(OwnedRepository[Reference]):
+    """A user's references: `list(owner_id)` newest first."""
+
+    model = Reference
