@@ -9,7 +9,7 @@ the peak RSS of the process (chDB runs in it). Never asserts timings.
 
     python bench/bench_aggregations.py [--events N] [--repeat R] [--store DIR]
 
-`--store DIR` keeps the loaded store in DIR and reuses it when it already holds N events.
+`--store DIR` keeps the store in DIR and reuses it when it already holds N events.
 """
 
 from __future__ import annotations
@@ -40,14 +40,16 @@ from netra.workloads.synthetic import generate_and_load  # noqa: E402
 
 # the columns the baselines read, pulled once in time order (ties by feature, model) so the
 # numpy replay's stable sort meets each hash's first request first, as argMin does
-PULL_SQL = """SELECT timestamp, feature, model, status, priced, cost_usd, latency_ms, ttft_ms,
-       prefix_hashes, block_size, cached_input_tokens, input_tokens
+PULL_SQL = """SELECT timestamp, feature, model, status, priced, cost_usd, logged_cost_usd, is_batch,
+       latency_ms, ttft_ms, prefix_hashes, block_size, input_tokens, cached_input_tokens,
+       cache_write_tokens, output_tokens, reasoning_tokens
 FROM workload_events ORDER BY timestamp, feature, model"""
 
 # rows, parts and bytes on disk of the tables this process's store holds
 SIZES_SQL = """SELECT table AS name, sum(rows) AS rows, count() AS parts, sum(bytes_on_disk) AS bytes
 FROM system.parts WHERE database = currentDatabase() AND active GROUP BY name ORDER BY name"""
 
+TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
 LATENCY_LEVELS = (0.5, 0.95, 0.99)
 TTFT_LEVELS = (0.5, 0.95)
 # (figure compared, relative tolerance) per tool: the baseline must agree with the tool
@@ -77,8 +79,7 @@ def peak_rss_mb() -> float:
 
 def cpu_seconds() -> float:
     """Return the CPU seconds this process (chDB's threads included) has used so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any, float]:
@@ -131,27 +132,31 @@ def pull(store: AnalyticsStore) -> Pulled:
                   np.diff(hashes.offsets.to_numpy()).astype(np.int64))
 
 
-def _ms(frame: pd.DataFrame) -> np.ndarray:
-    """Return the timestamps as int64 milliseconds since the epoch."""
-    return frame["ms"].to_numpy()
-
-
-# ---- cost_analyzer baseline: totals, span and cost per day ----
 
 def cost_baseline(frame: pd.DataFrame) -> dict[str, float]:
-    """Compute the cost figures and the per-day table in pandas."""
-    cost, ms = frame["cost_usd"], _ms(frame)
+    """Compute the cost figures, the logged-cost sums, the per-day table and the token classes."""
+    cost, ms, logged = frame["cost_usd"], frame["ms"].to_numpy(), frame["logged_cost_usd"].notna()
     days = max(float(ms.max() - ms.min()) / 86_400_000.0, 1 / 24)
     daily = frame.groupby(ms // 86_400_000).agg(requests=("cost_usd", "size"), cost=("cost_usd", "sum"))
-    errors = float(cost[frame["status"] != "ok"].sum())
-    return {"total_cost_usd": float(cost.sum()), "requests": len(frame), "span_days": days,
-            "unpriced_requests": int((frame["priced"] == 0).sum()), "error_cost_usd": errors, "days": len(daily)}
+    errors, split = float(cost[frame["status"] != "ok"].sum()), token_classes(frame)
+    return {"total_cost_usd": float(cost.sum()), "requests": len(frame), "span_days": days, "days": len(daily),
+            "unpriced_requests": int((frame["priced"] == 0).sum()), "error_cost_usd": errors, "groups": len(split),
+            "logged_usd": float(frame["logged_cost_usd"].sum()), "computed_of_logged": float(cost[logged].sum())}
 
 
-# ---- latency_analyzer baseline: quantileExact = element floor(level * n) of the sorted values ----
+def token_classes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sum the disjoint billable token classes per (model, is_batch), as the cost split does."""
+    tokens = {name: frame[name].astype(np.int64) for name in TOKEN_COLUMNS}
+    classes = pd.DataFrame({
+        "input": (tokens["input_tokens"] - tokens["cached_input_tokens"] - tokens["cache_write_tokens"]).clip(lower=0),
+        "cache_read": tokens["cached_input_tokens"], "cache_write": tokens["cache_write_tokens"],
+        "output": (tokens["output_tokens"] - tokens["reasoning_tokens"]).clip(lower=0),
+        "reasoning": tokens["reasoning_tokens"], "model": frame["model"], "batch": frame["is_batch"]})
+    return classes.groupby(["model", "batch"], observed=True).sum()
+
 
 def exact_quantiles(values: np.ndarray, levels: tuple[float, ...]) -> list[float]:
-    """Return ClickHouse `quantileExact` at each level (0 for no values)."""
+    """Return ClickHouse `quantileExact` at each level: element floor(level * n) of the sorted values."""
     if not len(values):
         return [0.0] * len(levels)
     index = [min(int(level * len(values)), len(values) - 1) for level in levels]
@@ -175,8 +180,6 @@ def latency_baseline(frame: pd.DataFrame) -> dict[str, float]:
     return {**latency_stats(frame), "groups": len(groups)}
 
 
-# ---- kv_cache_finder baseline: numpy replay of first-seen block hashes ----
-
 def first_seen(data: Pulled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return, per block in hash order: its row, its hash and its hash's first-seen time (ms).
 
@@ -185,13 +188,13 @@ def first_seen(data: Pulled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.argsort(data.flat, kind="stable")
     flat, rows = data.flat[order], np.repeat(np.arange(len(data.frame)), data.lengths)[order]
     starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
-    return rows, flat, np.repeat(_ms(data.frame)[rows[starts]], np.diff(np.r_[starts, len(flat)]))
+    return rows, flat, np.repeat(data.frame["ms"].to_numpy()[rows[starts]], np.diff(np.r_[starts, len(flat)]))
 
 
 def replay(data: Pulled) -> tuple[pd.DataFrame, pd.Series]:
     """Return per-request hits and the written tokens per (feature, model)."""
     rows, flat, first_ms = first_seen(data)
-    hit = first_ms < _ms(data.frame)[rows]
+    hit = first_ms < data.frame["ms"].to_numpy()[rows]
     requests = data.frame[["feature", "model", "block_size", "cached_input_tokens", "input_tokens"]].copy()
     requests["hits"] = np.bincount(rows[hit], minlength=len(data.frame))
     requests["blocks"] = data.lengths
@@ -200,7 +203,7 @@ def replay(data: Pulled) -> tuple[pd.DataFrame, pd.Series]:
 
 def _written(frame: pd.DataFrame, rows: np.ndarray, flat: np.ndarray, first_ms: np.ndarray) -> pd.Series:
     """Tokens of the repeated blocks first seen in each (feature, model) (first request wins)."""
-    ms = _ms(frame)[rows]
+    ms = frame["ms"].to_numpy()[rows]
     starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
     ends = np.r_[starts[1:], len(flat)] - 1
     origin = frame.iloc[rows[starts[ms[ends] > first_ms[starts]]]]
@@ -233,8 +236,6 @@ def _pair_month(catalog, pair: tuple[str, str], row: pd.Series, written: int, da
     month = window * 30.0 / days
     return month if month >= 1.0 and row["uncached"] > 0 else 0.0
 
-
-# ---- running and printing ----
 
 def agree(name: str, result: ToolResult, baseline: dict[str, float]) -> str:
     """Say whether the tool's figures equal the baseline's (within each check's tolerance)."""

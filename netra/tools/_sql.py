@@ -1,4 +1,5 @@
-"""Private helpers for the analysis tools: scoped queries kept as evidence, and result building.
+"""Private helpers for the analysis tools: scoped queries kept as evidence, result building,
+and the prefix blocks seen at two different times that `kv_cache_finder` replays.
 
 Query templates hold two placeholders filled here: `{where}` (the scope's bound-parameter
 WHERE clause from `scope.where`) and `{column}` (a column name the tool took from its own

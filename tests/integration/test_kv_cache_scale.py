@@ -19,8 +19,7 @@ import pyarrow.compute as pc
 import pytest
 
 from netra.persistence._ddl import KV_PREFIX_TABLE, KV_PREFIX_VIEW
-from netra.tools import ToolDispatcher
-from netra.tools import _sql, kv_cache
+from netra.tools import ToolDispatcher, _sql, kv_cache
 from netra.workloads.schema import ARROW_SCHEMA, COLUMNS
 from netra.workloads.synthetic import generate
 
