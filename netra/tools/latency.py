@@ -24,13 +24,15 @@ GROUP_COLUMNS: dict[str, str] = {"feature": "feature", "model": "model"}
 
 # SQL array alias -> the figure names of its elements, in order
 QUANTILE_FIGURES: dict[str, tuple[str, ...]] = {
-    "latency": ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms"),
-    "ttft": ("ttft_p50_ms", "ttft_p95_ms"),
+    "latency": ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms"),
+    "ttft": ("ttft_p50_ms", "ttft_p90_ms", "ttft_p95_ms"),
 }
 
 _STATS_SQL = """count() AS requests, countIf(status != 'ok') AS errors, countIf(ttft_ms > 0) AS streamed,
-  quantilesExact(0.5, 0.95, 0.99)(latency_ms) AS latency,
-  quantilesExactIf(0.5, 0.95)(ttft_ms, ttft_ms > 0) AS ttft"""
+  quantilesExact(0.5, 0.9, 0.95, 0.99)(latency_ms) AS latency,
+  quantilesExactIf(0.5, 0.9, 0.95)(ttft_ms, ttft_ms > 0) AS ttft,
+  sumIf(output_tokens, status = 'ok' AND latency_ms > 0) AS ok_output,
+  sumIf(latency_ms, status = 'ok' AND latency_ms > 0) AS ok_latency_ms"""
 
 _OVERALL_SQL = f"""
 SELECT {_STATS_SQL}
@@ -43,10 +45,13 @@ GROUP BY name ORDER BY requests DESC, name ASC"""
 
 LATENCY_FIGURES = {
     "latency_p50_ms": ("ms", "median end-to-end latency"),
+    "latency_p90_ms": ("ms", "90th percentile end-to-end latency"),
     "latency_p95_ms": ("ms", "95th percentile end-to-end latency"),
     "latency_p99_ms": ("ms", "99th percentile end-to-end latency"),
     "ttft_p50_ms": ("ms", "median time to first token (streamed requests)"),
+    "ttft_p90_ms": ("ms", "90th percentile time to first token (streamed requests)"),
     "ttft_p95_ms": ("ms", "95th percentile time to first token (streamed requests)"),
+    "output_tokens_per_s": ("tokens/s", "output tokens per second of end-to-end latency (ok requests)"),
     "error_rate": ("ratio", "share of requests whose status is not ok"),
     "requests": ("requests", "requests in scope"),
     "streamed_requests": ("requests", "requests that were streamed (ttft_ms > 0)"),
@@ -61,8 +66,9 @@ class LatencyArgs(Scope):
     group_by: GroupBy = Field("feature", description="one row per value of this dimension")
 
 
-@apex_tool(LATENCY_ANALYZER, "Latency p50/p95/p99, time-to-first-token p50/p95 over streamed "
-           "requests, and error rate, overall and per feature or model.", LatencyArgs)
+@apex_tool(LATENCY_ANALYZER, "Latency p50/p90/p95/p99, time-to-first-token p50/p90/p95 over streamed "
+           "requests, output tokens per second and error rate, overall and per feature or model.",
+           LatencyArgs)
 def latency_analyzer(ctx: ToolContext, args: LatencyArgs) -> ToolResult:
     """Return the overall latency figures and one row per `args.group_by` value."""
     q = Queries(ctx.store)
@@ -84,4 +90,5 @@ def _stats(row: dict[str, Any]) -> dict[str, Any]:
     quantiles = {name: float(value) for alias, names in QUANTILE_FIGURES.items()
                  for name, value in zip(names, row[alias])}
     return {"requests": row["requests"], "streamed_requests": row["streamed"], **quantiles,
-            "error_rate": ratio(row["errors"], row["requests"])}
+            "error_rate": ratio(row["errors"], row["requests"]),
+            "output_tokens_per_s": ratio(row["ok_output"], row["ok_latency_ms"] / 1000)}

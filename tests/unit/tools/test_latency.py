@@ -34,16 +34,20 @@ def search(latency: int) -> dict[str, Any]:
 
 EVENTS = [chat(i) for i in range(1, 21)] + [search(ms) for ms in SEARCH_LATENCIES]
 
-# 20 chat latencies 100..2000: p50 sorted[10] = 1100, p95/p99 sorted[19] = 2000;
-# streamed ttft 10..80 (n=8): p50 sorted[4] = 50, p95 sorted[7] = 80
-CHAT = {"requests": 20, "streamed_requests": 8, "latency_p50_ms": 1100, "latency_p95_ms": 2000,
-        "latency_p99_ms": 2000, "ttft_p50_ms": 50, "ttft_p95_ms": 80, "error_rate": 3 / 20}
-# 50, 60, 70, 80, 5000: p50 sorted[2] = 70, p95/p99 sorted[4] = 5000
-SEARCH = {"requests": 5, "streamed_requests": 0, "latency_p50_ms": 70, "latency_p95_ms": 5000,
-          "latency_p99_ms": 5000, "ttft_p50_ms": 0, "ttft_p95_ms": 0, "error_rate": 1 / 5}
-# all 25: 50, 60, 70, 80, 100..2000, 5000: p50 sorted[12] = 900, p95 sorted[23] = 2000, p99 sorted[24] = 5000
-OVERALL = {"requests": 25, "streamed_requests": 8, "latency_p50_ms": 900, "latency_p95_ms": 2000,
-           "latency_p99_ms": 5000, "ttft_p50_ms": 50, "ttft_p95_ms": 80, "error_rate": 4 / 25}
+# 20 chat latencies 100..2000: p50 sorted[10] = 1100, p90 sorted[18] = 1900, p95/p99 sorted[19] = 2000;
+# streamed ttft 10..80 (n=8): p50 sorted[4] = 50, p90/p95 sorted[7] = 80; no output tokens: 0 tokens/s
+CHAT = {"requests": 20, "streamed_requests": 8, "latency_p50_ms": 1100, "latency_p90_ms": 1900,
+        "latency_p95_ms": 2000, "latency_p99_ms": 2000, "ttft_p50_ms": 50, "ttft_p90_ms": 80,
+        "ttft_p95_ms": 80, "error_rate": 3 / 20, "output_tokens_per_s": 0}
+# 50, 60, 70, 80, 5000: p50 sorted[2] = 70, p90/p95/p99 sorted[4] = 5000
+SEARCH = {"requests": 5, "streamed_requests": 0, "latency_p50_ms": 70, "latency_p90_ms": 5000,
+          "latency_p95_ms": 5000, "latency_p99_ms": 5000, "ttft_p50_ms": 0, "ttft_p90_ms": 0,
+          "ttft_p95_ms": 0, "error_rate": 1 / 5, "output_tokens_per_s": 0}
+# all 25: 50, 60, 70, 80, 100..2000, 5000: p50 sorted[12] = 900, p90 sorted[22] = 1900,
+# p95 sorted[23] = 2000, p99 sorted[24] = 5000
+OVERALL = {"requests": 25, "streamed_requests": 8, "latency_p50_ms": 900, "latency_p90_ms": 1900,
+           "latency_p95_ms": 2000, "latency_p99_ms": 5000, "ttft_p50_ms": 50, "ttft_p90_ms": 80,
+           "ttft_p95_ms": 80, "error_rate": 4 / 25, "output_tokens_per_s": 0}
 
 # scope -> expected figures
 FILTERS = [
@@ -118,3 +122,11 @@ def test_same_call_same_answer(planted):
 def test_invalid_arguments_are_refused(ctx, args):
     with pytest.raises(ToolArgumentsError):
         ToolDispatcher(ctx).run("latency_analyzer", args)
+
+
+def test_output_tokens_per_second_counts_ok_requests_only(ctx):
+    rows = [(100, 1000, "ok"), (300, 3000, "ok"), (50, 500, "error")]
+    load(ctx.store, ctx.catalog, [{"timestamp": at(0, seconds=i), "model": "gpt-4o", "output_tokens": out,
+                                   "latency_ms": ms, "status": status} for i, (out, ms, status) in enumerate(rows)])
+    # (100 + 300) tokens over (1000 + 3000) ms = 100 tokens/s; the failed request is left out
+    assert ToolDispatcher(ctx).run("latency_analyzer").value("output_tokens_per_s") == pytest.approx(100)
