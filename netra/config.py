@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,17 @@ class Settings(BaseSettings):
     demo_events: int = 200_000
     demo_seed: int = 7
     max_ingest_bytes: int = 10 * 1024 * 1024
+    cors_origins: list[str] = []
+    rate_limit_per_minute: int = 120
+    log_json: bool = True
+    auth_mode: Literal["dev", "oauth"] = "dev"
+    jwt_secret: SecretStr = SecretStr("")  # unset: derived from NETRA_SECRET_KEY / the dev secret
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_ttl_s: int = 3600
+    oauth_issuer: str = "https://accounts.google.com"
+    oauth_client_id: str = ""
+    oauth_client_secret: SecretStr = SecretStr("")
+    oauth_redirect_url: str = ""
 
     def resolved_database_url(self) -> str:
         """Return the primary database URL; SQLite under home when unset."""

@@ -2,36 +2,55 @@
 
     app = create_app()                                   # settings from NETRA_*, store opened on first use
     app = create_app(settings, store=store, catalog=c)   # tests: a given store and catalog
+
+Middleware, outermost first (`middleware(settings)`): request id, access log and metrics,
+security headers, CORS (when `NETRA_CORS_ORIGINS` lists origins). Rate limits are an
+app-wide dependency (`netra.server.ratelimit.rate_limit`); errors are answered by the
+handlers of `netra.server.errors.HANDLERS`.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.middleware import Middleware
 
 from netra import __version__
 from netra.config import Settings
 from netra.persistence.analytics import AnalyticsStore
 from netra.server.deps import AppResources, get_settings
 from netra.server.errors import install_error_handlers
+from netra.server.middleware import AccessLogMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware, cors
+from netra.server.ratelimit import open_limiter, rate_limit
 from netra.server.routes import ROUTERS
 from netra.workloads.catalog import PriceCatalog
 
-DESCRIPTION = ("Ingest LLM workload telemetry: workload events as JSON or NDJSON, and OpenTelemetry "
-               "GenAI spans over OTLP/HTTP JSON. Not authenticated yet: bind to localhost.")
+DESCRIPTION = ("Netra's HTTP API: ingest LLM workload telemetry (JSON/NDJSON events, OpenTelemetry GenAI "
+               "spans over OTLP/HTTP JSON), run Apex tools, sign in (dev login or OpenID Connect), health "
+               "and metrics. The ingest and tools endpoints do not require a token yet: bind to localhost.")
+APP_INFO = {"title": "Netra", "version": __version__, "description": DESCRIPTION}
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """Return the app's middleware, outermost first."""
+    return [Middleware(RequestIdMiddleware),
+            Middleware(AccessLogMiddleware, log_json=settings.log_json),
+            Middleware(SecurityHeadersMiddleware),
+            *cors(settings.cors_origins)]
 
 
 def create_app(settings: Settings | None = None, store: AnalyticsStore | None = None,
                catalog: PriceCatalog | None = None) -> FastAPI:
     """Return the app; `settings` replaces `get_settings()`, `store` and `catalog` skip opening them."""
-    app = FastAPI(title="Netra", version=__version__, description=DESCRIPTION)
-    app.state.resources = AppResources(store, catalog)
-    if settings is not None:
-        app.dependency_overrides[get_settings] = lambda: settings
-    _assemble(app)
+    resolved = settings or get_settings()
+    app = FastAPI(middleware=middleware(resolved), dependencies=[Depends(rate_limit)], **APP_INFO)
+    app.state.resources, app.state.limiter = AppResources(store, catalog), open_limiter(resolved)
+    _assemble(app, settings)
     return app
 
 
-def _assemble(app: FastAPI) -> None:
+def _assemble(app: FastAPI, settings: Settings | None) -> None:
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -1,22 +1,35 @@
 """HTTP errors: exception types raised anywhere below a route, and the handlers that answer them.
 
 Routes never catch: they raise, and the handler registered for the exception's type (the
-most specific one, by method resolution order) answers with its status and a JSON body
+most specific one, by method resolution order) answers. Every error, whatever raised it,
+has one body shape:
 
-    {"error": "payload_too_large", "message": "...", "code": 8}
+    {"error": {"code": "payload_too_large", "message": "...", "request_id": "3f2a..."}}
 
-where `code` is the gRPC status code, so OTLP clients read the body as a `google.rpc.Status`.
+`HANDLERS` is the table: Starlette's and FastAPI's `HTTPException` (404, 405, ...), request
+validation (422), rate limits (429 with `Retry-After`), each Netra error type of `ANSWERS`, and a catch-all 500 whose message
+hides the cause (the cause is logged with the request id instead).
 """
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, NamedTuple
+import logging
+from http import HTTPStatus
+from typing import Any, Awaitable, Callable, NamedTuple
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from netra.server.auth.errors import AuthError, auth_error_handler
 from netra.errors import (ConfigError, NetraError, ServiceError, ToolArgumentsError, ToolNotFoundError,
                           UserInputError)
+from netra.server.metrics import RATE_LIMITED, route_of
+from netra.server.middleware import current_request_id, security_headers
+
+LOG = logging.getLogger("netra.server")
+INTERNAL_MESSAGE = "internal server error; quote the request id when reporting it"
 
 
 class BadPayloadError(UserInputError):
@@ -31,42 +44,107 @@ class UnsupportedMediaTypeError(UserInputError):
     """The body's Content-Type or Content-Encoding is not one the endpoint reads."""
 
 
+class RateLimitedError(NetraError):
+    """The client sent more requests to an endpoint than `NETRA_RATE_LIMIT_PER_MINUTE` allows."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class Answer(NamedTuple):
-    """How an exception type is answered: HTTP status, error slug, gRPC status code."""
+    """How an exception type is answered: HTTP status and error code."""
 
     status: int
-    error: str
-    grpc_code: int
+    code: str
 
 
 # exception type -> its answer; a subclass not listed takes its nearest listed base's
 ANSWERS: dict[type[Exception], Answer] = {
-    BadPayloadError: Answer(400, "bad_payload", 3),
-    PayloadTooLargeError: Answer(413, "payload_too_large", 8),
-    UnsupportedMediaTypeError: Answer(415, "unsupported_media_type", 3),
-    ToolNotFoundError: Answer(404, "tool_not_found", 5),
-    ToolArgumentsError: Answer(422, "invalid_arguments", 3),
-    UserInputError: Answer(400, "bad_request", 3),
-    ConfigError: Answer(500, "server_misconfigured", 13),
-    ServiceError: Answer(503, "service_unavailable", 14),
-    NetraError: Answer(500, "internal_error", 13),
+    BadPayloadError: Answer(400, "bad_payload"),
+    PayloadTooLargeError: Answer(413, "payload_too_large"),
+    UnsupportedMediaTypeError: Answer(415, "unsupported_media_type"),
+    ToolNotFoundError: Answer(404, "tool_not_found"),
+    ToolArgumentsError: Answer(422, "invalid_arguments"),
+    UserInputError: Answer(400, "bad_request"),
+    ConfigError: Answer(500, "server_misconfigured"),
+    ServiceError: Answer(503, "service_unavailable"),
+    NetraError: Answer(500, "internal_error"),
 }
-Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+Handler = Callable[[Request, Any], Awaitable[JSONResponse]]
 
 
-def error_body(answer: Answer, message: str) -> dict:
-    """Return the JSON body of an error answer."""
-    return {"error": answer.error, "message": message, "code": answer.grpc_code}
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """Return the JSON body of an error answer, with the current request id."""
+    return {"error": {"code": code, "message": message, "request_id": current_request_id()}}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Return the JSON error answer."""
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+def status_code_name(status: int) -> str:
+    """Return the error code of a bare HTTP status: 404 -> 'not_found'."""
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
 
 
 def handler(answer: Answer) -> Handler:
     """Return the exception handler that answers with `answer` and the exception's message."""
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(error_body(answer, str(exc)), status_code=answer.status)
+        return error_response(answer.status, answer.code, str(exc))
     return handle
 
 
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Answer an HTTPException (unknown path, wrong method, ...) keeping its headers."""
+    return error_response(exc.status_code, status_code_name(exc.status_code), str(exc.detail), exc.headers)
+
+
+def describe(errors: Any) -> str:
+    """Return the validation errors as 'where: what; ...' (never the offending values)."""
+    return "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in errors)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """Answer 422 naming each invalid field."""
+    return error_response(422, "validation_failed", describe(exc.errors()))
+
+
+async def rate_limited(request: Request, exc: RateLimitedError) -> JSONResponse:
+    """Answer 429 with `Retry-After`, and count the refusal."""
+    RATE_LIMITED.labels(route_of(request.scope)[0]).inc()
+    return error_response(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """Answer 500 without the cause; log the cause's type with the request id.
+
+    This runs outside the app's middleware, so it adds the request id and security headers itself;
+    `Connection: close` tells the client that uvicorn closes the connection after an unhandled error.
+    """
+    request_id = current_request_id()
+    LOG.error("unhandled %s on %s %s (request_id=%s)", type(exc).__name__, request.method, request.url.path,
+              request_id)
+    headers = {"X-Request-ID": request_id, "Connection": "close", **security_headers(request.scope)}
+    return error_response(500, "internal_error", INTERNAL_MESSAGE, headers)
+
+
+# exception type -> its handler; `Exception` is Starlette's last-resort 500
+HANDLERS: dict[type[Exception], Handler] = {
+    StarletteHTTPException: http_error,
+    RequestValidationError: validation_error,
+    RateLimitedError: rate_limited,
+    AuthError: auth_error_handler,
+    **{exc_type: handler(answer) for exc_type, answer in ANSWERS.items()},
+    Exception: internal_error,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register one handler per exception type of `ANSWERS`."""
-    for exc_type, answer in ANSWERS.items():
-        app.add_exception_handler(exc_type, handler(answer))
+    """Register the handler of each exception type of `HANDLERS`."""
+    for exc_type, handle in HANDLERS.items():
+        app.add_exception_handler(exc_type, handle)

@@ -174,8 +174,8 @@ REFUSALS = [
 def test_refusals_say_why_and_load_nothing(client, store, path, content_type, body, headers, status, error, message):
     """Answer 400, 413 or 415 with a JSON error naming the problem; nothing is loaded."""
     answer = post(client, path, body, content_type, **headers)
-    assert (answer.status_code, answer.json()["error"]) == (status, error), answer.text
-    assert message in answer.json()["message"]
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, error), answer.text
+    assert message in answer.json()["error"]["message"]
     assert store.count() == 0
 
 
@@ -183,7 +183,7 @@ def test_chunked_upload_over_the_limit_is_refused(client, store):
     """Refuse a body without Content-Length once it streams past the limit."""
     chunks = iter([b"[", b" " * LIMIT, b"]"])
     answer = client.post("/api/ingest/events", content=chunks, headers={"content-type": JSON})
-    assert (answer.status_code, answer.json()["error"], store.count()) == (413, "payload_too_large", 0)
+    assert (answer.status_code, answer.json()["error"]["code"], store.count()) == (413, "payload_too_large", 0)
 
 
 @pytest.mark.parametrize(("path", "expected"), [("/healthz", {"status": "ok"})])

@@ -123,5 +123,5 @@ REFUSALS = [
 def test_refusals_say_why(client, tool: str, body: bytes, status: int, error: str, message: list[str]):
     """Answer 404, 422 or 400 with a JSON error whose message names the tool or the field."""
     answer = client.post(f"/api/tools/{tool}", content=body, headers={"content-type": "application/json"})
-    assert (answer.status_code, answer.json()["error"]) == (status, error), answer.text
-    assert all(part in answer.json()["message"] for part in message), answer.json()["message"]
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, error), answer.text
+    assert all(part in answer.json()["error"]["message"] for part in message), answer.json()["error"]["message"]

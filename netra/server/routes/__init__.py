@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from netra.server.routes import health, ingest, tools
+from netra.server.routes import auth, health, ingest, tools
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, ingest.router, tools.router)
+ROUTERS: tuple[APIRouter, ...] = (health.router, ingest.router, tools.router, auth.router)
 
 __all__ = ["ROUTERS"]

@@ -1,13 +1,117 @@
-"""Health: `GET /healthz` answers while the process serves requests (it does not touch the store)."""
+"""Health: liveness, readiness and metrics.
+
+    GET /health, /healthz   liveness: answers while the process serves requests (touches nothing)
+    GET /health/ready       readiness: checks each dependency; 200 when all answer, else 503
+                            {"status": "ok" | "unavailable", "checks": {name: "ok" | "down"}, "down": [...]}
+    GET /health/metrics     Prometheus text exposition (see `netra.server.metrics`)
+
+The dependencies are the analytics store (`SELECT 1`), the records database (connect and
+`SELECT 1`) and Redis (`PING`) when `NETRA_REDIS_URL` is set. A failure is logged by type
+only: connection errors can carry URLs, and URLs can carry passwords.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from netra.config import Settings
+from netra.persistence.db import make_engine
+from netra.server.deps import AppResources, get_settings
+from netra.server.metrics import exposition
 
 router = APIRouter(tags=["health"])
+LOG = logging.getLogger("netra.server.health")
+PROBE_TIMEOUT_S = 5.0
+Check = Callable[[Request, Settings], Awaitable[None]]
 
 
 @router.get("/healthz")
+@router.get("/health")
 def healthz() -> dict[str, str]:
     """Answer that the server is up."""
     return {"status": "ok"}
+
+
+def _ping_analytics(resources: AppResources, settings: Settings) -> None:
+    store, _ = resources.opened(settings)
+    with resources.lock:  # embedded chDB: one statement at a time
+        store.scalar("SELECT 1")
+
+
+async def check_analytics(request: Request, settings: Settings) -> None:
+    """Run `SELECT 1` on the analytics store (opened on first use)."""
+    await run_in_threadpool(_ping_analytics, request.app.state.resources, settings)
+
+
+async def check_database(request: Request, settings: Settings) -> None:
+    """Connect to the records database and run `SELECT 1`."""
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+
+
+async def check_redis(request: Request, settings: Settings) -> None:
+    """PING Redis."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+# dependency -> (whether the settings use it, its check)
+CHECKS: dict[str, tuple[Callable[[Settings], bool], Check]] = {
+    "analytics": (lambda settings: True, check_analytics),
+    "database": (lambda settings: True, check_database),
+    "redis": (lambda settings: bool(settings.redis_url), check_redis),
+}
+
+
+async def probe(name: str, check: Check, request: Request, settings: Settings) -> bool:
+    """Return whether the check of dependency `name` passes within the timeout."""
+    try:
+        await asyncio.wait_for(check(request, settings), PROBE_TIMEOUT_S)
+    except Exception as exc:  # any failure, whatever its type, means not ready
+        LOG.warning("readiness: %s is down (%s)", name, type(exc).__name__)
+        return False
+    return True
+
+
+async def run_checks(request: Request, settings: Settings) -> dict[str, bool]:
+    """Return each used dependency's state, checked concurrently."""
+    names = [name for name, (used, _) in CHECKS.items() if used(settings)]
+    results = await asyncio.gather(*(probe(name, CHECKS[name][1], request, settings) for name in names))
+    return dict(zip(names, results))
+
+
+def readiness_body(checks: dict[str, bool]) -> dict[str, Any]:
+    """Return the readiness answer of the checks."""
+    down = sorted(name for name, ok in checks.items() if not ok)
+    states = {name: "ok" if ok else "down" for name, ok in checks.items()}
+    return {"status": "unavailable" if down else "ok", "checks": states, "down": down}
+
+
+@router.get("/health/ready")
+async def ready(request: Request, settings: Settings = Depends(get_settings)) -> JSONResponse:
+    """Check every dependency; 503 names the ones down."""
+    body = readiness_body(await run_checks(request, settings))
+    return JSONResponse(body, status_code=503 if body["down"] else 200)
+
+
+@router.get("/health/metrics")
+def metrics() -> Response:
+    """Answer the metrics in the Prometheus text format."""
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
