@@ -39,7 +39,8 @@ def _unsigned(claims: dict) -> str:
 
 
 NOW = int(time.time())
-FULL = {"sub": "u-1", "user_id": "u-1", "scope": "api", "iat": NOW, "exp": NOW + 60}
+# a day of validity: the suite may run long after this module is imported
+FULL = {"sub": "u-1", "user_id": "u-1", "scope": "api", "iat": NOW, "exp": NOW + 86400}
 
 
 def test_issued_token_validates_with_its_claims():
