@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import secrets
-import socket
-import threading
 import time
-from typing import Callable, Iterator
+from typing import Iterator
 from urllib.parse import urlencode
 
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -27,6 +23,7 @@ from netra.config import Settings
 from netra.server import create_app
 from netra.server.auth import AuthRoute, Subject, issue_token, require_role, token_config
 from netra.server.auth.records import unit_of_work
+from tests.servers import serving
 
 CLIENT_ID, CLIENT_SECRET = "netra-test", "provider-secret-" + "p" * 32
 ALICE = {"sub": "op-alice", "email": "Alice@Example.com", "email_verified": True, "name": "Alice Liddell"}
@@ -103,26 +100,6 @@ def _pkce_ok(asked: dict, form) -> bool:
     return challenge == asked["code_challenge"] and form.get("redirect_uri") == asked["redirect_uri"]
 
 
-def _started(server: uvicorn.Server, sock: socket.socket) -> threading.Thread:
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    return thread
-
-
-@contextlib.contextmanager
-def serving(make_app: Callable[[str], FastAPI]) -> Iterator[str]:
-    """Serve the app `make_app(base_url)` builds on a free port, in a thread; yield its base URL."""
-    sock = socket.create_server(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(url), log_level="warning", lifespan="off", ws="none"))
-    thread = _started(server, sock)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 admin_router = APIRouter(route_class=AuthRoute)

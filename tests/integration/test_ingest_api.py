@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from netra.config import Settings
 from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.workloads.catalog import PriceCatalog
+from tests.servers import serving
 
 LIMIT = 32 * 1024
 SPANS = (Path(__file__).resolve().parents[1] / "fixtures" / "otel" / "genai_spans.json").read_bytes()
@@ -38,27 +35,9 @@ def ndjson(entries: list) -> bytes:
 @pytest.fixture(scope="module")
 def base_url(session_store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[str]:
     """A uvicorn server in a background thread over the test store; its base URL."""
-    app = create_app(settings=Settings(max_ingest_bytes=LIMIT), store=session_store, catalog=catalog)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none"))
-    sock = socket.create_server(("127.0.0.1", 0))
-    thread = _started(server, sock)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def _started(server: uvicorn.Server, sock: socket.socket) -> threading.Thread:
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    _wait_started(server)
-    return thread
-
-
-def _wait_started(server: uvicorn.Server, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
+    settings = Settings(max_ingest_bytes=LIMIT)
+    with serving(lambda url: create_app(settings=settings, store=session_store, catalog=catalog)) as url:
+        yield url
 
 
 @pytest.fixture

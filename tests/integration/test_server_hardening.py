@@ -5,15 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
-import threading
 import time
 from typing import Any, Iterator
 
 import httpx
 import pytest
 import redis
-import uvicorn
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -23,6 +20,7 @@ from netra.server import create_app
 from netra.server.deps import get_settings
 from netra.server.middleware import security_headers
 from netra.workloads.catalog import PriceCatalog
+from tests.servers import serving as served
 
 CLOSED_DB = "postgresql://postgres@127.0.0.1:1/x"
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
@@ -61,27 +59,8 @@ def hardened_app(store: AnalyticsStore, catalog: PriceCatalog, **fields: Any) ->
 @contextlib.contextmanager
 def serving(app: FastAPI) -> Iterator[httpx.Client]:
     """Serve `app` with uvicorn in a thread; yield a client of it."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off", ws="none"))
-    sock = socket.create_server(("127.0.0.1", 0))
-    thread = _thread(server, sock)
-    with httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=30) as client:
-        yield _await_start(server, client)
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def _thread(server: uvicorn.Server, sock: socket.socket) -> threading.Thread:
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    return thread
-
-
-def _await_start(server: uvicorn.Server, client: httpx.Client) -> httpx.Client:
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    return client
+    with served(lambda url: app, log_level="critical") as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from typing import Any, Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.tools import ToolRegistry
 from netra.workloads.catalog import PriceCatalog
 from tests.factories import at, load
+from tests.servers import serving
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "output": 1e-5}
@@ -42,23 +39,8 @@ CHAT_COST = (3000 * GPT4O["input"] + 300 * GPT4O["output"]) + (10000 * MINI["inp
 @pytest.fixture(scope="module")
 def base_url(session_store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[str]:
     """A uvicorn server in a background thread over the test store; its base URL."""
-    app = create_app(store=session_store, catalog=catalog)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none"))
-    sock = socket.create_server(("127.0.0.1", 0))
-    thread = _started(server, sock)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def _started(server: uvicorn.Server, sock: socket.socket) -> threading.Thread:
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    return thread
+    with serving(lambda url: create_app(store=session_store, catalog=catalog)) as url:
+        yield url
 
 
 @pytest.fixture
