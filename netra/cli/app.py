@@ -11,7 +11,7 @@ from rich.console import Console
 
 from netra.cli.ingest import run_ingest
 from netra.cli.runs import ask_and_report, ensure_demo_data, generate_into_store
-from netra.errors import UserInputError
+from netra.errors import NetraError, UserInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Netra: where your LLM money and latency go.")
@@ -116,13 +116,17 @@ def _json_args(text: str) -> dict:
     return value
 
 
+# error type -> exit code: a user mistake is 2, a failing service 1
+EXIT_CODES: dict[type[NetraError], int] = {UserInputError: 2, NetraError: 1}
+
+
 def main() -> None:
-    """Entry point: user mistakes print one line and exit 2."""
+    """Entry point: user mistakes (exit 2) and service failures (exit 1) print one line."""
     try:
         app()
-    except UserInputError as exc:
+    except NetraError as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
-        sys.exit(2)
+        sys.exit(next(code for kind, code in EXIT_CODES.items() if isinstance(exc, kind)))
 
 
 @app.command()

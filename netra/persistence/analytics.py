@@ -95,9 +95,17 @@ def open_store(url: str) -> AnalyticsStore:
 
 def _connect(url: str) -> AnalyticsStore:
     _make_parent(url)
-    store = AnalyticsStore(url=url, client=clickhouse_connect.get_client(dsn=url))
+    store = AnalyticsStore(url=url, client=_client(url))
     store.ensure_schema()
     return store
+
+
+def _client(url: str) -> Any:
+    try:
+        return clickhouse_connect.get_client(dsn=url)
+    except Exception as exc:  # a busy chDB path, a refused connection, bad credentials
+        where = url.split("@")[-1]  # never echo credentials
+        raise ServiceError(f"cannot open the analytics store at {where}: {exc}") from exc
 
 
 def _make_parent(url: str) -> None:

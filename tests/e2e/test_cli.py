@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -78,3 +79,38 @@ def test_user_mistakes_exit_2_with_one_clear_line(demo, args, message):
     done = netra(home, *args)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert "requests" in netra(home, "tools", "run", "cost_analyzer").stdout, "a mistake lost the data"
+
+
+def test_a_store_held_by_another_process_is_one_clear_line(demo):
+    home, _ = demo
+    with holding_store(home):
+        done = netra(home, "tools", "run", "cost_analyzer")
+    assert done.returncode == 1 and "cannot open the analytics store" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@contextlib.contextmanager
+def holding_store(home: Path):
+    """Keep the embedded store of `home` open in another process while the block runs."""
+    holder = _holder(home)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _holder(home: Path) -> subprocess.Popen:
+    env = {**os.environ, "NETRA_HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-c", HOLD_STORE], env=env, stdout=subprocess.PIPE, text=True)
+
+
+HOLD_STORE = """
+import time
+from netra.config import get_settings
+from netra.persistence.analytics import open_store
+open_store(get_settings().resolved_clickhouse_url())
+print("holding", flush=True)
+time.sleep(60)
+"""
