@@ -15,11 +15,13 @@ START_TIMEOUT_S = 10.0
 
 
 @contextlib.contextmanager
-def serving(make_app: Callable[[str], FastAPI], log_level: str = "warning") -> Iterator[str]:
+def serving(make_app: Callable[[str], FastAPI], log_level: str = "warning", lifespan: str = "off",
+            ws: str = "none") -> Iterator[str]:
     """Serve the app `make_app(base_url)` builds; yield the base URL; stop the server after."""
     sock = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(url), log_level=log_level, lifespan="off", ws="none"))
+    config = uvicorn.Config(make_app(url), log_level=log_level, lifespan=lifespan, ws=ws)
+    server = uvicorn.Server(config)
     with _running(server, sock):
         yield url
 

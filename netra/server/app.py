@@ -11,6 +11,9 @@ handlers of `netra.server.errors.HANDLERS`.
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
 from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
@@ -42,10 +45,23 @@ def create_app(settings: Settings | None = None, store: AnalyticsStore | None = 
                catalog: PriceCatalog | None = None) -> FastAPI:
     """Return the app; `settings` replaces `get_settings()`, `store` and `catalog` skip opening them."""
     resolved = settings or get_settings()
-    app = FastAPI(middleware=middleware(resolved), dependencies=[Depends(rate_limit)], **APP_INFO)
-    app.state.resources, app.state.limiter = AppResources(store, catalog), open_limiter(resolved)
+    app = FastAPI(middleware=middleware(resolved), dependencies=[Depends(rate_limit)], lifespan=lifespan,
+                  **APP_INFO)
+    app.state.resources = AppResources(resolved, store, catalog)
+    app.state.limiter = open_limiter(resolved)
     _assemble(app, settings)
     return app
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the app's resources (migrations, pools) before serving; close them after."""
+    resources: AppResources = app.state.resources
+    await resources.start()
+    try:
+        yield
+    finally:
+        await resources.close()
 
 
 def _assemble(app: FastAPI, settings: Settings | None) -> None:

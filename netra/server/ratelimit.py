@@ -2,7 +2,7 @@
 
 The counter of a window is `rate:{endpoint}:{id}`, where the endpoint is the route's path
 template (`/api/tools/{name}`) and the id is the authenticated user (`user:<id>`, when an
-outer layer put `user_id` in the request state) or else the client IP (`ip:<address>`).
+valid bearer token names one) or else the client IP (`ip:<address>`).
 Counters live in Redis when `NETRA_REDIS_URL` is set (shared by every worker), in the
 process otherwise. `rate_limit` is an app-wide dependency, so it runs once the router has
 matched the request (an unknown path is not counted) and before the route's own
@@ -28,6 +28,8 @@ from redis.exceptions import RedisError
 from fastapi import Request
 
 from netra.config import Settings
+from netra.server.auth.errors import AuthError
+from netra.server.auth.tokens import token_config, validate_token
 from netra.server.errors import RateLimitedError
 from netra.server.metrics import RATE_LIMIT_BACKEND_ERRORS, route_of
 from netra.server.middleware import Scope
@@ -142,10 +144,22 @@ def window_key(scope: Scope) -> str:
     return f"rate:{route_of(scope)[0]}:{client_id(scope)}"
 
 
+def token_user(request: Request) -> str | None:
+    """Return the user id of the request's valid bearer token, or None (the route decides on errors)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return validate_token(token_config(request.app.state.resources.settings), token.strip()).user_id
+    except AuthError:
+        return None
+
+
 async def rate_limit(request: Request) -> None:
-    """App dependency: count the request; raise RateLimitedError past the limit."""
+    """App dependency: count the request against its user (else IP); raise RateLimitedError past the limit."""
     limiter: Limiter | None = request.app.state.limiter
     if limiter is not None and is_limited(request.scope):
+        request.state.user_id = getattr(request.state, "user_id", None) or token_user(request)
         decision = await limiter.hit(window_key(request.scope))
         if not decision.allowed:
             raise RateLimitedError(decision.retry_after)

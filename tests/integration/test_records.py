@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterator
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -23,6 +21,7 @@ from netra.persistence.db import make_engine, make_session_factory, make_sync_en
 from netra.persistence.models import Base
 from netra.persistence.repositories import NotFoundError
 from netra.persistence.uow import UnitOfWork
+from tests.databases import fresh_pg
 
 CIPHER = cipher_from_secret("records-test-secret-" + "x" * 32)
 INDEXES = {("threads", ("user_id", "created_at")), ("messages", ("thread_id", "created_at")),
@@ -48,29 +47,14 @@ CHILDREN = [(r, f"for_{p.removesuffix('_id')}", p, v) for r, p, v, _ in OWNED if
 Action = Callable[[UnitOfWork], Awaitable[Any]]
 
 
-def _admin(url: str, sql: str) -> None:
-    """Run one statement outside a transaction (CREATE / DROP DATABASE)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _fresh_pg(base_url: str) -> Iterator[str]:
-    """Yield the URL of a new, uniquely named database, dropped afterwards."""
-    name = f"netra_records_{uuid.uuid4().hex[:12]}"
-    _admin(base_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield base_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        _admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path) -> Iterator[str]:
     """An empty database: a SQLite file, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'records.db'}"
     else:
-        yield from _fresh_pg(request.getfixturevalue("postgres_url"))
+        with fresh_pg(request.getfixturevalue("postgres_url"), "netra_records") as url:
+            yield url
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from fastapi import Depends, Request, WebSocket
 from netra.config import Settings
 from netra.server.auth.errors import ForbiddenError, MissingTokenError
 from netra.server.auth.tokens import Claims, require_scopes, token_config, validate_token
-from netra.server.deps import get_settings
+from netra.config import get_settings
 
 __all__ = ["bearer_token", "current_user", "require_role", "require_scope", "websocket_user"]
 

@@ -3,13 +3,15 @@
     POST /auth/dev-login {"email": "ada@example.com"}   -> {"access_token": "...", ...}  (dev mode only)
     GET  /auth/login                                     -> 302 to the provider
     GET  /auth/callback?code=...&state=...               -> {"access_token": "...", ...}
-    POST /auth/logout                                    -> 204, cookies cleared
+    POST /auth/logout  (Authorization: Bearer ...)       -> 204, cookies cleared, the token revoked
     GET  /auth/me      (Authorization: Bearer ...)       -> the current user
 
 Errors answer `{"error": {"code": ..., "message": ...}}` with 400/401/403/404.
 """
 
 from __future__ import annotations
+
+import time
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
@@ -19,9 +21,10 @@ from netra.persistence.models import User
 from netra.persistence.models.users import Role
 from netra.server.auth import oauth, records
 from netra.server.auth.deps import current_user
-from netra.server.auth.errors import AuthRoute, DevLoginDisabledError, InvalidTokenError
+from netra.server.auth.errors import AuthError, AuthRoute, DevLoginDisabledError
 from netra.server.auth.tokens import Claims, Subject, issue_token, token_config
-from netra.server.deps import get_settings
+from netra.persistence.uow import UnitOfWork
+from netra.server.deps import AppResources, get_resources, get_settings, get_uow, revoke, signed_in
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=AuthRoute)
 
@@ -88,15 +91,19 @@ async def callback(request: Request, response: Response, settings: Settings = De
 
 
 @router.post("/logout", status_code=204)
-async def logout(response: Response) -> None:
-    """Forget the login state; clients drop their token (tokens stay valid until `exp`)."""
+async def logout(request: Request, response: Response, settings: Settings = Depends(get_settings),
+                 resources: AppResources = Depends(get_resources)) -> None:
+    """Forget the login state and revoke the bearer token sent with it (refused from now on)."""
     oauth.clear_state(response)
+    try:
+        revoke(resources, current_user(request, settings), time.time())
+    except AuthError:  # no token, or one that is already unusable: nothing to revoke
+        pass
 
 
 @router.get("/me", response_model=UserOut)
-async def me(claims: Claims = Depends(current_user), settings: Settings = Depends(get_settings)) -> UserOut:
-    """Return the signed-in user (401 when the token's user no longer exists)."""
-    user = await records.find_user(settings, claims.user_id)
-    if user is None:
-        raise InvalidTokenError("the token's user no longer exists")
+async def me(claims: Claims = Depends(signed_in), uow: UnitOfWork = Depends(get_uow)) -> UserOut:
+    """Return the signed-in user (401 when signed out or the user no longer exists)."""
+    user = await uow.users.get(claims.user_id)
+    assert user is not None  # `signed_in` checked it
     return _user_out(user)

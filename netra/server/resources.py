@@ -1,0 +1,101 @@
+"""What the app holds between requests (`app.state.resources`), opened by the lifespan.
+
+`start()` migrates the records database to head and opens its async engine (pool sizes from
+settings); the analytics store, price catalog and checkpointer open on first use (tests hand
+a store and catalog in). Caches: tool results (`netra:` keys), LLM responses
+(`cache:llm:{hash}`) and sign-in sessions (`session:{jti}`) — in Redis when NETRA_REDIS_URL
+is set, in the process otherwise. `close()` disposes of all of it; both are idempotent, and
+`start()` also runs lazily when an app is served without its lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from netra.config import Settings
+from netra.graph.deps import Deps
+from netra.graph.hooks import RetrySettings
+from netra.llm.cache import LLMCache
+from netra.persistence.analytics import AnalyticsStore, open_store
+from netra.persistence.cache import Cache, open_cache
+from netra.persistence.checkpoint import open_checkpointer
+from netra.persistence.db import create_engine_from_settings, make_session_factory
+from netra.server.auth.records import ensure_schema
+from netra.workloads.catalog import PriceCatalog, load_catalog
+
+
+def _caches(settings: Settings) -> dict[str, Any]:
+    """Return the tool-result, LLM-response and session caches of the settings."""
+    url = settings.redis_url
+    return {"tool_cache": open_cache(url, name="tools"),
+            "llm_cache": LLMCache(open_cache(url, name="llm", prefix="")),
+            "sessions": open_cache(url, name="sessions", prefix="")}
+
+
+@dataclass
+class AppResources:
+    """Pools and shared objects of one app."""
+
+    settings: Settings
+    store: AnalyticsStore | None = None
+    catalog: PriceCatalog | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    engine: AsyncEngine | None = None
+    session_factory: async_sessionmaker[AsyncSession] | None = None
+    caches: dict[str, Any] = field(default_factory=dict)
+    jobs: dict[str, Any] = field(default_factory=dict)
+    _saver: BaseCheckpointSaver | None = None
+    _exits: ExitStack = field(default_factory=ExitStack)
+    _starting: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def start(self) -> None:
+        """Migrate the records database and open its engine (once)."""
+        async with self._starting:
+            if self.session_factory is None:
+                await ensure_schema(self.settings)
+                self.caches = self.caches or _caches(self.settings)
+                self.engine = create_engine_from_settings(self.settings)
+                self.session_factory = make_session_factory(self.engine)
+
+    async def close(self) -> None:
+        """Dispose of the engine and close the checkpointer."""
+        if self.engine is not None:
+            await self.engine.dispose()
+        self.engine = self.session_factory = self._saver = None
+        self._exits.close()
+
+    def opened(self, settings: Settings | None = None) -> tuple[AnalyticsStore, PriceCatalog]:
+        """Return the store and catalog, opening whichever was not handed in."""
+        with self.lock:
+            if self.store is None:
+                self.store = open_store(self.settings.resolved_clickhouse_url())
+            if self.catalog is None:
+                self.catalog = load_catalog()
+        return self.store, self.catalog
+
+    def cache(self, name: str) -> Any:
+        """Return the cache `tool_cache`, `llm_cache` or `sessions` (opened on first use)."""
+        if not self.caches:
+            self.caches = _caches(self.settings)
+        return self.caches[name]
+
+    def checkpointer(self) -> BaseCheckpointSaver:
+        """Return the checkpointer of the records database (opened and set up once)."""
+        with self.lock:
+            if self._saver is None:
+                self._saver = self._exits.enter_context(open_checkpointer(self.settings.resolved_database_url()))
+        return self._saver
+
+    def deps(self) -> Deps:
+        """Return the agents' run-time dependencies over the app's store, catalog and caches."""
+        store, catalog = self.opened()
+        retry = RetrySettings(max(1, self.settings.agent_max_attempts), self.settings.agent_backoff_s)
+        tool_cache: Cache = self.cache("tool_cache")
+        return Deps(store=store, catalog=catalog, settings=self.settings, retry=retry, cache=tool_cache)
