@@ -47,8 +47,7 @@ def create_app(settings: Settings | None = None, store: AnalyticsStore | None = 
     resolved = settings or get_settings()
     app = FastAPI(middleware=middleware(resolved), dependencies=[Depends(rate_limit)], lifespan=lifespan,
                   **APP_INFO)
-    app.state.resources = AppResources(resolved, store, catalog)
-    app.state.limiter = open_limiter(resolved)
+    app.state.resources, app.state.limiter = AppResources(resolved, store, catalog), open_limiter(resolved)
     _assemble(app, settings)
     return app
 
