@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netra.server.auth.errors import AuthError, auth_error_handler
+from netra.persistence.repositories.base import NotFoundError
 from netra.errors import (ConfigError, NetraError, ServiceError, ToolArgumentsError, ToolNotFoundError,
                           UserInputError)
 from netra.server.metrics import RATE_LIMITED, route_of
@@ -65,6 +66,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     PayloadTooLargeError: Answer(413, "payload_too_large"),
     UnsupportedMediaTypeError: Answer(415, "unsupported_media_type"),
     ToolNotFoundError: Answer(404, "tool_not_found"),
+    NotFoundError: Answer(404, "not_found"),
     ToolArgumentsError: Answer(422, "invalid_arguments"),
     UserInputError: Answer(400, "bad_request"),
     ConfigError: Answer(500, "server_misconfigured"),
