@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     oauth_client_id: str = ""
     oauth_client_secret: SecretStr = SecretStr("")
     oauth_redirect_url: str = ""
+    llm_max_retries: int = 3
+    llm_breaker_threshold: int = 5
+    llm_breaker_reset_s: float = 30.0
+    llm_cache_ttl_s: int = 86_400
+    run_concurrency: int = 4
+    run_event_ttl_s: int = 3600
+    runs_on_restart: Literal["resume", "interrupt"] = "resume"
+    ws_heartbeat_s: float = 30.0
+    ws_timeout_s: float = 60.0
+    slow_query_ms: float = 200.0
 
     def resolved_database_url(self) -> str:
         """Return the primary database URL; SQLite under home when unset."""

@@ -6,6 +6,11 @@ from fastapi import APIRouter
 
 from netra.server.routes import auth, health, ingest, tools
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, ingest.router, tools.router, auth.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    ingest.router,
+    tools.router,
+    auth.router,
+)
 
 __all__ = ["ROUTERS"]
