@@ -1,0 +1,80 @@
+"""What the API shows of the records: one response model per record, built with `Out.of(record)`.
+
+Owner ids are left out (a user only ever sees their own records); times are ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class View(BaseModel):
+    """A response model readable from an ORM record (`View.of(record)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, record: Any) -> Any:
+        """Return the view of `record`."""
+        return cls.model_validate(record)
+
+
+class ThreadOut(View):
+    """A thread: title, metadata and times."""
+
+    id: str
+    title: str
+    meta: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageOut(View):
+    """A message of a thread."""
+
+    id: str
+    thread_id: str
+    role: str
+    content: str
+    created_at: datetime
+
+
+class RunOut(View):
+    """A run: the question, its status and times (`error` when it failed)."""
+
+    id: str
+    thread_id: str
+    status: str
+    question: str
+    strategy: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
+class AgentRunOut(View):
+    """One agent's part of a run."""
+
+    id: str
+    run_id: str
+    agent: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    error: str | None
+
+
+class ReportOut(View):
+    """A run's report: markdown, its structured form (figures with provenance) and grounding."""
+
+    id: str
+    run_id: str
+    markdown: str
+    structured: dict[str, Any]
+    grounded: bool
+    created_at: datetime
