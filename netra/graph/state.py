@@ -53,6 +53,7 @@ class Request(TypedDict, total=False):
     target_saving_pct: float | None
     preserve_quality: bool
     topics: list[str]
+    constraints: dict[str, float]
 
 
 class NetraState(TypedDict, total=False):

@@ -16,6 +16,7 @@ import hashlib
 import threading
 from typing import Any, Sequence
 
+from langchain_core._api.beta_decorator import suppress_langchain_beta_warning
 from langchain_core.caches import BaseCache
 from langchain_core.load import dumps, loads
 from langchain_core.outputs import Generation
@@ -45,7 +46,8 @@ class LLMCache(BaseCache):
         """Return the cached generations of this request, or None (counted either way)."""
         raw = self.backend.get(cache_key(prompt, llm_string))
         self._count(raw is not None)
-        return loads(raw.decode()) if raw is not None else None
+        with suppress_langchain_beta_warning():
+            return loads(raw.decode(), allowed_objects="core") if raw is not None else None
 
     def _count(self, hit: bool) -> None:
         with self.lock:

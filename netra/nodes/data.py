@@ -1,4 +1,8 @@
-"""Data agent: plans one analysis task per topic and runs them, fanned out with `Send`."""
+"""Data agent: plans one analysis task per topic and runs them, fanned out with `Send`.
+
+With a model, the model's tool loop (`tool_loop.model_tools`) runs first on the agent's
+first visit and may add analyses; planned tasks it already ran are not run again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from langgraph.types import Send
 from netra.graph.deps import Deps
 from netra.graph.strategies import get_strategy
 from netra.nodes._common import dump, record, scope_args
+from netra.nodes.tool_loop import model_tools
 
 # topic -> (task key, tool, extra arguments)
 TOPIC_TASKS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
@@ -52,14 +57,20 @@ def data(deps: Deps, state: dict) -> dict:
     if state.get("agent_status", {}).get("data") == "running":
         return {"agent_status": {"data": "done"}}
     tasks = plan_tasks(state.get("request", {}))
+    extra = model_tools(deps, "data", state, tasks)
     if get_strategy(state.get("strategy") or deps.settings.strategy).fan_out:
-        return {"tasks": tasks, "agent_status": {"data": "running"}}
-    return _run_in_turn(deps, tasks)
+        return {"tasks": tasks, **extra, "agent_status": {"data": "running"}}
+    return _run_in_turn(deps, tasks, extra)
 
 
-def _run_in_turn(deps: Deps, tasks: list[dict[str, Any]]) -> dict:
-    merged: dict[str, Any] = {"tasks": tasks, "analyses": {}, "tool_calls": [], "errors": []}
-    for task in tasks:
+def _start(tasks: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
+    return {"tasks": tasks, "analyses": dict(extra.get("analyses", {})),
+            "tool_calls": list(extra.get("tool_calls", [])), "errors": list(extra.get("errors", []))}
+
+
+def _run_in_turn(deps: Deps, tasks: list[dict[str, Any]], extra: dict[str, Any]) -> dict:
+    merged = _start(tasks, extra)
+    for task in [t for t in tasks if t["key"] not in merged["analyses"]]:
         for key, value in run_task(deps, task).items():
             merged[key] = {**merged[key], **value} if isinstance(value, dict) else merged[key] + value
     return {**merged, "agent_status": {"data": "done"}}

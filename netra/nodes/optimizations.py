@@ -1,4 +1,8 @@
-"""Optimizations core: propose policies, simulate each (fanned out), pick the best set."""
+"""Optimizations core: propose policies, simulate each (fanned out), pick the best set.
+
+With a model, the model's tool loop over the opportunity finders (`tool_loop.model_tools`)
+runs first on the agent's first visit; its results land in `analyses` and `tool_calls`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from langgraph.types import Send
 from netra.graph.deps import Deps
 from netra.graph.strategies import get_strategy
 from netra.nodes._common import dump, record, scope_args
+from netra.nodes.tool_loop import model_tools
 
 _RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -58,11 +63,17 @@ def optimizations_core(deps: Deps, state: dict) -> dict:
     """Propose (and fan out simulations) on the first visit; select on the return visit."""
     if state.get("agent_status", {}).get("optimizations_core") == "running":
         return select(deps, state)
-    policies, call = propose(deps, state.get("request", {}))
-    update = {"policies": policies, "tool_calls": [call], "agent_status": {"optimizations_core": "running"}}
+    update = _proposed(deps, state)
     if get_strategy(state.get("strategy") or deps.settings.strategy).fan_out:
         return update
     return _simulate_in_turn(deps, state, update)
+
+
+def _proposed(deps: Deps, state: dict) -> dict[str, Any]:
+    extra = model_tools(deps, "optimizations_core", state, [])
+    policies, call = propose(deps, state.get("request", {}))
+    return {**extra, "policies": policies, "tool_calls": [*extra.get("tool_calls", []), call],
+            "agent_status": {"optimizations_core": "running"}}
 
 
 def _simulate_in_turn(deps: Deps, state: dict, update: dict[str, Any]) -> dict:

@@ -1,11 +1,16 @@
-"""Triage: read the question into a Request and build the plan of agents."""
+"""Triage: read the question into a Request and build the plan of agents.
+
+Offline the rules read it (`triage_rules`); with a model, the model's structured answer
+does (`triage_model`), and the rules answer whenever the model fails or answers badly.
+"""
 
 from __future__ import annotations
 
 from netra.graph.deps import Deps
 from netra.graph.strategies import get_strategy
-from netra.nodes import triage_rules
+from netra.nodes import triage_model, triage_rules
 from netra.nodes._common import question_of
+from netra.nodes._model import with_model
 
 _FILTER_COLUMNS = ("model", "feature", "user_id")
 # column names come from the fixed tuple above, never from the question
@@ -22,10 +27,19 @@ def data_end(deps: Deps):
     return deps.store.scalar("SELECT max(timestamp) FROM workload_events") if deps.store.count() else None
 
 
+def read_request(deps: Deps, question: str) -> dict:
+    """Return {"request": ...} read by the model, or by the rules (offline or as fallback)."""
+    end, names = data_end(deps), known_names(deps)
+    def by_model(llm) -> dict:
+        out = triage_model.read(deps.settings, llm, question, names)
+        return {"request": triage_model.to_request(out, question, end, names)}
+    return with_model(deps, "triage", by_model, lambda: {"request": triage_rules.parse(question, end, names)})
+
+
 def triage(deps: Deps, state: dict) -> dict:
     """Read the question into a request and plan the agents the strategy selects."""
     question = question_of(state)
-    request = triage_rules.parse(question, data_end(deps), known_names(deps))
+    update = read_request(deps, question)
     strategy = get_strategy(state.get("strategy") or deps.settings.strategy)
-    return {"request": request, "plan": strategy.select(request), "question": question,
+    return {**update, "plan": strategy.select(update["request"]), "question": question,
             "strategy": strategy.name, "agent_status": {"triage": "done"}}

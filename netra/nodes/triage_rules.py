@@ -41,7 +41,11 @@ def window_days(question: str) -> tuple[float | None, str]:
 
 def window(question: str, data_end: datetime | None) -> dict[str, str | None]:
     """Return start/end (ISO, UTC) anchored at the newest event, and a label."""
-    days, label = window_days(question)
+    return anchored(*window_days(question), data_end)
+
+
+def anchored(days: float | None, label: str, data_end: datetime | None) -> dict[str, str | None]:
+    """Return the window of `days` ending at the newest event (None: all data), with `label`."""
     if days is None or data_end is None:
         return {"start": None, "end": None, "window_label": label}
     end = data_end + timedelta(milliseconds=1)

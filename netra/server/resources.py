@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from netra.config import Settings
 from netra.graph.deps import Deps
 from netra.graph.hooks import RetrySettings
+from netra.llm import chat_model
 from netra.llm.cache import LLMCache
+from netra.persistence import querylog
 from netra.persistence.analytics import AnalyticsStore, open_store
 from netra.persistence.cache import Cache, open_cache
 from netra.persistence.checkpoint import open_checkpointer
@@ -35,7 +37,7 @@ def _caches(settings: Settings) -> dict[str, Any]:
     """Return the tool-result, LLM-response and session caches of the settings."""
     url = settings.redis_url
     return {"tool_cache": open_cache(url, name="tools"),
-            "llm_cache": LLMCache(open_cache(url, name="llm", prefix="")),
+            "llm_cache": LLMCache(open_cache(url, name="llm", prefix=""), ttl_s=settings.llm_cache_ttl_s),
             "sessions": open_cache(url, name="sessions", prefix="")}
 
 
@@ -51,6 +53,8 @@ class AppResources:
     session_factory: async_sessionmaker[AsyncSession] | None = None
     caches: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, Any] = field(default_factory=dict)
+    runs: Any = None  # the RunManager (netra.server.runs.manager), set by the lifespan
+    events: Any = None  # the run EventLog (netra.server.runs.log), set by the lifespan
     _saver: BaseCheckpointSaver | None = None
     _exits: ExitStack = field(default_factory=ExitStack)
     _starting: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -62,6 +66,7 @@ class AppResources:
                 await ensure_schema(self.settings)
                 self.caches = self.caches or _caches(self.settings)
                 self.engine = create_engine_from_settings(self.settings)
+                querylog.watch(self.engine, self.settings.slow_query_ms)
                 self.session_factory = make_session_factory(self.engine)
 
     async def close(self) -> None:
@@ -98,4 +103,12 @@ class AppResources:
         store, catalog = self.opened()
         retry = RetrySettings(max(1, self.settings.agent_max_attempts), self.settings.agent_backoff_s)
         tool_cache: Cache = self.cache("tool_cache")
-        return Deps(store=store, catalog=catalog, settings=self.settings, retry=retry, cache=tool_cache)
+        return Deps(store=store, catalog=catalog, settings=self.settings, retry=retry, cache=tool_cache,
+                    llm=self.chat_model())
+
+    def chat_model(self) -> Any:
+        """Return the app's chat model (built once, sharing the LLM cache), or None offline."""
+        with self.lock:
+            if "chat_model" not in self.caches:
+                self.caches["chat_model"] = chat_model(self.settings, cache=self.cache("llm_cache"))
+        return self.caches["chat_model"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class View(BaseModel):
@@ -23,11 +23,11 @@ class View(BaseModel):
 
 
 class ThreadOut(View):
-    """A thread: title, metadata and times."""
+    """A thread: title, metadata (shown as `metadata`) and times."""
 
     id: str
     title: str
-    meta: dict[str, Any]
+    meta: dict[str, Any] = Field(serialization_alias="metadata")
     created_at: datetime
     updated_at: datetime
 
@@ -78,3 +78,9 @@ class ReportOut(View):
     structured: dict[str, Any]
     grounded: bool
     created_at: datetime
+
+
+class RunDetailOut(RunOut):
+    """A run with its agents' parts (newest first, as `GET /api/runs/{id}/agents` lists them)."""
+
+    agents: list[AgentRunOut]

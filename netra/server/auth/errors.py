@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from netra.errors import NetraError
+from netra.server.middleware import current_request_id
 
 Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -83,7 +84,7 @@ class DevLoginDisabledError(AuthError):
 def auth_response(exc: AuthError) -> JSONResponse:
     """Return the JSON answer of an authentication error."""
     headers = {"WWW-Authenticate": f'Bearer error="{exc.code}"'} if exc.status == 401 else None
-    body = {"error": {"code": exc.code, "message": str(exc)}}
+    body = {"error": {"code": exc.code, "message": str(exc), "request_id": current_request_id()}}
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 

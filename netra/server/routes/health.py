@@ -5,9 +5,12 @@
                             {"status": "ok" | "unavailable", "checks": {name: "ok" | "down"}, "down": [...]}
     GET /health/metrics     Prometheus text exposition (see `netra.server.metrics`)
 
-The dependencies are the analytics store (`SELECT 1`), the records database (connect and
-`SELECT 1`) and Redis (`PING`) when `NETRA_REDIS_URL` is set. A failure is logged by type
-only: connection errors can carry URLs, and URLs can carry passwords.
+The dependencies are the analytics store (`SELECT 1`), the records database (`SELECT 1`
+through the app's own pool, connecting within `CONNECT_TIMEOUT_S`; a fresh engine is used
+only when the app's could not be created, e.g. the database was down at start-up) and Redis
+(`PING`) when `NETRA_REDIS_URL` is set. The pool pings a connection before lending it, so a
+database that went away is reported down, and up again once it answers. A failure is logged
+by type only: connection errors can carry URLs, and URLs can carry passwords.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Awaitable, Callable
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.concurrency import run_in_threadpool
 
 from netra.config import Settings
@@ -29,6 +33,7 @@ from netra.server.metrics import exposition
 router = APIRouter(tags=["health"])
 LOG = logging.getLogger("netra.server.health")
 PROBE_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 2.0
 Check = Callable[[Request, Settings], Awaitable[None]]
 
 
@@ -50,14 +55,36 @@ async def check_analytics(request: Request, settings: Settings) -> None:
     await run_in_threadpool(_ping_analytics, request.app.state.resources, settings)
 
 
-async def check_database(request: Request, settings: Settings) -> None:
-    """Connect to the records database and run `SELECT 1`."""
-    engine = make_engine(settings.resolved_database_url())
+async def app_engine(request: Request) -> AsyncEngine | None:
+    """Return the app's engine (its resources started if needed), or None when it cannot be created."""
+    resources: AppResources = request.app.state.resources
     try:
+        await resources.start()
+    except Exception as exc:  # the database is unreachable, or its URL unusable: probe a fresh engine
+        LOG.warning("readiness: the app's engine could not be started (%s)", type(exc).__name__)
+    return resources.engine
+
+
+async def select_one(engine: AsyncEngine) -> None:
+    """Check out a connection (connecting within `CONNECT_TIMEOUT_S`) and run `SELECT 1`."""
+    async with asyncio.timeout(CONNECT_TIMEOUT_S):
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+
+async def fresh_select_one(settings: Settings) -> None:
+    """Run `SELECT 1` on a fresh engine of the settings, disposed of after."""
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        await select_one(engine)
     finally:
         await engine.dispose()
+
+
+async def check_database(request: Request, settings: Settings) -> None:
+    """Run `SELECT 1` through the app's pool; on a fresh engine only if the app's could not be created."""
+    engine = await app_engine(request)
+    await (select_one(engine) if engine is not None else fresh_select_one(settings))
 
 
 async def check_redis(request: Request, settings: Settings) -> None:
