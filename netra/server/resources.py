@@ -60,20 +60,38 @@ class AppResources:
     _starting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def start(self) -> None:
-        """Migrate the records database and open its engine (once)."""
+        """Migrate the records database, open its engine, the run log and manager; recover runs (once)."""
         async with self._starting:
             if self.session_factory is None:
-                await ensure_schema(self.settings)
-                self.caches = self.caches or _caches(self.settings)
-                self.engine = create_engine_from_settings(self.settings)
-                querylog.watch(self.engine, self.settings.slow_query_ms)
-                self.session_factory = make_session_factory(self.engine)
+                await self._open_records()
+                await self._open_runs()
+
+    async def _open_records(self) -> None:
+        await ensure_schema(self.settings)
+        self.caches = self.caches or _caches(self.settings)
+        self.engine = create_engine_from_settings(self.settings)
+        querylog.watch(self.engine, self.settings.slow_query_ms)
+        self.session_factory = make_session_factory(self.engine)
+
+    async def _open_runs(self) -> None:
+        """Open the event log and run manager; take over runs a dead process left, now and every 15 s."""
+        from netra.server.runs.log import open_event_log
+        from netra.server.runs.manager import RunManager
+        from netra.server.runs.recovery import keep_recovering, recover
+
+        self.events = open_event_log(self.settings)
+        self.runs = RunManager(self, self.events)
+        await recover(self, self.runs)
+        self.runs.spawn(keep_recovering(self, self.runs))
 
     async def close(self) -> None:
-        """Dispose of the engine and close the checkpointer."""
+        """Stop the run manager (unfinished runs stay for recovery), dispose of the engine, close the rest."""
+        if self.runs is not None:
+            await self.runs.shutdown()
+            await self.events.aclose()
         if self.engine is not None:
             await self.engine.dispose()
-        self.engine = self.session_factory = self._saver = None
+        self.engine = self.session_factory = self._saver = self.runs = self.events = None
         self._exits.close()
 
     def opened(self, settings: Settings | None = None) -> tuple[AnalyticsStore, PriceCatalog]:

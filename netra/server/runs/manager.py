@@ -1,0 +1,297 @@
+"""The background run manager: runs execute as tasks of the app, not of any connection.
+
+    manager = RunManager(resources, log)                 # log: netra.server.runs.log.open_event_log
+    handle = await manager.start(user_id, "Cut spend by 30%?", thread_id=None, multitask="reject")
+    async for event in log.follow(handle.run_id): ...    # any client, on any process (Redis)
+    await manager.cancel(user_id, handle.run_id); await manager.wait(handle.run_id)
+
+`start` records the run `pending` and returns at once; a task of the manager waits for the
+run's turn (the thread's earlier unfinished runs, then one of `concurrency` slots) and calls
+the executor (`service.execute_run`) with an `emit` that appends each client event to the
+log, the terminal one as final. ThreadBusyError (409) refuses a question on a busy thread
+under `multitask="reject"`. The lifecycle: docs/runs.md, "Background runs and the event log".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Coroutine
+
+from netra.errors import UserInputError
+from netra.persistence.models import Run, RunStatus
+from netra.server.resources import AppResources
+from netra.server.runs import events, records
+from netra.server.runs.events import ClientEvent, RunIds
+from netra.server.runs.log import EventLog, as_terminal, is_terminal
+from netra.server.runs.recovery import flag_cancel, keep_leases, open_leases, quietly, unfinished_of
+
+LOG = logging.getLogger("netra.runs")
+MULTITASK = ("reject", "enqueue")
+KEEP_FINISHED = 1000  # finished runs remembered for `wait`
+SHUTDOWN_GRACE_S = 10.0
+CANCELLED_MESSAGE = "the run was cancelled"
+Executor = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class ThreadBusyError(UserInputError):
+    """The thread has a run that is still pending or running (the REST layer answers 409)."""
+
+
+@dataclass
+class RunHandle:
+    """A started run: its ids and status (`pending` while it waits its turn)."""
+
+    run_id: str
+    thread_id: str
+    status: str
+
+
+@dataclass
+class _Run:
+    """One run of this manager: what the executor needs, its task and where it stands."""
+
+    user_id: str
+    run_id: str
+    thread_id: str
+    question: str
+    strategy: str | None = None
+    resume: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
+    state: str = "queued"  # queued -> running -> finished
+    task: asyncio.Task | None = None
+    final_logged: bool = False
+    result: dict[str, Any] | None = None
+
+
+def final_event(ids: RunIds, result: dict[str, Any]) -> ClientEvent:
+    """Return the terminal event a run's result calls for (when the executor logged none)."""
+    if result.get("status") == RunStatus.SUCCESS.value:
+        return events.run_completed(ids, result.get("report") or {})
+    code = "cancelled" if result.get("status") == RunStatus.CANCELLED.value else "run_failed"
+    return events.run_error(ids, code, str(result.get("error") or "the run failed"))
+
+
+def _default_executor() -> Executor:
+    from netra.server.runs import service
+
+    return service.execute_run
+
+
+@dataclass
+class RunManager:
+    """Runs questions as background tasks, `concurrency` at a time, logging their events."""
+
+    resources: AppResources
+    log: EventLog
+    executor: Executor | None = None
+    concurrency: int | None = None
+    leases: Any = None  # MemoryLeases | RedisLeases; default: recovery.open_leases(settings)
+    lease_refresh_s: float = 5.0
+    busy_poll_s: float = 1.0
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    runs: dict[str, _Run] = field(default_factory=dict, init=False)
+    finished: int = field(default=0, init=False)
+    tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        settings = self.resources.settings
+        self.executor = self.executor or _default_executor()
+        self.concurrency = max(1, self.concurrency or settings.run_concurrency)
+        self.leases = self.leases or open_leases(settings)
+        self.slots, self.opening = asyncio.Semaphore(self.concurrency), asyncio.Lock()
+
+    async def start(self, user_id: str, question: str, thread_id: str | None = None, strategy: str | None = None,
+                    multitask: str = "reject") -> RunHandle:
+        """Record the run `pending` and schedule it; return at once.
+
+        Raises ThreadBusyError ("reject" and the thread has an unfinished run), NotFoundError (the
+        thread is missing or another user's), UserInputError (`multitask` not "reject"/"enqueue").
+        """
+        async with self.opening:
+            await self._refuse_busy(user_id, thread_id, multitask)
+            thread_id, run_id = await records.open_run(self.resources, user_id, question, thread_id, strategy)
+            claimed = await self.leases.claim(run_id, self.owner)
+        run = _Run(user_id, run_id, thread_id, question, strategy)
+        return self._schedule(run) if claimed else RunHandle(run_id, thread_id, "pending")  # another process took it
+
+    async def adopt(self, record: Run, resume: bool = False) -> RunHandle | None:
+        """Take over an unfinished run of the records (recovery); None when someone holds it."""
+        async with self.opening:
+            if not await self.leases.claim(record.id, self.owner):
+                return None
+        run = _Run(record.user_id, record.id, record.thread_id, record.question, record.strategy or None, resume)
+        if await self.leases.flagged([record.id]):
+            run.cancel.set()
+        return self._schedule(run)
+
+    async def _refuse_busy(self, user_id: str, thread_id: str | None, multitask: str) -> None:
+        """Raise ThreadBusyError when rejecting and the thread has an unfinished run."""
+        if multitask not in MULTITASK:
+            raise UserInputError(f"multitask {multitask!r}: expected one of {list(MULTITASK)}")
+        if thread_id is not None and multitask == "reject" and await unfinished_of(self.resources, user_id, thread_id):
+            raise ThreadBusyError(f"thread {thread_id!r} has a run in progress: wait for it, cancel it, "
+                                  "or send the question with multitask=enqueue")
+
+    def _schedule(self, run: _Run) -> RunHandle:
+        """Register the run and start its task (after the thread's last unfinished run here)."""
+        after = self._last_of(run.thread_id)
+        self.runs[run.run_id] = run
+        run.task = asyncio.create_task(self._drive(run, after), name=f"run:{run.run_id}")
+        if not any(task.get_name() == "run-leases" for task in self.tasks):
+            self.spawn(keep_leases(self, self.lease_refresh_s), "run-leases")
+        return RunHandle(run.run_id, run.thread_id, RunStatus.PENDING.value)
+
+    def _last_of(self, thread_id: str) -> _Run | None:
+        """Return this manager's latest unfinished run of the thread."""
+        live = [run for run in self.runs.values() if run.thread_id == thread_id and run.state != "finished"]
+        return live[-1] if live else None
+
+    def unfinished(self) -> list[str]:
+        """Return the ids of this manager's queued and running runs."""
+        return [run.run_id for run in self.runs.values() if run.state != "finished"]
+
+    async def _drive(self, run: _Run, after: _Run | None) -> None:
+        """Wait for the run's turn and execute it; a queued run that is cancelled ends `cancelled`."""
+        try:
+            run.result = await self._in_turn(run, after)
+        except asyncio.CancelledError:
+            run.result = await self._cancelled_in_queue(run)
+        finally:
+            self._settle(run)
+
+    async def _in_turn(self, run: _Run, after: _Run | None) -> dict[str, Any]:
+        """Wait for the thread's earlier runs, then for a slot; execute the run."""
+        await self._turn(run, after)
+        async with self.slots:
+            run.state = "running"
+            return await self._execute(run)
+
+    async def _turn(self, run: _Run, after: _Run | None) -> None:
+        """Wait for the thread's earlier runs (this manager's, then live processes'); a cancel ends the wait."""
+        if run.cancel.is_set():  # cancelled before its task began, or flagged before recovery took it
+            raise asyncio.CancelledError
+        if after is not None and after.task is not None:
+            await asyncio.wait({after.task})
+        while await self._live_before(run):
+            await asyncio.sleep(self.busy_poll_s)
+
+    async def _live_before(self, run: _Run) -> bool:
+        """Return whether an earlier unfinished run of the thread is held by a live process."""
+        earlier = await unfinished_of(self.resources, run.user_id, run.thread_id, before=run.run_id)
+        return bool(earlier) and bool(await self.leases.held(earlier))
+
+    async def _execute(self, run: _Run) -> dict[str, Any]:
+        """Call the executor, logging its events; make sure the log ends with a terminal event."""
+        try:
+            result = await self.executor(self.resources, run.user_id, run.run_id, run.thread_id,  # type: ignore[misc]
+                                         run.question, strategy=run.strategy, emit=functools.partial(self._emit, run),
+                                         cancel=run.cancel, resume=run.resume)
+        except Exception as exc:  # executors should not raise; the run still ends, recorded and logged
+            result = await self._ended(run, RunStatus.ERROR, f"{type(exc).__name__}: {exc}")
+        return await self._concluded(run, result)
+
+    async def _emit(self, run: _Run, event: ClientEvent) -> None:
+        """Append one client event to the run's log (the terminal one as final)."""
+        final = is_terminal(event)
+        await self.log.append(run.run_id, as_terminal(event) if final else event, final=final)
+        run.final_logged = run.final_logged or final
+
+    async def _cancelled_in_queue(self, run: _Run) -> dict[str, Any]:
+        """Record a run cancelled before it started; re-raise a cancellation that was not the user's."""
+        if not run.cancel.is_set() or run.state != "queued":
+            raise asyncio.CancelledError  # app shutdown: the run stays unfinished for recovery
+        return await self._concluded(run, await self._ended(run, RunStatus.CANCELLED, CANCELLED_MESSAGE))
+
+    async def _ended(self, run: _Run, status: RunStatus, error: str) -> dict[str, Any]:
+        """Record the run `status` with `error` (the executor did not); return its result."""
+        LOG.warning("run %s ended %s: %s", run.run_id, status.value, error)
+        await quietly(records.mark(self.resources, run.user_id, run.run_id, status.value, error))
+        return {"run_id": run.run_id, "thread_id": run.thread_id, "status": status.value, "report_id": None,
+                "report": None, "error": error}
+
+    async def _concluded(self, run: _Run, result: dict[str, Any]) -> dict[str, Any]:
+        """End the run's log (with a terminal event if none was logged) and drop its lease; return `result`."""
+        ids = RunIds(run.thread_id, run.run_id)
+        await quietly(self.end_log(run.run_id, None if run.final_logged else final_event(ids, result)))
+        return result
+
+    async def end_log(self, run_id: str, last: ClientEvent | None) -> None:
+        """Append `last` (when given) as the final event, let the log expire, release the lease."""
+        if last is not None:
+            await self.log.append(run_id, as_terminal(last), final=True)
+        await self.log.close(run_id, self.resources.settings.run_event_ttl_s)
+        await self.leases.release([run_id], self.owner)
+
+    def _settle(self, run: _Run) -> None:
+        """Mark the run finished; forget the oldest finished runs beyond KEEP_FINISHED."""
+        run.state, self.finished = "finished", self.finished + (run.result is not None)
+        done = [run_id for run_id, kept in self.runs.items() if kept.state == "finished"]
+        for run_id in done[:max(0, len(done) - KEEP_FINISHED)]:
+            del self.runs[run_id]
+
+    async def cancel(self, user_id: str, run_id: str) -> bool:
+        """Cancel the user's unfinished run; False when it is unknown, another user's or finished."""
+        run = self.runs.get(run_id)
+        if run is None:
+            return await flag_cancel(self.resources, self.leases, user_id, run_id)
+        return run.user_id == user_id and self.cancel_here(run_id)
+
+    def cancel_here(self, run_id: str) -> bool:
+        """Set this manager's run's cancel event; a queued run's task is cancelled at once."""
+        run = self.runs[run_id]
+        if run.state == "finished":
+            return False
+        run.cancel.set()
+        if run.state == "queued" and run.task is not None and _began(run.task):
+            run.task.cancel()  # a task that has not begun sees the cancel event first thing
+        return True
+
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task:
+        """Run `work` as a background task of the manager (cancelled by `shutdown`)."""
+        task = asyncio.create_task(work, name=name or None)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def wait(self, run_id: str) -> dict[str, Any] | None:
+        """Wait for the run to end; return its result (None when this manager does not know it)."""
+        run = self.runs.get(run_id)
+        if run is not None and run.task is not None:
+            await asyncio.wait({run.task})
+        return run.result if run is not None else None
+
+    def stats(self) -> dict[str, Any]:
+        """Return counts of running, queued and finished runs, the concurrency and the queue (run ids, in order)."""
+        states = [run.state for run in self.runs.values()]
+        queue = [run.run_id for run in self.runs.values() if run.state == "queued"]
+        return {"running": states.count("running"), "queued": len(queue), "finished": self.finished,
+                "concurrency": self.concurrency, "queue": queue}
+
+    async def shutdown(self) -> None:
+        """Stop every task; unfinished runs keep their status (recovery resumes them) and lose their lease."""
+        live = self.unfinished()
+        await _stopped([task for task in [*(self.runs[run_id].task for run_id in live), *self.tasks] if task])
+        await quietly(self.leases.release(live, self.owner))
+        await quietly(self.leases.aclose())
+
+
+def _began(task: asyncio.Task) -> bool:
+    """Return whether the task's coroutine has started (one cancelled before would never run its handlers)."""
+    return inspect.getcoroutinestate(task.get_coro()) != inspect.CORO_CREATED
+
+
+async def _stopped(tasks: list[asyncio.Task]) -> None:
+    """Cancel `tasks` and wait (a while) for them to end."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
+
