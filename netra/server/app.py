@@ -29,7 +29,8 @@ from netra.workloads.catalog import PriceCatalog
 
 DESCRIPTION = ("Netra's HTTP API: ingest LLM workload telemetry (JSON/NDJSON events, OpenTelemetry GenAI "
                "spans over OTLP/HTTP JSON), run Apex tools, sign in (dev login or OpenID Connect), health "
-               "and metrics. The ingest and tools endpoints do not require a token yet: bind to localhost.")
+               "and metrics, threads, runs and reports. Every ingest, tools and /api route needs a bearer token "
+               "(GET /api/config excepted).")
 APP_INFO = {"title": "Netra", "version": __version__, "description": DESCRIPTION}
 
 

@@ -27,6 +27,7 @@ from netra.persistence.repositories.base import NotFoundError
 from netra.errors import (ConfigError, NetraError, ServiceError, ToolArgumentsError, ToolNotFoundError,
                           UserInputError)
 from netra.server.metrics import RATE_LIMITED, route_of
+from netra.server.runs.manager import ThreadBusyError
 from netra.server.middleware import current_request_id, security_headers
 
 LOG = logging.getLogger("netra.server")
@@ -67,6 +68,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     UnsupportedMediaTypeError: Answer(415, "unsupported_media_type"),
     ToolNotFoundError: Answer(404, "tool_not_found"),
     NotFoundError: Answer(404, "not_found"),
+    ThreadBusyError: Answer(409, "thread_busy"),
     ToolArgumentsError: Answer(422, "invalid_arguments"),
     UserInputError: Answer(400, "bad_request"),
     ConfigError: Answer(500, "server_misconfigured"),

@@ -1,4 +1,4 @@
-"""The HTTP ingest API on a real uvicorn server over the chDB store: events, OTLP traces, refusals."""
+"""The HTTP ingest API on a real uvicorn server over the chDB store: events, OTLP traces, refusals, 401."""
 
 from __future__ import annotations
 
@@ -40,10 +40,18 @@ def base_url(session_store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[s
         yield url
 
 
+@pytest.fixture(scope="module")
+def token(base_url: str) -> str:
+    """A bearer token from the server's development login."""
+    answer = httpx.post(f"{base_url}/auth/dev-login", json={"email": "ingest@example.com"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
 @pytest.fixture
-def client(base_url: str, store: AnalyticsStore) -> Iterator[httpx.Client]:
-    """An HTTP client of the server, over an emptied store."""
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+def client(base_url: str, token: str, store: AnalyticsStore) -> Iterator[httpx.Client]:
+    """An HTTP client of the server, signed in, over an emptied store."""
+    with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
         yield http
 
 
@@ -163,6 +171,20 @@ def test_chunked_upload_over_the_limit_is_refused(client, store):
     chunks = iter([b"[", b" " * LIMIT, b"]"])
     answer = client.post("/api/ingest/events", content=chunks, headers={"content-type": JSON})
     assert (answer.status_code, answer.json()["error"]["code"], store.count()) == (413, "payload_too_large", 0)
+
+
+# endpoint, content type, body: each needs a token
+PROTECTED = [("/api/ingest/events", JSON, json.dumps(EVENTS).encode()), ("/v1/traces", JSON, SPANS)]
+
+
+@pytest.mark.parametrize(("path", "content_type", "body"), PROTECTED, ids=["events", "otlp"])
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"], ids=["no-token", "bad-token"])
+def test_ingest_needs_a_token(base_url, store, path: str, content_type: str, body: bytes, authorization: str | None):
+    """Without a valid bearer token, answer 401 and load nothing."""
+    headers = {"content-type": content_type, **({"authorization": authorization} if authorization else {})}
+    answer = httpx.post(base_url + path, content=body, headers=headers, timeout=30)
+    assert (answer.status_code, store.count()) == (401, 0)
+    assert answer.json()["error"]["code"] in {"missing_token", "invalid_token"}
 
 
 @pytest.mark.parametrize(("path", "expected"), [("/healthz", {"status": "ok"})])

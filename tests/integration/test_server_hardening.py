@@ -63,11 +63,19 @@ def serving(app: FastAPI) -> Iterator[httpx.Client]:
         yield client
 
 
+def sign_in(client: httpx.Client) -> httpx.Client:
+    """Sign `client` in through the development login (ingest and tools need a token); return it."""
+    answer = client.post("/auth/dev-login", json={"email": "hardening@example.com"})
+    assert answer.status_code == 200, answer.text
+    client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    return client
+
+
 @pytest.fixture(scope="module")
 def client(session_store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[httpx.Client]:
-    """A client of the default test app (CORS allows `ORIGIN`)."""
+    """A signed-in client of the default test app (CORS allows `ORIGIN`)."""
     with serving(hardened_app(session_store, catalog, cors_origins=[ORIGIN])) as http:
-        yield http
+        yield sign_in(http)
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/api/tools", "/nope", "/test/boom"])
@@ -145,10 +153,13 @@ def test_cors_allows_listed_origins_only(client, origin: str, allowed: bool):
         (allowed, allowed)
 
 
+LIMITED = "/api/config"  # limited like every API route, and needs no token: counted by client IP
+
+
 def assert_limited(client: httpx.Client, limit: int) -> None:
     """The first `limit` requests pass, the next answers 429 with Retry-After; health is never limited."""
-    statuses = [client.get("/api/tools").status_code for _ in range(limit)]
-    refused = client.get("/api/tools")
+    statuses = [client.get(LIMITED).status_code for _ in range(limit)]
+    refused = client.get(LIMITED)
     assert (statuses, refused.status_code, refused.json()["error"]["code"]) == ([200] * limit, 429, "rate_limited")
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert client.get("/healthz").status_code == 200
@@ -162,16 +173,16 @@ def test_rate_limit_in_process(session_store, catalog):
 
 def test_rate_limit_in_redis(session_store, catalog, redis_url: str):
     """With Redis, the window's counter is `rate:{endpoint}:{id}` there."""
-    redis.Redis.from_url(redis_url).delete("rate:/api/tools:ip:127.0.0.1")
+    redis.Redis.from_url(redis_url).delete(f"rate:{LIMITED}:ip:127.0.0.1")
     with serving(hardened_app(session_store, catalog, rate_limit_per_minute=3, redis_url=redis_url)) as http:
         assert_limited(http, 3)
-    assert int(redis.Redis.from_url(redis_url).get("rate:/api/tools:ip:127.0.0.1")) == 4
+    assert int(redis.Redis.from_url(redis_url).get(f"rate:{LIMITED}:ip:127.0.0.1")) == 4
 
 
 def test_redis_unreachable_still_serves(session_store, catalog, caplog):
     """When Redis is down every request is allowed; the outage is logged once and counted."""
     with serving(hardened_app(session_store, catalog, rate_limit_per_minute=1, redis_url=CLOSED_REDIS)) as http:
-        statuses = [http.get("/api/tools").status_code for _ in range(3)]
+        statuses = [http.get(LIMITED).status_code for _ in range(3)]
         metrics = http.get("/health/metrics").text
     warnings = [r for r in caplog.records if "Redis is unreachable" in r.getMessage()]
     assert (statuses, len(warnings)) == ([200] * 3, 1)

@@ -1,4 +1,4 @@
-"""The tools API on a real uvicorn server over the chDB store: list, run, 404, 422, 400."""
+"""The tools API on a real uvicorn server over the chDB store: list, run, cache, 404, 422, 400, 401."""
 
 from __future__ import annotations
 
@@ -43,12 +43,34 @@ def base_url(session_store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[s
         yield url
 
 
+@pytest.fixture(scope="module")
+def token(base_url: str) -> str:
+    """A bearer token from the server's development login."""
+    answer = httpx.post(f"{base_url}/auth/dev-login", json={"email": "tools@example.com"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
 @pytest.fixture
-def client(base_url: str, store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[httpx.Client]:
-    """An HTTP client of the server, over a store holding `EVENTS`."""
+def client(base_url: str, token: str, store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[httpx.Client]:
+    """An HTTP client of the server, signed in, over a store holding `EVENTS`."""
     load(store, catalog, EVENTS)
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
         yield http
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/tools"), ("POST", "/api/tools/cost_analyzer")])
+def test_tools_need_a_token(base_url, method: str, path: str):
+    """Without a bearer token, listing or running tools answers 401."""
+    answer = httpx.request(method, base_url + path, json={} if method == "POST" else None, timeout=30)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "missing_token")
+
+
+def test_second_run_is_answered_from_the_tool_cache(client):
+    """The same call on unchanged data is answered from the app's tool cache."""
+    first = client.post("/api/tools/cost_analyzer", json={"feature": "search"}).json()
+    again = client.post("/api/tools/cost_analyzer", json={"feature": "search"}).json()
+    assert again["cached"] is True and again["figures"] == first["figures"]
 
 
 def test_list_names_every_tool_with_its_schema(client):

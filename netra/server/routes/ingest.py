@@ -3,6 +3,7 @@
     POST /api/ingest/events   Content-Type: application/json (an array) | application/x-ndjson
     POST /v1/traces           Content-Type: application/json (OTLP/HTTP JSON; protobuf answers 415)
 
+Both need a bearer token (`signed_in`; 401 without one, before the body is read).
 Each request loads all-or-nothing through `load_batches` and answers
 `{"accepted", "duplicates", "rejected": {reason: n}, "rejections": [{"row", "reason", "detail"}],
 "unknown_models"}`; `/v1/traces` adds `skipped_spans` and, when spans were rejected, the
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from netra.server.deps import Loader, get_loader
+from netra.server.deps import Loader, get_loader, signed_in
 from netra.server.errors import BadPayloadError, UnsupportedMediaTypeError
 from netra.server.limits import limited_body
 from netra.workloads.importers.loader import IngestSummary
@@ -63,14 +64,14 @@ Body = Annotated[bytes, Depends(limited_body)]
 Load = Annotated[Loader, Depends(get_loader)]
 
 
-@router.post("/api/ingest/events")
+@router.post("/api/ingest/events", dependencies=[Depends(signed_in)])
 def ingest_events(fmt: Annotated[str, Depends(events_format)], body: Body, loader: Load) -> dict[str, Any]:
     """Load workload events (keys are event column names); answer what was accepted and rejected."""
     summary = loader.load([rows_batch(event_entries(body, fmt))], "api/events")
     return summary_body(summary)
 
 
-@router.post("/v1/traces")
+@router.post("/v1/traces", dependencies=[Depends(signed_in)])
 def ingest_traces(_: Annotated[str, Depends(otlp_format)], body: Body, loader: Load) -> dict[str, Any]:
     """Load the model-call spans of an OTLP/HTTP JSON export as workload events."""
     batch, skipped = otlp_batch(parse_json(body))

@@ -4,6 +4,9 @@
     POST /api/tools/{name}   body: the arguments as a JSON object (empty body = no arguments);
                              answers the tool's `ToolResult` as JSON
 
+Both need a bearer token (`signed_in`; 401 without one). Results are cached in the app's
+tool cache (`tool_cache`: Redis when `NETRA_REDIS_URL` is set), keyed by the store's data
+version, so a load of new events is never answered from an older result.
 An unknown tool answers 404 (`tool_not_found`, the message lists the known tools); arguments
 that fail the tool's schema answer 422 (`invalid_arguments`, the message names each field);
 a body that is not JSON answers 400 (`bad_payload`). The handlers are in `server/errors.py`.
@@ -18,7 +21,7 @@ from fastapi import APIRouter, Depends, Request
 
 from netra.config import Settings
 from netra.errors import ToolArgumentsError
-from netra.server.deps import AppResources, get_settings
+from netra.server.deps import AppResources, get_settings, signed_in
 from netra.server.errors import BadPayloadError
 from netra.server.limits import limited_body
 from netra.tools import ToolContext, ToolDispatcher, ToolRegistry
@@ -49,19 +52,19 @@ def _json(body: bytes) -> Any:
 
 
 def get_tool_context(request: Request, settings: Settings = Depends(get_settings)) -> ToolContext:
-    """Return a tool context over the app's store and price catalog."""
+    """Return a tool context over the app's store, price catalog and tool cache."""
     resources: AppResources = request.app.state.resources
     store, catalog = resources.opened(settings)
-    return ToolContext(store, catalog)
+    return ToolContext(store, catalog, resources.cache("tool_cache"))
 
 
-@router.get("/api/tools")
+@router.get("/api/tools", dependencies=[Depends(signed_in)])
 def list_tools() -> dict[str, list[dict[str, Any]]]:
     """List every registered tool with its argument schema."""
     return {"tools": [tool_entry(spec) for spec in ToolRegistry().specs()]}
 
 
-@router.post("/api/tools/{name}")
+@router.post("/api/tools/{name}", dependencies=[Depends(signed_in)])
 def run_tool(name: str, body: bytes = Depends(limited_body),
              ctx: ToolContext = Depends(get_tool_context)) -> dict[str, Any]:
     """Validate the arguments against tool `name` and run it."""
