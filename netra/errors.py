@@ -21,6 +21,10 @@ class UserInputError(NetraError):
     """The caller asked for something that cannot be done as asked."""
 
 
+class ConflictError(UserInputError):
+    """The request conflicts with the current state (the REST layer answers 409)."""
+
+
 class ToolNotFoundError(UserInputError):
     """No registered tool has the requested name."""
 

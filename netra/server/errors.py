@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from netra.server.auth.errors import AuthError, auth_error_handler
 from netra.persistence.repositories.base import NotFoundError
-from netra.errors import (ConfigError, NetraError, ServiceError, ToolArgumentsError, ToolNotFoundError,
+from netra.errors import (ConfigError, ConflictError, NetraError, ServiceError, ToolArgumentsError, ToolNotFoundError,
                           UserInputError)
 from netra.server.metrics import RATE_LIMITED, route_of
 from netra.server.runs.manager import ThreadBusyError
@@ -68,6 +68,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     UnsupportedMediaTypeError: Answer(415, "unsupported_media_type"),
     ToolNotFoundError: Answer(404, "tool_not_found"),
     NotFoundError: Answer(404, "not_found"),
+    ConflictError: Answer(409, "conflict"),
     ThreadBusyError: Answer(409, "thread_busy"),
     ToolArgumentsError: Answer(422, "invalid_arguments"),
     UserInputError: Answer(400, "bad_request"),

@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Awaitable, Callable
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
+from netra.errors import ConflictError
 from netra.persistence.models import User
 from netra.persistence.models.users import Role
 from netra.persistence.repositories.base import NotFoundError
@@ -85,7 +86,7 @@ async def found_user(uow: UnitOfWork, user_id: str) -> User:
 async def keep_an_admin(uow: UnitOfWork, user: User, role: Role) -> None:
     """Raise 409 when moving `user` to `role` would leave no admin."""
     if user.role == Role.ADMIN.value and role is not Role.ADMIN and await admin_count(uow) <= 1:
-        raise HTTPException(status_code=409, detail=LAST_ADMIN)
+        raise ConflictError(LAST_ADMIN)
 
 
 @router.get("/users", response_model=Page[AdminUserOut])

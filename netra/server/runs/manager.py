@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine
 
-from netra.errors import UserInputError
+from netra.errors import ConflictError, UserInputError
 from netra.persistence.models import Run, RunStatus
 from netra.server.resources import AppResources
 from netra.server.runs import events, records
@@ -41,7 +41,7 @@ CANCELLED_MESSAGE = "the run was cancelled"
 Executor = Callable[..., Awaitable[dict[str, Any]]]
 
 
-class ThreadBusyError(UserInputError):
+class ThreadBusyError(ConflictError):
     """The thread has a run that is still pending or running (the REST layer answers 409)."""
 
 
