@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench clean eval
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -28,3 +28,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .venv .netra
+
+eval: $(STAMP)
+	.venv/bin/netra eval

@@ -155,3 +155,31 @@ def db_current() -> None:
     from netra.cli.db import show_current
 
     show_current(console)
+
+
+eval_app = typer.Typer(invoke_without_command=True, help="Evaluate the agents on datasets with known answers.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback()
+def eval_run(ctx: typer.Context,
+             dataset: Path = typer.Option(Path("evals/datasets/core"), help="dataset folder holding cases.jsonl"),
+             out: Path = typer.Option(None, help="output folder (default NETRA_HOME/evals/<timestamp>)"),
+             case: list[str] = typer.Option(None, "--case", help="run only this case id (repeatable)")) -> None:
+    """Run a dataset through the graph; write results.json and report.md (exit 1 when a case fails)."""
+    if ctx.invoked_subcommand is None:
+        from netra.cli.evals import run_command
+
+        raise typer.Exit(run_command(console, dataset, out, case or []))
+
+
+@eval_app.command("compare")
+def eval_compare(a: Path = typer.Argument(..., help="run A: results.json or its folder"),
+                 b: Path = typer.Argument(..., help="run B: results.json or its folder"),
+                 max_recall_drop: float = 0.02, max_precision_drop: float = 0.02,
+                 max_savings_error_rise: float = 0.02, max_grounding_drop: float = 0.01) -> None:
+    """Print per-metric before/after/delta and case changes; exit 1 when B regresses past a threshold."""
+    options = dict(locals())
+    from netra.cli.evals import compare_command
+
+    raise typer.Exit(compare_command(console, **options))

@@ -18,7 +18,7 @@ def title(inp: Inputs, cite: Citations) -> list[str]:
     request = inp.get("request", {})
     window = f"`{request.get('start') or 'first event'}` → `{request.get('end') or 'last event'}`"
     return ["# Netra report", "", f"> {inp.get('question', '')}", "",
-            f"Window: {request.get('window_label', 'all data')} ({window}); "
+            f"Window: `{request.get('window_label', 'all data')}` ({window}); "
             f"strategy `{inp.get('strategy', '')}`.", ""]
 
 

@@ -1,0 +1,77 @@
+"""What `netra eval` and `netra eval compare` do, apart from parsing.
+
+    netra eval --dataset evals/datasets/smoke --out /tmp/run1     # [1/4] mixed-optimize ✓ 1.2 s ...
+    netra eval compare /tmp/run0 /tmp/run1 --max-recall-drop 0.05
+
+Exit codes: 0 every case passed / no regression; 1 a case failed / run B regressed;
+2 bad input (missing dataset, malformed case line `file:line`, unreadable results).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from netra.config import Settings, get_settings
+from netra.evals.compare import Thresholds, compare, render
+from netra.evals.results import REPORT_FILE, RESULTS_FILE, load_results
+from netra.evals.runner import progress_line, run_eval
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# aggregate -> label in the one-line summary
+SUMMARY = {"finding_recall_micro": "recall", "finding_precision_micro": "precision",
+           "savings_error_median": "median savings error", "grounding_mean": "grounding",
+           "trajectory_strict_rate": "trajectory strict", "latency_p50_s": "p50 s", "latency_p95_s": "p95 s"}
+
+
+def resolve_dataset(path: Path) -> Path:
+    """Return `path`, or the same relative path inside the Netra checkout when only that exists."""
+    if path.exists() or path.is_absolute():
+        return path
+    fallback = REPO_ROOT / path
+    return fallback if fallback.exists() else path
+
+
+def default_out(settings: Settings) -> Path:
+    """Return a new run folder: NETRA_HOME/evals/<timestamp>."""
+    return settings.home / "evals" / time.strftime("%Y%m%d-%H%M%S")
+
+
+def _printer(console: Console):
+    return lambda index, total, case: console.print(progress_line(index, total, case), markup=False)
+
+
+def run_command(console: Console, dataset: Path, out: Path | None, cases: list[str]) -> int:
+    """Run a dataset with live per-case progress, print the summary; return the exit code."""
+    settings = get_settings()
+    folder = out or default_out(settings)
+    console.print(f"evaluating {dataset} → {folder}", markup=False)
+    doc = run_eval(resolve_dataset(dataset), folder, settings, progress=_printer(console), case_ids=cases)
+    print_summary(console, doc, folder)
+    return 0 if doc["aggregates"]["failed"] == 0 else 1
+
+
+def _figure(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def print_summary(console: Console, doc: dict[str, Any], folder: Path) -> None:
+    """Print pass count, headline aggregates, failed cases and where the files are."""
+    agg = doc["aggregates"]
+    figures = ", ".join(f"{label} {_figure(agg.get(key))}" for key, label in SUMMARY.items())
+    console.print(f"{agg['passed']}/{agg['cases']} passed ({doc['mode']}, {doc['wall_seconds']:.1f} s); {figures}",
+                  markup=False)
+    failed = [c["id"] for c in doc["cases"] if not c["passed"]]
+    _ = failed and console.print(f"failed: {', '.join(failed)} (reasons under Failures in {REPORT_FILE})", markup=False)
+    console.print(f"results: {folder / RESULTS_FILE}\nreport:  {folder / REPORT_FILE}", markup=False)
+
+
+def compare_command(console: Console, a: Path, b: Path, **limits: float) -> int:
+    """Compare run B with run A, print the comparison; return 1 when B regressed, else 0."""
+    comparison = compare(load_results(a), load_results(b), Thresholds(**limits))
+    for line in render(comparison):
+        console.print(line, markup=False)
+    return 1 if comparison.regressions else 0

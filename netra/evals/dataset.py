@@ -1,0 +1,150 @@
+"""Evaluation datasets: `evals/datasets/NAME/cases.jsonl`, one JSON case per line.
+
+    cases = load_dataset("evals/datasets/core")                       # every case, in file order
+    cases = load_dataset("evals/datasets/core", ["mixed-optimize-cost"])  # only these
+
+A case names the workload to load (scenario, seed, events, days), the question to ask and
+what a correct run does (`expected`). Kinds in `findings` / `absent` are manifest kinds
+(see docs/scenarios.md); `FIXES` maps each to the recommendation kind that fixes it.
+A malformed line raises `DatasetError` naming `file:line` and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from netra.errors import UserInputError
+from netra.graph.state import AGENTS
+from netra.workloads.synthetic import SCENARIOS
+
+CASES_FILE = "cases.jsonl"
+# manifest kind -> the recommendation (policy) kind that fixes it
+FIXES: dict[str, str] = {"premium_on_simple": "route_model", "uncached_prefix": "prompt_cache",
+                         "oversized_max_tokens": "cap_max_tokens", "retry_storm": "retry_budget",
+                         "batchable_offline": "batch_api"}
+FIXED_BY: dict[str, str] = {fix: kind for kind, fix in FIXES.items()}
+Kind = Literal[tuple(FIXES)]  # type: ignore[valid-type]
+Agent = Literal[AGENTS]  # type: ignore[valid-type]
+Scenario = Literal[SCENARIOS]  # type: ignore[valid-type]
+
+
+class DatasetError(UserInputError):
+    """A dataset is missing, empty or has a malformed case (the message names file:line)."""
+
+
+class Expected(BaseModel):
+    """What a correct run of a case does."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    findings: list[Kind] = Field(default_factory=list)
+    absent: list[Kind] = Field(default_factory=list)
+    agents: list[Agent] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+    savings_from_manifest: bool = True
+    savings_tolerance: float = Field(0.10, ge=0)
+    max_seconds: float | None = Field(None, gt=0)
+
+    @field_validator("tools")
+    @classmethod
+    def _known_tools(cls, tools: list[str]) -> list[str]:
+        from netra.tools import ToolRegistry
+
+        unknown = sorted(set(tools) - set(ToolRegistry().names()))
+        if unknown:
+            raise ValueError(f"unknown tools {unknown}")
+        return tools
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Expected:
+        both = sorted(set(self.findings) & set(self.absent))
+        if both:
+            raise ValueError(f"kinds both expected and absent: {both}")
+        return self
+
+
+class Case(BaseModel):
+    """One evaluation case: a workload, a question, and the expected outcome."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    scenario: Scenario
+    seed: int = Field(ge=0)
+    events: int = Field(ge=1, le=5_000_000)
+    days: float = Field(14.0, gt=0, le=366)
+    question: str = Field(min_length=1)
+    intent: Literal["optimize", "question"]
+    goal: Literal["cost", "latency", "both"] | None = None
+    expected: Expected = Field(default_factory=Expected)
+    tags: list[str] = Field(default_factory=list)
+
+    @property
+    def data_key(self) -> tuple[str, int, int, float]:
+        """Return what identifies the loaded workload: (scenario, seed, events, days)."""
+        return self.scenario, self.seed, self.events, self.days
+
+
+def dataset_file(path: str | Path) -> Path:
+    """Return the `cases.jsonl` of a dataset folder (or the file itself); raise when missing."""
+    path = Path(path)
+    file = path / CASES_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise DatasetError(f"no dataset at {path}: expected a folder holding {CASES_FILE}")
+    return file
+
+
+def dataset_name(path: str | Path) -> str:
+    """Return a dataset's name: its folder's name."""
+    file = dataset_file(path)
+    return file.parent.name if file.name == CASES_FILE else file.stem
+
+
+def load_dataset(path: str | Path, ids: list[str] | None = None) -> list[Case]:
+    """Read and validate every case of a dataset; keep only `ids` when given (in file order)."""
+    file = dataset_file(path)
+    cases = _parse_lines(file, file.read_text(encoding="utf-8").splitlines())
+    if not cases:
+        raise DatasetError(f"{file}: the dataset has no cases")
+    return _select(file, cases, ids or [])
+
+
+def _parse_lines(file: Path, lines: list[str]) -> list[Case]:
+    cases: dict[str, tuple[int, Case]] = {}
+    for number, text in enumerate(lines, start=1):
+        if text.strip():
+            case = parse_case(text, f"{file}:{number}")
+            _check_unique(cases, case, number, file)
+            cases[case.id] = (number, case)
+    return [case for _, case in cases.values()]
+
+
+def parse_case(text: str, where: str) -> Case:
+    """Parse one JSON line into a `Case`; a `DatasetError` names `where` and what is wrong."""
+    try:
+        return Case.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    except ValidationError as exc:
+        raise DatasetError(f"{where}: invalid case: {_problems(exc)}") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'case'}: {e['msg']}" for e in exc.errors())
+
+
+def _check_unique(cases: dict[str, tuple[int, Case]], case: Case, number: int, file: Path) -> None:
+    if case.id in cases:
+        first = cases[case.id][0]
+        raise DatasetError(f"{file}:{number}: duplicate case id {case.id!r} (first on line {first})")
+
+
+def _select(file: Path, cases: list[Case], ids: list[str]) -> list[Case]:
+    unknown = sorted(set(ids) - {c.id for c in cases})
+    if unknown:
+        raise DatasetError(f"{file}: no case with id {', '.join(unknown)}")
+    return [c for c in cases if c.id in ids] if ids else cases
