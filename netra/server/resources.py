@@ -69,6 +69,7 @@ class AppResources:
     async def _open_records(self) -> None:
         await ensure_schema(self.settings)
         self.caches = self.caches or _caches(self.settings)
+        await asyncio.to_thread(self.checkpointer)  # set up before any request holds a transaction
         self.engine = create_engine_from_settings(self.settings)
         querylog.watch(self.engine, self.settings.slow_query_ms)
         self.session_factory = make_session_factory(self.engine)

@@ -1,0 +1,243 @@
+"""Execute a question as a recorded run: stream the graph, tell clients, keep the records.
+
+    thread_id, run_id = await records.open_run(resources, user_id, question)
+    result = await execute_run(resources, user_id, run_id, thread_id, question, emit=send)
+    result["status"]   # "success" | "error" | "cancelled"
+
+The graph runs synchronously in a worker thread (`asyncio.to_thread`) on the app's
+checkpointer, with the Netra thread id as the LangGraph thread id, so a second question on
+a thread continues its conversation and `resume=True` continues an interrupted run from its
+last checkpoint. Stream items come back to the event loop through an `asyncio.Queue`
+(`loop.call_soon_threadsafe`); each becomes client events (`events.to_client_events`),
+recorded (agent runs, with timing) and then passed to `await emit(event)`.
+
+`cancel` (a `threading.Event`) is checked before the graph starts and between stream items:
+a cancelled run ends `cancelled` with an `error` event of code `cancelled`. Any exception,
+or a graph that ends without a report, ends the run `error` with an `error` event of code
+`run_failed`; `execute_run` never raises. An `emit` that raises is logged and skipped: the
+records, not the listener, are the run's truth. Concurrent runs only read the analytics
+store, which embedded chDB serves from several threads, so no lock is held around them.
+The checkpointer is opened before the run writes anything: its first-time setup on SQLite
+switches the journal to WAL, which fails ("database is locked") while another connection
+writes, and on PostgreSQL creates indexes concurrently, which waits for open transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable
+
+from langchain_core.messages import HumanMessage
+
+from netra.errors import NetraError
+from netra.graph.runner import run_config
+from netra.graph.state import AGENTS, fresh_run
+from netra.graph.topology import build_graph
+from netra.metrics import AGENT_EXECUTIONS, RUNS
+from netra.persistence.models import FINISHED, AgentRun, RunStatus
+from netra.server.resources import AppResources
+from netra.server.runs import events, records
+from netra.server.runs.events import ClientEvent, RunIds
+
+Emit = Callable[[ClientEvent], Awaitable[None]]
+STREAM_MODES = ["custom", "updates"]
+CANCELLED_MESSAGE = "the run was cancelled"
+LOG = logging.getLogger("netra.runs")
+_DONE = object()
+
+
+class RunFailedError(NetraError):
+    """The graph finished without a report."""
+
+
+def run_inputs(question: str, strategy: str) -> dict[str, Any]:
+    """Return the graph input of a new question: a fresh run plus the question as a human message."""
+    return {**fresh_run(question, strategy), "messages": [HumanMessage(content=question)]}
+
+
+def describe(exc: BaseException) -> str:
+    """Return the message a failed run records: the exception's type and text."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def no_report(state: dict[str, Any]) -> str:
+    """Return why a finished graph has no report: the agents' recorded errors."""
+    errors = "; ".join(f"{e.get('agent', '?')}: {e.get('message', '')}" for e in state.get("errors") or [])
+    return f"the run ended without a report ({errors or 'no error recorded'})"
+
+
+def client_report(report: dict[str, Any], report_id: str) -> dict[str, Any]:
+    """Return the report as the `agent_completed` event and the result carry it."""
+    return {"markdown": report.get("markdown", ""), "structured": records.structured_of(report),
+            "grounded": bool(report.get("grounded")), "report_id": report_id}
+
+
+@dataclass
+class _Feed:
+    """Carries stream items from the worker thread into the event loop's queue."""
+
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+    def put(self, item: Any) -> None:
+        """Queue `item` on the loop (safe from any thread)."""
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+
+@dataclass
+class ActiveRun:
+    """One run being executed: its owner and ids, where events go, and when to stop."""
+
+    resources: AppResources
+    user_id: str
+    ids: RunIds
+    emit: Emit | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    async def execute(self, question: str, strategy: str, resume: bool) -> dict[str, Any]:
+        """Mark the run running, announce it, stream the graph, then finish or cancel."""
+        await asyncio.to_thread(self.resources.checkpointer)  # set up once, before this run writes
+        await records.mark(self.resources, self.user_id, self.ids.run_id, RunStatus.RUNNING)
+        await self.send(events.run_started(self.ids, question, strategy, resume))
+        state = None if self.cancel.is_set() else await self.stream(None if resume else run_inputs(question, strategy))
+        return await (self.cancelled() if state is None else self.finish(state))
+
+    async def stream(self, inputs: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Run the graph in a worker thread, handling its items here; return its final state (None: stopped)."""
+        feed = _Feed(asyncio.get_running_loop())
+        worker = asyncio.ensure_future(asyncio.to_thread(self._drive, inputs, feed))
+        try:
+            await self._consume(feed.queue)
+        finally:
+            await self._join(worker)
+        return worker.result()
+
+    async def _consume(self, queue: asyncio.Queue) -> None:
+        while (item := await queue.get()) is not _DONE:
+            await self.handle(*item)
+
+    async def _join(self, worker: asyncio.Future) -> None:
+        self.stop.set()  # a consumer that failed stops the worker at its next item
+        await asyncio.wait({worker})
+
+    def _drive(self, inputs: dict[str, Any] | None, feed: _Feed) -> dict[str, Any] | None:
+        try:
+            return self._iterate(inputs, feed)
+        finally:
+            feed.put(_DONE)
+
+    def _iterate(self, inputs: dict[str, Any] | None, feed: _Feed) -> dict[str, Any] | None:
+        graph = build_graph(self.resources.deps()).compile(checkpointer=self.resources.checkpointer())
+        config = run_config(self.ids.thread_id)
+        with closing(graph.stream(inputs, config, stream_mode=STREAM_MODES)) as items:
+            for item in self._until_stopped(items):
+                feed.put(item)
+        return None if self._stopped() else graph.get_state(config).values
+
+    def _until_stopped(self, items: Iterable[Any]) -> Iterable[Any]:
+        return itertools.takewhile(lambda _: not self._stopped(), items)
+
+    def _stopped(self) -> bool:
+        return self.cancel.is_set() or self.stop.is_set()
+
+    async def handle(self, mode: str, chunk: Any) -> None:
+        """Turn one stream item into client events; record each, then send it."""
+        for event in events.to_client_events(mode, chunk, self.ids):
+            await self.record(event)
+            await self.send(event)
+
+    async def record(self, event: ClientEvent) -> None:
+        """Record a planned agent's status change (a finished one gets `duration_ms` in its event)."""
+        data = event["data"]
+        if event["type"] == "sub_agent_update" and data["agent"] in AGENTS:
+            row = await records.record_agent(self.resources, self.user_id, self.ids.run_id, data["agent"],
+                                             data["status"], data.get("error"))
+            _count_finished(row, data)
+
+    async def send(self, event: ClientEvent) -> None:
+        """Pass `event` to `emit` (when given); a listener that fails is logged, not fatal."""
+        if self.emit is None:
+            return
+        try:
+            await self.emit(event)
+        except Exception:  # the run goes on without that listener
+            LOG.exception("run %s: emitting %s failed", self.ids.run_id, event["type"])
+
+    async def finish(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Save the report, mark the run `success`, send `agent_completed` (no report: the run failed)."""
+        report = state.get("report") or {}
+        if not report.get("markdown"):
+            raise RunFailedError(no_report(state))
+        out = client_report(report, await self._save(report))
+        await self._outcome(RunStatus.SUCCESS)
+        await self.send(events.run_completed(self.ids, out))
+        return self.result(RunStatus.SUCCESS, out)
+
+    async def _save(self, report: dict[str, Any]) -> str:
+        return await records.save_report(self.resources, self.user_id, self.ids.run_id, self.ids.thread_id, report)
+
+    async def cancelled(self) -> dict[str, Any]:
+        """Mark the run (and its unfinished agents) `cancelled`; send the `cancelled` error event."""
+        await self.settle(RunStatus.CANCELLED, CANCELLED_MESSAGE)
+        await self.send(events.run_error(self.ids, "cancelled", CANCELLED_MESSAGE))
+        return self.result(RunStatus.CANCELLED, error=CANCELLED_MESSAGE)
+
+    async def fail(self, exc: Exception) -> dict[str, Any]:
+        """Mark the run (and its unfinished agents) `error`; send the `run_failed` error event."""
+        message = describe(exc)
+        LOG.warning("run %s failed: %s", self.ids.run_id, message, exc_info=exc)
+        await _quietly(self.settle(RunStatus.ERROR, message), self.ids.run_id)
+        await self.send(events.run_error(self.ids, "run_failed", message))
+        return self.result(RunStatus.ERROR, error=message)
+
+    async def settle(self, status: RunStatus, error: str) -> None:
+        """End the run and its unfinished agent runs in `status` with `error`."""
+        for row in await records.close_agents(self.resources, self.user_id, self.ids.run_id, status, error):
+            _count_finished(row, {})
+        await self._outcome(status, error)
+
+    async def _outcome(self, status: RunStatus, error: str | None = None) -> None:
+        await records.mark(self.resources, self.user_id, self.ids.run_id, status, error)
+        RUNS.labels(status.value).inc()
+
+    def result(self, status: RunStatus, report: dict[str, Any] | None = None,
+               error: str | None = None) -> dict[str, Any]:
+        """Return what `execute_run` answers."""
+        return {"run_id": self.ids.run_id, "thread_id": self.ids.thread_id, "status": status.value,
+                "report_id": report["report_id"] if report else None, "report": report, "error": error}
+
+
+def _count_finished(row: AgentRun | None, data: dict[str, Any]) -> None:
+    """Count a finished agent run and put its duration into its event's data."""
+    if row is not None and row.status in FINISHED:
+        data["duration_ms"] = row.duration_ms
+        AGENT_EXECUTIONS.labels(row.agent, row.status).inc()
+
+
+async def _quietly(step: Awaitable[None], run_id: str) -> None:
+    """Await `step`, logging instead of raising (the records may be what failed)."""
+    try:
+        await step
+    except Exception:  # a run's failure must still be answered
+        LOG.exception("run %s: recording the failure failed", run_id)
+
+
+async def execute_run(resources: AppResources, user_id: str, run_id: str, thread_id: str, question: str,
+                      strategy: str | None = None, emit: Emit | None = None, cancel: threading.Event | None = None,
+                      resume: bool = False) -> dict[str, Any]:
+    """Execute the user's pending run `run_id` of `thread_id`; never raises.
+
+    Returns {"run_id", "thread_id", "status" ("success" | "error" | "cancelled"), "report_id",
+    "report" ({markdown, structured, grounded, report_id} or None), "error" (message or None)}.
+    """
+    run = ActiveRun(resources, user_id, RunIds(thread_id, run_id), emit, cancel or threading.Event())
+    try:
+        return await run.execute(question, strategy or resources.settings.strategy, resume)
+    except Exception as exc:  # any failure ends the run `error`, answered, not raised
+        return await run.fail(exc)
