@@ -38,7 +38,6 @@ def chat_model(settings: Settings, cache: BaseCache | None = None) -> BaseChatMo
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url or None,
-                      api_key=settings.openai_api_key() or LOCAL_PLACEHOLDER_KEY,
-                      timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
-                      cache=cache if cache is not None else llm_cache(settings), use_responses_api=False,
-                      stream_usage=True)
+                      api_key=settings.openai_api_key() or LOCAL_PLACEHOLDER_KEY, timeout=settings.llm_timeout_s,
+                      max_retries=settings.llm_max_retries, use_responses_api=False, stream_usage=True,
+                      cache=cache if cache is not None else llm_cache(settings))
