@@ -30,4 +30,4 @@ def run_server(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     if not is_loopback(host):
         Console(stderr=True).print(UNAUTHENTICATED.format(host=host, port=port))
-    uvicorn.run(create_app(), host=host, port=port)
+    uvicorn.run(create_app(), host=host, port=port, access_log=False)  # ours never logs query strings (tokens)
