@@ -1,7 +1,8 @@
-"""`netra serve`: run the HTTP API (ingest endpoints, OTLP/HTTP traces) with uvicorn.
+"""`netra serve`: run the HTTP API, WebSocket, SSE and web page with uvicorn.
 
-Ingestion is not authenticated yet, so the server binds to 127.0.0.1 unless told otherwise,
-and warns when it is told to listen beyond the loopback interface.
+The server binds to 127.0.0.1 unless told otherwise, and warns when it is told to listen
+beyond the loopback interface: with the default `NETRA_AUTH_MODE=dev` anyone who can reach
+it can sign in as any user through the development login.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import ipaddress
 
 from rich.console import Console
 
-UNAUTHENTICATED = ("[yellow]warning:[/] ingestion is not authenticated yet; anyone who can reach "
-                   "{host}:{port} can write events. Bind to 127.0.0.1 or put an authenticating proxy in front.")
+UNAUTHENTICATED = ("[yellow]warning:[/] listening on {host}:{port}; with NETRA_AUTH_MODE=dev anyone who can "
+                   "reach it can sign in as any user. Use NETRA_AUTH_MODE=oauth for a shared server.")
 
 
 def is_loopback(host: str) -> bool:
