@@ -47,8 +47,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
 CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
-CORS_EXPOSED = ["X-Request-ID", "Retry-After"]
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-ID", "Last-Event-ID"]
+CORS_EXPOSED = ["X-Request-ID", "Retry-After", "Location", "Content-Location"]
 
 
 def current_request_id() -> str:

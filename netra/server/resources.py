@@ -41,6 +41,14 @@ def _caches(settings: Settings) -> dict[str, Any]:
             "sessions": open_cache(url, name="sessions", prefix="")}
 
 
+def _run_logs(settings: Settings) -> tuple[Any, Any]:
+    """Return the run event log and the runs' graph-stream log (key namespace `stream`)."""
+    from netra.server.runs.log import open_event_log
+    from netra.server.sse.graph_stream import open_stream_log
+
+    return open_event_log(settings), open_stream_log(settings)
+
+
 @dataclass
 class AppResources:
     """Pools and shared objects of one app."""
@@ -55,6 +63,7 @@ class AppResources:
     jobs: dict[str, Any] = field(default_factory=dict)
     runs: Any = None  # the RunManager (netra.server.runs.manager), set by the lifespan
     events: Any = None  # the run EventLog (netra.server.runs.log), set by the lifespan
+    streams: Any = None  # the runs' graph-stream EventLog (netra.server.sse.graph_stream), set by the lifespan
     _saver: BaseCheckpointSaver | None = None
     _exits: ExitStack = field(default_factory=ExitStack)
     _starting: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -76,11 +85,10 @@ class AppResources:
 
     async def _open_runs(self) -> None:
         """Open the event log and run manager; take over runs a dead process left, now and every 15 s."""
-        from netra.server.runs.log import open_event_log
         from netra.server.runs.manager import RunManager
         from netra.server.runs.recovery import keep_recovering, recover
 
-        self.events = open_event_log(self.settings)
+        self.events, self.streams = _run_logs(self.settings)
         self.runs = RunManager(self, self.events)
         await recover(self, self.runs)
         self.runs.spawn(keep_recovering(self, self.runs))
@@ -89,10 +97,10 @@ class AppResources:
         """Stop the run manager (unfinished runs stay for recovery), dispose of the engine, close the rest."""
         if self.runs is not None:
             await self.runs.shutdown()
-            await self.events.aclose()
+            await asyncio.gather(self.events.aclose(), self.streams.aclose())
         if self.engine is not None:
             await self.engine.dispose()
-        self.engine = self.session_factory = self._saver = self.runs = self.events = None
+        self.engine = self.session_factory = self._saver = self.runs = self.events = self.streams = None
         self._exits.close()
 
     def opened(self, settings: Settings | None = None) -> tuple[AnalyticsStore, PriceCatalog]:

@@ -11,6 +11,8 @@ from netra.server.routes import circuit, database, llm_cache, monitoring, qualit
 from netra.server.routes import agent
 from netra.server.routes import admin, config, references, supply_catalog, synthetic
 from netra.server.routes import ws
+from netra.server.routes import charts, web
+from netra.server.sse import assistants as sse_assistants, runs as sse_runs, threads as sse_threads
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -32,6 +34,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin.router,
     synthetic.router,
     ws.router,
+    charts.router,
+    web.router,
+    sse_assistants.router,
+    sse_threads.router,
+    sse_runs.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -18,6 +18,7 @@ script, so two appends never swap order); every server process sees the same log
 Followers block on their own connections (one each while waiting), apart from the pool of
 appends and reads. `MemoryEventLog` keeps the logs of this process only (a restart forgets them); it drops a
 closed log once its ttl passed and keeps at most `max_runs` logs (oldest ended first).
+A second log of other records takes another `namespace` (`stream`: `run:{run_id}:stream`, `run:{run_id}:stream:seq`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from netra.errors import ConfigError, ServiceError
 Event = dict[str, Any]
 IDLE_S = 5.0  # how long one wait lasts when the follower wants no heartbeats
 BATCH = 500
+EVENTS = "events"  # the client-event namespace: run:{run_id}:events, run:{run_id}:seq
 COMMANDS_MAX = 32  # Redis connections for appends and reads (callers wait for a free one)
 FOLLOWERS_MAX = 10_000  # each follower holds one connection while its XREAD BLOCK waits
 APPEND_LUA = """
@@ -206,9 +208,9 @@ class MemoryEventLog(_Following):
         """Nothing to release."""
 
 
-def _keys(run_id: str) -> tuple[str, str]:
-    """Return the Redis keys of a run's stream and seq counter."""
-    return f"run:{run_id}:events", f"run:{run_id}:seq"
+def _keys(run_id: str, namespace: str = EVENTS) -> tuple[str, str]:
+    """Return the Redis keys of a run's stream and seq counter (`events`: run:{id}:events, run:{id}:seq)."""
+    return f"run:{run_id}:{namespace}", f"run:{run_id}:{'' if namespace == EVENTS else namespace + ':'}seq"
 
 
 def _decoded(entry_id: str, fields: dict[str, str]) -> Event:
@@ -236,47 +238,49 @@ async def redis_call(pending: Awaitable[Any], what: str = "run event log") -> An
 class RedisEventLog(_Following):
     """The logs in Redis Streams, shared by every server process on the same Redis."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = EVENTS) -> None:
         import redis.asyncio as aioredis
 
         options = {"decode_responses": True, "socket_connect_timeout": 2.0}
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=COMMANDS_MAX, timeout=10, **options)
         self.client = aioredis.Redis.from_pool(pool)  # appends queue for a connection rather than fail
-        self.blocking = aioredis.Redis.from_url(url, max_connections=FOLLOWERS_MAX, **options)
+        self.blocking = aioredis.Redis.from_url(url, max_connections=FOLLOWERS_MAX, socket_timeout=None, **options)
         self.script = self.client.register_script(APPEND_LUA)
+        self.namespace = namespace  # key namespace: `events` (client events) or another log's
 
     async def append(self, run_id: str, event: Event, final: bool = False) -> Event:
         """Add `event` to the run's stream under the next seq (one atomic script)."""
         body = json.dumps(stamped(event, 0, final), default=str)  # the seq read back is the entry id's
-        seq = await redis_call(self.script(keys=list(_keys(run_id)), args=[body]))
+        seq = await redis_call(self.script(keys=list(_keys(run_id, self.namespace)), args=[body]))
         return stamped(event, int(seq), final)
 
     async def read(self, run_id: str, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         """Return the logged events after `after_seq` (XRANGE from `{after_seq + 1}-0`)."""
         start = f"{max(0, after_seq) + 1}-0"
-        entries = await redis_call(self.client.xrange(_keys(run_id)[0], start, "+", count=limit))
+        entries = await redis_call(self.client.xrange(_keys(run_id, self.namespace)[0], start, "+", count=limit))
         return [_decoded(entry_id, fields) for entry_id, fields in entries]
 
     async def _wait(self, run_id: str, after_seq: int, timeout_s: float) -> list[Event]:
         """XREAD BLOCK for entries after `{after_seq}-0`; [] when none came within `timeout_s`."""
         block = max(1, int(timeout_s * 1000))
-        found = await redis_call(self.blocking.xread({_keys(run_id)[0]: f"{after_seq}-0"}, count=BATCH, block=block))
+        stream = _keys(run_id, self.namespace)[0]
+        found = await redis_call(self.blocking.xread({stream: f"{after_seq}-0"}, count=BATCH, block=block))
         return [_decoded(entry_id, fields) for _, entries in found or [] for entry_id, fields in entries]
 
     async def close(self, run_id: str, ttl_s: int) -> None:
         """EXPIRE the run's stream and counter in `ttl_s` seconds."""
         async with self.client.pipeline(transaction=True) as pipe:
-            for key in _keys(run_id):
+            for key in _keys(run_id, self.namespace):
                 pipe.expire(key, ttl_s)
             await redis_call(pipe.execute())
 
     async def last_seq(self, run_id: str) -> int:
         """Return the run's counter (0 when the log is empty or expired)."""
-        return int(await redis_call(self.client.get(_keys(run_id)[1])) or 0)
+        return int(await redis_call(self.client.get(_keys(run_id, self.namespace)[1])) or 0)
 
     async def is_finished(self, run_id: str) -> bool:
         """Return whether the stream's last entry is the final event."""
-        last = await redis_call(self.client.xrevrange(_keys(run_id)[0], "+", "-", count=1))
+        last = await redis_call(self.client.xrevrange(_keys(run_id, self.namespace)[0], "+", "-", count=1))
         return bool(last) and is_final(_decoded(*last[0]))
 
     async def aclose(self) -> None:
@@ -284,9 +288,9 @@ class RedisEventLog(_Following):
         await asyncio.gather(self.client.aclose(), self.blocking.aclose())
 
 
-def open_event_log(settings: Settings) -> EventLog:
-    """Return the Redis log when NETRA_REDIS_URL is set, the in-process log otherwise."""
+def open_event_log(settings: Settings, namespace: str = EVENTS, max_runs: int = 1000) -> EventLog:
+    """Return the Redis log (keys of `namespace`) when NETRA_REDIS_URL is set, else the in-process log."""
     url = settings.redis_url
     if url and url.split("://", 1)[0] not in ("redis", "rediss"):
         raise ConfigError(f"NETRA_REDIS_URL scheme {url.split('://', 1)[0]!r}: expected redis:// or rediss://")
-    return RedisEventLog(url) if url else MemoryEventLog()
+    return RedisEventLog(url, namespace) if url else MemoryEventLog(max_runs)

@@ -247,7 +247,7 @@ class RunManager:
     def cancel_here(self, run_id: str) -> bool:
         """Set this manager's run's cancel event; a queued run's task is cancelled at once."""
         run = self.runs[run_id]
-        if run.state == "finished":
+        if run.state == "finished" or run.final_logged:
             return False
         run.cancel.set()
         if run.state == "queued" and run.task is not None and _began(run.task):

@@ -20,6 +20,10 @@ store, which embedded chDB serves from several threads, so no lock is held aroun
 The checkpointer is opened before the run writes anything: its first-time setup on SQLite
 switches the journal to WAL, which fails ("database is locked") while another connection
 writes, and on PostgreSQL creates indexes concurrently, which waits for open transactions.
+When the app has a graph-stream log (`resources.streams`, for the SSE API), the graph is
+streamed with every LangGraph mode (`netra.server.sse.graph_stream.GRAPH_MODES`): each chunk
+is shaped into records (JSON text) in the worker thread and logged before its client events,
+and the log's finale (`error`, `end`) is written just before the run's terminal client event.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from netra.persistence.models import FINISHED, AgentRun, RunStatus
 from netra.server.resources import AppResources
 from netra.server.runs import events, records
 from netra.server.runs.events import ClientEvent, RunIds
+from netra.server.runs.log import is_terminal
 
 Emit = Callable[[ClientEvent], Awaitable[None]]
 STREAM_MODES = ["custom", "updates"]
@@ -99,6 +104,12 @@ class ActiveRun:
     emit: Emit | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
+    recorder: Any = None  # netra.server.sse.graph_stream.StreamRecorder: the run's graph-stream log
+
+    def __post_init__(self) -> None:
+        from netra.server.sse.graph_stream import recorder_of  # that package imports this one
+
+        self.recorder = self.recorder or recorder_of(self.resources, self.ids.run_id)
 
     async def execute(self, question: str, strategy: str, resume: bool) -> dict[str, Any]:
         """Mark the run running, announce it, stream the graph, then finish or cancel."""
@@ -135,10 +146,17 @@ class ActiveRun:
     def _iterate(self, inputs: dict[str, Any] | None, feed: _Feed) -> dict[str, Any] | None:
         graph = build_graph(self.resources.deps()).compile(checkpointer=self.resources.checkpointer())
         config = run_config(self.ids.thread_id)
-        with closing(graph.stream(inputs, config, stream_mode=STREAM_MODES)) as items:
+        with closing(graph.stream(inputs, config, stream_mode=self._modes())) as items:
             for item in self._until_stopped(items):
-                feed.put(item)
+                feed.put(self._shaped(item))
         return None if self._stopped() else graph.get_state(config).values
+
+    def _modes(self) -> list[str]:
+        return STREAM_MODES if self.recorder is None else self.recorder.modes
+
+    def _shaped(self, item: tuple[str, Any]) -> tuple[Any, ...]:
+        """Return the stream item, with its graph-stream records (shaped here, in the worker thread)."""
+        return item if self.recorder is None else (*item, self.recorder.shape(*item))
 
     def _until_stopped(self, items: Iterable[Any]) -> Iterable[Any]:
         return itertools.takewhile(lambda _: not self._stopped(), items)
@@ -146,8 +164,10 @@ class ActiveRun:
     def _stopped(self) -> bool:
         return self.cancel.is_set() or self.stop.is_set()
 
-    async def handle(self, mode: str, chunk: Any) -> None:
-        """Turn one stream item into client events; record each, then send it."""
+    async def handle(self, mode: str, chunk: Any, records: list[dict[str, Any]] | None = None) -> None:
+        """Log the item's graph-stream `records`; turn it into client events, record each, then send it."""
+        if records:
+            await self.recorder.append(records)
         for event in events.to_client_events(mode, chunk, self.ids):
             await self.record(event)
             await self.send(event)
@@ -161,13 +181,22 @@ class ActiveRun:
             _count_finished(row, data)
 
     async def send(self, event: ClientEvent) -> None:
-        """Pass `event` to `emit` (when given); a listener that fails is logged, not fatal."""
+        """Pass `event` to `emit` (when given); a listener that fails is logged, not fatal.
+
+        A terminal event first ends the graph-stream log, so that log is complete once the
+        run's client events are.
+        """
+        await self._end_stream(event)
         if self.emit is None:
             return
         try:
             await self.emit(event)
         except Exception:  # the run goes on without that listener
             LOG.exception("run %s: emitting %s failed", self.ids.run_id, event["type"])
+
+    async def _end_stream(self, event: ClientEvent) -> None:
+        if self.recorder is not None and is_terminal(event):
+            await self.recorder.end(event)
 
     async def finish(self, state: dict[str, Any]) -> dict[str, Any]:
         """Save the report, mark the run `success`, send `agent_completed` (no report: the run failed)."""

@@ -1,0 +1,19 @@
+"""The LangGraph Agent Server–compatible HTTP API: assistants, threads and runs streamed over SSE.
+
+    assistants.py    POST /assistants/search, GET /assistants/{assistant_id}
+    threads.py       POST /threads, GET /threads/{thread_id}, POST /threads/search, state, history
+    runs.py          runs of a thread: stream, background, list, get, join, join the stream, cancel
+    bodies.py        request bodies (the SDK's fields), the question of a run's input, stream modes
+    views.py         the Agent Server shapes of an assistant, a thread, a run, a thread state
+    state.py         a thread's state and history, read from the checkpointer through the graph
+    access.py        the dependencies of a user's thread and run, headers, Last-Event-ID and mode parsing
+    graph_stream.py  the runs' graph-stream log (written by the run service), its records and finale
+    listener.py      one client's view of a run's stream: filtered by mode, resumed after an id
+    wire.py          SSE frames, heartbeats, JSON of anything the graph streams
+
+`langgraph-sdk` clients work against it (docs/sse.md); `netra.server.routes.ROUTERS` includes
+the three routers. Nothing is imported here, so the run service can import `graph_stream`
+without the routes.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,131 @@
+"""The runs' graph-stream log: every LangGraph stream chunk of a run, kept for the SSE API.
+
+    streams = open_stream_log(settings)          # resources.streams; Redis keys run:{run_id}:stream
+    recorder = recorder_of(resources, run_id)    # None when the app has no stream log
+    records = recorder.shape("values", chunk)    # in the graph's worker thread: records holding JSON text
+    await recorder.append(records)               # on the event loop, in stream order
+    await recorder.end(terminal_client_event)    # `error` (unless the run succeeded), then `end` (final)
+
+When the app has a stream log, the run service (`netra.server.runs.service`) streams the
+graph with GRAPH_MODES and hands every chunk here, once per run, whoever started the run
+(SSE, WebSocket or REST). A record is {"event", "data"} or {"event", "data", "mode"}, its
+`data` the JSON text of the event's data (encoded once, in the worker thread, and sent as
+is): a client that asked for stream mode `mode` (default: the event name) is sent it, with
+the record's seq in the log as its SSE id. A `messages` chunk becomes, for mode `messages`,
+`messages/metadata` (the first time its message id is seen) and `messages/partial` (a chunk,
+added up with the earlier ones) or `messages/complete`; for mode `messages-tuple`, the
+`messages` event [message, metadata]. `end` ({"run_id", "status"}) closes the log; a run
+that did not succeed has an `error` ({"error": type, "message"}) just before it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import BaseMessageChunk
+
+from netra.config import Settings
+from netra.server.runs.events import ClientEvent
+from netra.server.runs.log import EventLog, open_event_log
+from netra.server.runs.recovery import quietly
+from netra.server.sse.wire import dumps
+
+GRAPH_MODES = ["values", "updates", "custom", "messages", "debug"]
+NAMESPACE = "stream"
+MAX_RUNS_IN_MEMORY = 100  # a run's stream repeats its state many times over: keep fewer runs in process
+AGENT_SERVER_STATUS = {"cancelled": "interrupted"}  # a record's run status -> the Agent Server's (others same)
+CODE_STATUS = {"cancelled": "cancelled", "interrupted": "interrupted"}  # terminal error code -> status (else error)
+ERROR_NAMES = {"cancelled": "UserInterrupt", "interrupted": "Interrupted"}  # when the error names no type
+Record = dict[str, Any]
+LOG = logging.getLogger("netra.runs")
+
+
+def open_stream_log(settings: Settings) -> EventLog:
+    """Return the stream log: Redis (namespace `stream`) when NETRA_REDIS_URL is set, else in process."""
+    return open_event_log(settings, NAMESPACE, MAX_RUNS_IN_MEMORY)
+
+
+def agent_server_status(status: str) -> str:
+    """Return the Agent Server's name of a run status (`cancelled` is `interrupted`)."""
+    return AGENT_SERVER_STATUS.get(status, status)
+
+
+def error_data(status: str, error: str | None) -> dict[str, str]:
+    """Return the data of a run's `error` event: {"error": type, "message"} (from `Type: message`)."""
+    name, _, text = (error or "").partition(": ")
+    if name.isidentifier() and text:
+        return {"error": name, "message": text}
+    return {"error": ERROR_NAMES.get(status, "RunFailed"), "message": error or f"the run ended {status}"}
+
+
+def finale(run_id: str, status: str, error: str | None) -> list[Record]:
+    """Return the records that end a run's stream: `error` unless it succeeded, then `end`."""
+    end = {"event": "end", "data": dumps({"run_id": run_id, "status": agent_server_status(status)})}
+    return [end] if status == "success" else [{"event": "error", "data": dumps(error_data(status, error))}, end]
+
+
+def outcome_of(event: ClientEvent) -> tuple[str, str | None]:
+    """Return the run status and error a terminal client event (`agent_completed` or `error`) tells."""
+    if event["type"] == "agent_completed":
+        return "success", None
+    return CODE_STATUS.get(str(event["data"].get("code")), "error"), str(event["data"].get("message") or "")
+
+
+def _message_records(key: str, message: Any, meta: Any, first: bool) -> list[Record]:
+    """Return the records of one `messages` chunk: the tuple, then the metadata (at first sight)."""
+    seen = [{"event": "messages/metadata", "mode": "messages", "data": dumps({key: {"metadata": meta}})}]
+    return [{"event": "messages", "mode": "messages-tuple", "data": dumps([message, meta])}, *(seen if first else [])]
+
+
+@dataclass
+class StreamRecorder:
+    """Shapes one run's graph stream into records and logs them."""
+
+    log: EventLog
+    run_id: str
+    ttl_s: int
+    messages: dict[str, Any] = field(default_factory=dict)  # message id -> the message so far
+    ended: bool = False
+    modes: list[str] = field(default_factory=lambda: list(GRAPH_MODES))  # what the graph is streamed with
+
+    def shape(self, mode: str, chunk: Any) -> list[Record]:
+        """Return the records of one stream chunk as plain JSON data (none when it cannot be shaped).
+
+        Blocking: call it in the graph's worker thread.
+        """
+        try:
+            return self._messages(*chunk) if mode == "messages" else [{"event": mode, "data": dumps(chunk)}]
+        except Exception:  # the stream log is a view of the run: a chunk it cannot show must not fail the run
+            LOG.exception("run %s: the %s chunk cannot be shown on the stream log", self.run_id, mode)
+            return []
+
+    def _messages(self, message: Any, metadata: Any) -> list[Record]:
+        key, is_chunk = str(getattr(message, "id", "") or ""), isinstance(message, BaseMessageChunk)
+        first, known = key not in self.messages, self.messages.get(key)
+        self.messages[key] = known + message if is_chunk and isinstance(known, BaseMessageChunk) else message
+        kind = "messages/partial" if is_chunk else "messages/complete"
+        shown = {"event": kind, "mode": "messages", "data": dumps([self.messages[key]])}
+        return [*_message_records(key, message, metadata, first), shown]
+
+    async def append(self, records: list[Record]) -> None:
+        """Log `records` in order; a failing log is logged, not fatal (the run goes on)."""
+        for record in records:
+            await quietly(self.log.append(self.run_id, record))
+
+    async def end(self, event: ClientEvent) -> None:
+        """Log the run's finale from its terminal client event (once); let the log expire."""
+        if self.ended:
+            return
+        self.ended = True
+        *fault, last = finale(self.run_id, *outcome_of(event))
+        await self.append(fault)
+        await quietly(self.log.append(self.run_id, last, final=True))
+        await quietly(self.log.close(self.run_id, self.ttl_s))
+
+
+def recorder_of(resources: Any, run_id: str) -> StreamRecorder | None:
+    """Return the recorder of a run over the app's stream log (None when the app has none)."""
+    streams = getattr(resources, "streams", None)
+    return None if streams is None else StreamRecorder(streams, run_id, resources.settings.run_event_ttl_s)
