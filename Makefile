@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: demo test check bench clean eval
+.PHONY: demo test check bench clean eval fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -31,3 +31,7 @@ clean:
 
 eval: $(STAMP)
 	.venv/bin/netra eval
+
+# FUZZ_ARGS: e.g. "--max-examples 50 --seed 7", "--phases fuzzing", "--database-url ... --redis-url ..."
+fuzz: $(STAMP)
+	$(PY) scripts/fuzz.py $(FUZZ_ARGS)

@@ -14,9 +14,9 @@ for what Netra does not do (UNSUPPORTED_*) are refused with 422, like any invali
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
 
 from netra.persistence.repositories import MAX_LIMIT
 from netra.server.routes.agent import QUESTION_CHARS, StrategyName
@@ -63,6 +63,10 @@ def question_of(given: dict[str, Any] | None) -> str:
     if not 0 < len(question) <= QUESTION_CHARS:
         raise ValueError(f"input: send a user message (or `question`) of 1 to {QUESTION_CHARS} characters")
     return question
+
+
+# metadata keys the checkpointer's history filter accepts
+FilterKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)]
 
 
 class Compatible(BaseModel):
@@ -159,4 +163,4 @@ class HistoryIn(Compatible):
 
     limit: int = Field(SEARCH_LIMIT, ge=1, le=MAX_LIMIT)
     before: str | dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: dict[FilterKey, Any] | None = None  # the checkpointer refuses other keys

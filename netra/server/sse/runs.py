@@ -100,7 +100,7 @@ async def create_run(thread: ThreadAccess, body: RunIn, user: SignedIn, uow: Uow
 
 @router.get("")
 async def list_runs(thread: ThreadAccess, user: SignedIn, uow: Uow, status: str | None = None,
-                    limit: int = Query(SEARCH_LIMIT, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0)) -> Response:
+                    limit: int = Query(SEARCH_LIMIT, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0, le=10**9)) -> Response:
     """List the thread's runs, newest first."""
     if status:
         raise UserInputError("status: filtering runs by status is not supported")

@@ -1,0 +1,1 @@
+"""Schemathesis fuzzing of the HTTP API (the harness is `scripts/fuzz.py`)."""
