@@ -51,6 +51,16 @@ def ctx(store: AnalyticsStore, catalog: PriceCatalog) -> ToolContext:
     return ToolContext(store=store, catalog=catalog)
 
 
+@pytest.fixture(scope="module")
+def workload(session_store, catalog):
+    """The session's store holding `mixed` (20k events): planted once for the module (live-run tests)."""
+    from netra.workloads.synthetic import generate_and_load
+
+    session_store.truncate()
+    generate_and_load(session_store, catalog, "mixed", 20_000, 7, 14.0)
+    return session_store
+
+
 @pytest.fixture
 def postgres_url() -> str:
     """A reachable PostgreSQL URL (skipped when unreachable, failed under CI=true)."""

@@ -24,7 +24,6 @@ from langgraph_sdk.schema import StreamPart
 
 from netra.server import create_app
 from netra.server.sse.graph_stream import StreamRecorder
-from netra.workloads.synthetic import generate_and_load
 from tests.graphs import OPTIMIZE
 from tests.run_world import backend_settings
 from tests.servers import serving
@@ -47,14 +46,6 @@ class Netra:
     def client(self) -> Any:
         """Return the SDK's async client, signed in (use it as `async with`)."""
         return get_client(url=self.url, api_key=None, headers={"Authorization": f"Bearer {self.token}"})
-
-
-@pytest.fixture(scope="module")
-def workload(session_store, catalog):
-    """The session's store holding `mixed` (20k events): planted once for the module."""
-    session_store.truncate()
-    generate_and_load(session_store, catalog, "mixed", 20_000, 7, 14.0)
-    return session_store
 
 
 @pytest.fixture(scope="module", params=["embedded", "services"])

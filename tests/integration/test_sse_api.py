@@ -23,7 +23,6 @@ import pytest
 
 from netra.server import create_app
 from netra.server.runs import execute_run, records
-from netra.workloads.synthetic import generate_and_load
 from tests.graphs import OPTIMIZE, PLAIN
 from tests.run_world import backend_settings, world
 from tests.servers import serving
@@ -101,14 +100,6 @@ class Served:
             yield
         finally:
             loop.call_soon_threadsafe(manager.slots.release)
-
-
-@pytest.fixture(scope="module")
-def workload(session_store, catalog):
-    """The session's store holding `mixed` (20k events): planted once for the module."""
-    session_store.truncate()
-    generate_and_load(session_store, catalog, "mixed", 20_000, 7, 14.0)
-    return session_store
 
 
 @pytest.fixture(scope="module", params=["embedded", "services"])

@@ -26,7 +26,6 @@ from netra.config import Settings
 from netra.server import create_app
 from netra.server.auth.tokens import Subject, issue_token, token_config
 from netra.server.runs.log import open_event_log
-from netra.workloads.synthetic import generate_and_load
 from tests.graphs import OPTIMIZE
 from tests.run_world import backend_settings
 from tests.servers import serving
@@ -63,14 +62,6 @@ def live_server(settings: Settings, store: Any, catalog: Any) -> Iterator[Live]:
     with serving(lambda url: apps.append(create_app(settings, store=store, catalog=catalog)) or apps[-1],
                  lifespan="on", ws=WS) as url:
         yield Live(url, settings=settings, app=apps[0])
-
-
-@pytest.fixture(scope="module")
-def workload(session_store, catalog):
-    """The session's store holding `mixed` (20k events): planted once for the module."""
-    session_store.truncate()
-    generate_and_load(session_store, catalog, "mixed", 20_000, 7, 14.0)
-    return session_store
 
 
 @pytest.fixture(scope="module", params=["embedded", "services"])
