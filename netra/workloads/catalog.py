@@ -4,10 +4,13 @@ Prices come from `data/price_catalog.json`, derived from litellm's catalog (MIT)
 `netra.workloads.catalog_derive` (see `scripts/derive_price_catalog.py`), or from
 `NETRA_HOME/price_catalog.json` once `netra catalog update` has written one; negotiated
 prices in `NETRA_HOME/price_overrides.json` go on top (`netra.workloads.overrides`).
-Each token class has its own price; a class with no price of its own falls back as
-`FALLBACK` says (a cache read with no read price costs the input price, a 1-hour cache
-write with no 1-hour price costs the 5-minute write price). An unknown model raises
-`UnknownModelError`, never prices as zero. See docs/pricing.md.
+Each token class has its own price per mode (standard, batch, priority, flex) and per
+long-context tier (prompts above 128k, 200k or 272k tokens, where the provider publishes one).
+A price the model lacks is looked up as `ModelPrice.rate` says: the same class in the same
+mode at lower tiers, then the standard mode, then the class's `FALLBACK` (a cache read with no
+read price costs the input price, a 1-hour cache write with no 1-hour price costs the
+5-minute write price). An unknown model raises `UnknownModelError`, never prices as zero.
+See docs/pricing.md.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ TOKEN_CLASSES = ("input", "cache_read", "cache_write", "output", "reasoning")
 PRICE_CLASSES = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
 FALLBACK = {"cache_read": "input", "cache_write": "input", "cache_write_1h": "cache_write",
              "reasoning": "output"}
+# price mode -> suffix of its keys (`input_batch`, `output_priority`); standard has none
+MODE_SUFFIX = {"standard": "", "batch": "_batch", "priority": "_priority", "flex": "_flex"}
+# long-context thresholds (prompt tokens) of litellm's `*_above_{N}k_tokens` fields Netra keeps
+TIERS = (128_000, 200_000, 272_000)
 _DATED = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-\d{4})$")
+_PRICE_KEY = re.compile(r"(%s)(_batch|_priority|_flex)?(_above_\d+k)?" % "|".join(PRICE_CLASSES))
 OVERRIDES_TAG = "+overrides"
 CATALOG_FILE = "price_catalog.json"
 OVERRIDES_FILE = "price_overrides.json"
@@ -45,13 +53,47 @@ class ModelPrice:
     max_output_tokens: int = 0
     supports_prompt_caching: bool = False
     overridden: frozenset[str] = frozenset()
+    extra: dict[str, float] = field(default_factory=dict)  # priority/flex and long-context keys
 
     def per_token(self, token_class: str, batch: bool = False) -> float:
         """Return the price of one token of `token_class`, batch price where flagged and known."""
-        table = self.batch if batch and token_class in self.batch else self.prices
-        if token_class in table:
-            return table[token_class]
-        return self.per_token(FALLBACK[token_class], batch)
+        return self.rate(token_class, "batch" if batch else "standard")
+
+    def rate(self, token_class: str, mode: str = "standard", tier: int = 0) -> float:
+        """Return USD per token of `token_class` in `mode` for a prompt in long-context `tier`.
+
+        Looked up in order: the class in `mode` at `tier`, then at each lower tier; the class in
+        the standard mode at `tier`, then lower; then the `FALLBACK` class the same way.
+        """
+        for key in self._keys(token_class, mode, tier):
+            if key in self.table:
+                return self.table[key]
+        return self.rate(FALLBACK[token_class], mode, tier)
+
+    def _keys(self, token_class: str, mode: str, tier: int) -> list[str]:
+        """Return the catalog keys that may price `token_class`, in lookup order."""
+        tiers = [t for t in (tier, *reversed(TIERS), 0) if t <= tier]
+        modes = dict.fromkeys((mode, "standard"))
+        return [token_class + MODE_SUFFIX[m] + tier_suffix(t) for m in modes for t in dict.fromkeys(tiers)]
+
+    @property
+    def table(self) -> dict[str, float]:
+        """Every price of the model by catalog key (`input`, `input_batch`, `input_above_200k`, ...)."""
+        return {**self.extra, **self.prices, **{k + "_batch": v for k, v in self.batch.items()}}
+
+    @property
+    def tiers(self) -> tuple[int, ...]:
+        """The long-context thresholds the model has any price for."""
+        return tuple(t for t in TIERS if any(k.endswith(tier_suffix(t)) for k in self.extra))
+
+    def tier_of(self, prompt_tokens: int) -> int:
+        """Return the long-context tier of a prompt: the largest threshold it exceeds, or 0."""
+        return max((t for t in self.tiers if prompt_tokens > t), default=0)
+
+
+def tier_suffix(tier: int) -> str:
+    """Return the key suffix of a long-context tier (`_above_200k`; "" for tier 0)."""
+    return f"_above_{tier // 1000}k" if tier else ""
 
 
 @dataclass(frozen=True)
@@ -104,10 +146,15 @@ class PriceCatalog:
         price = self.lookup(model)
         return sum(n * price.per_token(k, batch) for k, n in tokens.billable().items())
 
-    def unit_prices(self, model: str, batch: bool = False) -> dict[str, float]:
-        """Return {token class: USD per token} for `model` (every class of `PRICE_CLASSES`)."""
-        price = self.lookup(model)
-        return {k: price.per_token(k, batch) for k in PRICE_CLASSES}
+    def unit_prices(self, model: str, batch: bool = False, mode: str | None = None,
+                    tier: int = 0) -> dict[str, float]:
+        """Return {token class: USD per token} for `model` (every class of `PRICE_CLASSES`).
+
+        `mode` (standard, batch, priority, flex) wins over `batch`; `tier` is a long-context
+        threshold (`ModelPrice.tier_of`).
+        """
+        price, mode = self.lookup(model), mode or ("batch" if batch else "standard")
+        return {k: price.rate(k, mode, tier) for k in PRICE_CLASSES}
 
     def version_of(self, model: str) -> str:
         """Return the version `model` is priced with: the catalog's, `+overrides` if they changed it."""
@@ -124,8 +171,9 @@ def _candidates(model: str) -> list[str]:
 def _model_price(name: str, row: dict) -> ModelPrice:
     prices = {k: row[k] for k in PRICE_CLASSES if k in row}
     batch = {k.removesuffix("_batch"): v for k, v in row.items() if k.endswith("_batch")}
-    return ModelPrice(name, row.get("provider", ""), prices, batch,
-                      int(row.get("max_output_tokens") or 0), row.get("supports_prompt_caching", False))
+    extra = {k: v for k, v in row.items() if _PRICE_KEY.fullmatch(k) and k not in prices and not k.endswith("_batch")}
+    return ModelPrice(name, row.get("provider", ""), prices, batch, int(row.get("max_output_tokens") or 0),
+                      row.get("supports_prompt_caching", False), extra=extra)
 
 
 def catalog_from_doc(doc: dict) -> PriceCatalog:

@@ -25,24 +25,28 @@ from netra.errors import UserInputError
 
 LICENCE = "MIT (litellm)"
 UNIT = "USD per token"
-# Netra price key -> litellm fields, first present wins (a `_batch` key is a batch price)
-FIELDS: dict[str, tuple[str, ...]] = {
+# Netra token class -> litellm base fields, first present wins
+_BASE: dict[str, tuple[str, ...]] = {
     "input": ("input_cost_per_token",),
     "output": ("output_cost_per_token",),
     "cache_read": ("cache_read_input_token_cost", "input_cost_per_token_cache_hit"),
     "cache_write": ("cache_creation_input_token_cost",),
     "cache_write_1h": ("cache_creation_input_token_cost_above_1hr",),
     "reasoning": ("output_cost_per_reasoning_token",),
-    "input_batch": ("input_cost_per_token_batches",),
-    "output_batch": ("output_cost_per_token_batches",),
-    "cache_read_batch": ("cache_read_input_token_cost_batches",),
-    "cache_write_batch": ("cache_creation_input_token_cost_batches",),
-    "cache_write_1h_batch": ("cache_creation_input_token_cost_above_1hr_batches",),
 }
+# Netra key suffix -> litellm field suffix: price modes (batch, OpenAI/Gemini priority and flex
+# service tiers) and long-context tiers (litellm `*_above_{N}k_tokens`, tier before mode)
+_MODES = {"": "", "_batch": "_batches", "_priority": "_priority", "_flex": "_flex"}
+_TIERS = {"": "", "_above_128k": "_above_128k_tokens", "_above_200k": "_above_200k_tokens",
+          "_above_272k": "_above_272k_tokens"}
+# Netra price key -> litellm fields (`input_batch_above_200k` <- `input_cost_per_token_above_200k_tokens_batches`)
+FIELDS: dict[str, tuple[str, ...]] = {
+    cls + mode + tier: tuple(base + lt_tier + lt_mode for base in bases)
+    for cls, bases in _BASE.items() for mode, lt_mode in _MODES.items() for tier, lt_tier in _TIERS.items()}
 LIMITS = {"provider": "litellm_provider", "max_input_tokens": "max_input_tokens",
           "max_output_tokens": "max_output_tokens", "deprecation_date": "deprecation_date"}
 # write prices litellm may give as 0.0 meaning "no premium" (the write then costs input)
-WRITE_KEYS = ("cache_write", "cache_write_1h", "cache_write_batch", "cache_write_1h_batch")
+WRITE_KEYS = tuple(k for k in FIELDS if k.startswith("cache_write"))
 VERSION_KEYS = ("version", "_version", "litellm_version")
 _NAMED_VERSION = re.compile(r"[_-]v(\d+(?:\.\d+)+)")
 _MAX_VERSION = 64

@@ -8,6 +8,9 @@ the price catalog at load; `priced` is 0 when the model was not in the catalog
 `catalog_version` is the price catalog version the row was priced with (`+overrides` when
 negotiated overrides changed its model's prices). `cache_write_1h_tokens` is the part of
 `cache_write_tokens` written with a 1-hour TTL (Anthropic), priced at the 1-hour write price.
+`service_tier` is the provider's service tier as the response reported it (OpenAI
+`priority`, `flex`, `default`; `batch` for Batch API requests; "" when not logged): it selects
+the catalog's prices for that tier (see docs/pricing.md).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("attributes", "Map(String, String)", pa.map_(_STR, _STR)),
     Column("catalog_version", "LowCardinality(String)", _STR),
     Column("cache_write_1h_tokens", "UInt32", pa.uint32()),
+    Column("service_tier", "LowCardinality(String)", _STR),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)

@@ -34,7 +34,8 @@ def test_hourly_view_aggregates_per_user_and_hour(store, catalog):
     rows = store.rows(HOURLY)
     assert [(r["user_id"], r["requests"], r["errors"], r["input_tokens"]) for r in rows] == [
         ("u1", 2, 1, 3000), ("u2", 1, 0, 1000)]
-    assert rows[0]["cost_usd"] == pytest.approx(3000 * 2.5e-6 + 100 * 1e-5)
+    # the failed request reports no output: refused, not billed (docs/pricing.md)
+    assert rows[0]["cost_usd"] == pytest.approx(1000 * 2.5e-6 + 100 * 1e-5)
     assert rows[1]["cost_usd"] == pytest.approx(1000 * 1.5e-7 + 1000 * 6e-7)
 
 
