@@ -58,7 +58,7 @@ CHECKS = {
     "latency_analyzer": (("latency_p50_ms", 0), ("latency_p95_ms", 0), ("latency_p99_ms", 0),
                          ("ttft_p50_ms", 0), ("ttft_p95_ms", 0), ("error_rate", 1e-9)),
     "kv_cache_finder": (("hit_tokens", 0), ("uncached_hit_tokens", 0), ("block_hit_ratio", 1e-6),
-                        ("token_hit_ratio", 1e-6), ("monthly_saving_usd", 1e-6)),
+                        ("token_hit_ratio", 1e-6)),
 }
 
 
@@ -210,31 +210,19 @@ def _written(frame: pd.DataFrame, rows: np.ndarray, flat: np.ndarray, first_ms: 
     return origin.groupby(["feature", "model"], observed=True)["block_size"].sum()
 
 
-def kv_baseline(data: Pulled, catalog, days: float) -> dict[str, float]:
-    """Replay in numpy, then total the hits and price the uncached ones per (feature, model)."""
-    requests, written = replay(data)
+def kv_baseline(data: Pulled) -> dict[str, float]:
+    """Replay in numpy, then total the hits and the ones not read from a cache."""
+    requests, _ = replay(data)
     requests["hit_tokens"] = hit_tokens = requests["hits"] * requests["block_size"].astype(np.int64)
     requests["uncached"] = np.maximum(hit_tokens - requests["cached_input_tokens"].astype(np.int64), 0)
-    pairs = requests.groupby(["feature", "model"], observed=True)[["uncached", "cached_input_tokens"]].sum()
-    month = sum(_pair_month(catalog, pair, row, int(written.get(pair, 0)), days) for pair, row in pairs.iterrows())
     return {"hit_tokens": float(hit_tokens.sum()), "uncached_hit_tokens": float(requests["uncached"].sum()),
-            "monthly_saving_usd": month, **_ratios(requests)}
+            **_ratios(requests)}
 
 
 def _ratios(requests: pd.DataFrame) -> dict[str, float]:
     """Return the overall block and token hit ratios."""
     return {"block_hit_ratio": requests["hits"].sum() / requests["blocks"].sum(),
             "token_hit_ratio": requests["hit_tokens"].sum() / requests["input_tokens"].sum()}
-
-
-def _pair_month(catalog, pair: tuple[str, str], row: pd.Series, written: int, days: float) -> float:
-    """Return a pair's flagged monthly saving (threshold $1, as the tool's default), else 0."""
-    if catalog.resolve(pair[1]) is None:
-        return 0.0
-    prices, written = catalog.unit_prices(pair[1]), written if row["cached_input_tokens"] == 0 else 0
-    window = row["uncached"] * (prices["input"] - prices["cache_read"]) - written * (prices["cache_write"] - prices["input"])
-    month = window * 30.0 / days
-    return month if month >= 1.0 and row["uncached"] > 0 else 0.0
 
 
 def agree(name: str, result: ToolResult, baseline: dict[str, float]) -> str:
@@ -254,10 +242,9 @@ def time_tools(store: AnalyticsStore, repeat: int) -> dict[str, tuple[float, tup
 
 def baselines(data: Pulled) -> dict[str, Callable[[], dict]]:
     """Return each tool's baseline as a function of the pulled columns."""
-    days = cost_baseline(data.frame)["span_days"]
     return {"cost_analyzer": lambda: cost_baseline(data.frame),
             "latency_analyzer": lambda: latency_baseline(data.frame),
-            "kv_cache_finder": lambda: kv_baseline(data, load_catalog(), days)}
+            "kv_cache_finder": lambda: kv_baseline(data)}
 
 
 def report(name: str, timing: tuple[float, tuple[float, Any, float]], baseline: Callable[[], dict]) -> None:

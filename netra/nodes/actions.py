@@ -1,7 +1,17 @@
 """Actions to meet goals: turn chosen policies into ordered steps with success criteria.
 
+Steps follow the policy's provider (`netra.workloads.playbooks`: OpenAI caches a byte-identical
+prefix automatically and takes a `prompt_cache_key`; Anthropic needs a `cache_control` breakpoint
+with the TTL the prompt-cache replay chose; Gemini has implicit and explicit caching; each
+provider's batch interface has its own steps), and each step ends with the document it follows.
+
 Steps carry no numbers of their own: every figure in a success criterion is a value a
-tool computed (the policy's saving), cited by the report.
+tool computed (the policy's saving), cited by the report. A route's criterion says quality is
+kept only when the team's scores showed it within the budget (`quality_risk` "low", from
+`model_routing_recommender`'s evidence); any other route must pass its shadow test first.
+Titles, steps and criteria are Markdown: the policy's names, parameters and sources go in as
+code spans (`netra.report.markup.code`), so a feature or model name holding Markdown shows as
+literal text.
 """
 
 from __future__ import annotations
@@ -9,50 +19,52 @@ from __future__ import annotations
 from typing import Any
 
 from netra.graph.deps import Deps
+from netra.report.markup import code
+from netra.workloads.playbooks import cache_control, playbook, provider_family
 
-# kind -> (title, steps, success criterion); `{feature}`, `{model}`, `{target}` come from the policy
-PLAYBOOK: dict[str, tuple[str, list[str], str]] = {
-    "route_model": ("Route `{feature}` from `{model}` to `{target}`",
-                    ["Shadow-run `{target}` on a sample of `{feature}` traffic and compare answers",
-                     "Send a canary share of `{feature}` to `{target}`, then all of it",
-                     "Keep `{model}` as the fallback for low-confidence answers"],
-                    "monthly cost of `{feature}` falls by the saving below; quality score not below today's"),
-    "prompt_cache": ("Enable prompt caching for `{feature}` on `{model}`",
-                     ["Move the shared system prompt of `{feature}` to the front of every request",
-                      "Mark the shared prefix as cacheable (provider cache-control)",
-                      "Watch cache-read tokens of `{feature}` in the usage telemetry"],
-                     "cache-read tokens appear on `{feature}` and its monthly cost falls by the saving below"),
-    "cap_max_tokens": ("Cap max_tokens for `{feature}` at `{cap}`",
-                       ["Set max_tokens of `{feature}` to `{cap}`",
-                        "Alert on finish_reason=length for `{feature}`"],
-                       "runaway outputs of `{feature}` stop and its monthly cost falls by the saving below"),
-    "batch_api": ("Move `{feature}` to the Batch API",
-                  ["Submit the nightly `{feature}` jobs as one batch file",
-                   "Collect results asynchronously before the morning"],
-                  "`{feature}` requests are billed at batch prices; monthly saving as below"),
-    "retry_budget": ("Add backoff and a retry budget to `{feature}`",
-                     ["Retry `{feature}` with exponential backoff and jitter",
-                      "Cap retries per request and raise the client timeout above the p99 latency"],
-                     "failed billed attempts of `{feature}` disappear; monthly saving as below"),
+# kind -> (title, success criterion); `{feature}`, `{model}`, `{target}`, `{cap}`: the policy's, as code
+PLAYBOOK: dict[str, tuple[str, str]] = {
+    "route_model": ("Route {feature} from {model} to {target}",
+                    "monthly cost of {feature} falls by the saving below; {quality}"),
+    "prompt_cache": ("Enable prompt caching for {feature} on {model}",
+                     "cache-read tokens appear on {feature} and its monthly cost falls by the saving below"),
+    "cap_max_tokens": ("Cap the output tokens of {feature} at {cap}",
+                       "runaway outputs of {feature} stop and its monthly cost falls by the saving below"),
+    "batch_api": ("Move {feature} to the provider's batch interface",
+                  "{feature} requests are billed at batch prices; monthly saving as below"),
+    "retry_budget": ("Add backoff and a retry budget to {feature}",
+                     "failed billed attempts of {feature} disappear; monthly saving as below"),
 }
+# a route's quality risk -> what its criterion says of quality ("low": measured within the budget on both models)
+QUALITY_SHOWN = "quality score of {feature} on {target} stays within the budget, as measured on both models"
+QUALITY_NOT_SHOWN = ("quality is not shown kept yet: switch only once the shadow test scores {target} within the "
+                     "budget of {model}")
 
 
 def _fill(text: str, policy: dict[str, Any]) -> str:
+    """Fill a template with the policy's names and parameters (as code) and its quality sentence."""
     params = policy.get("params", {})
-    return text.format(feature=policy["feature"], model=policy["model"],
-                       target=params.get("target_model", ""), cap=params.get("cap", ""))
+    quality = QUALITY_SHOWN if policy.get("quality_risk") == "low" else QUALITY_NOT_SHOWN
+    names = {"feature": code(policy["feature"]), "model": code(policy["model"]),
+             "target": code(params.get("target_model", "")), "cap": code(params.get("cap", "")),
+             "cache_control": cache_control(params)}
+    return text.format(**names, quality=quality.format(**names))
 
 
-def action_for(priority: int, policy: dict[str, Any]) -> dict[str, Any]:
-    """Return the action plan entry for one chosen policy."""
-    title, steps, criterion = PLAYBOOK[policy["kind"]]
+def action_for(priority: int, policy: dict[str, Any], family: str = "") -> dict[str, Any]:
+    """Return the action plan entry for one chosen policy, with the steps of its provider `family`."""
+    title, criterion = PLAYBOOK[policy["kind"]]
+    steps = playbook(policy["kind"], family)
     return {"priority": priority, "policy_id": policy["policy_id"], "title": _fill(title, policy),
-            "steps": [_fill(s, policy) for s in steps], "success_criteria": [_fill(criterion, policy)],
+            "provider": family, "steps": [f"{_fill(s.text, policy)} (source: {code(s.source)})" for s in steps],
+            "sources": list(dict.fromkeys(s.source for s in steps)), "success_criteria": [_fill(criterion, policy)],
             "monthly_saving_usd": policy.get("simulated", {}).get("attributed_monthly_saving_usd",
                                                                   policy["monthly_saving_usd"])}
 
 
 def actions_to_meet_goals(deps: Deps, state: dict) -> dict:
     """Order the chosen policies as optimizations ranked them (low risk, big saving first)."""
-    actions = [action_for(i, p) for i, p in enumerate(state.get("recommendations", []), start=1)]
+    policies = state.get("recommendations", [])
+    families = [provider_family(deps.catalog, p["model"], p.get("params", {})) for p in policies]
+    actions = [action_for(i, p, f) for i, (p, f) in enumerate(zip(policies, families), start=1)]
     return {"actions": actions, "agent_status": {"actions_to_meet_goals": "done"}}

@@ -15,7 +15,7 @@ from netra.graph.strategies import get_strategy
 from netra.nodes._common import dump, record, scope_args
 from netra.nodes.tool_loop import model_tools
 
-_RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+_RISK_ORDER = {"low": 0, "medium": 1, "unknown": 2, "high": 3}  # unknown: no quality evidence yet
 
 
 def propose(deps: Deps, request: dict) -> tuple[list[dict], dict]:

@@ -24,12 +24,18 @@ _INPUTS = ("question", "strategy", "request", "analyses", "recommendations", "si
 
 def reporting(deps: Deps, state: dict) -> dict:
     """Compile the report and post it to the thread."""
-    result = deps.dispatcher().run("final_report_generator", {k: state[k] for k in _INPUTS if state.get(k) is not None})
+    result = deps.dispatcher().run("final_report_generator", report_inputs(deps, state))
     report, extra = _report(result), {}
     if deps.llm is not None:
         report, extra = with_prose(deps, state, report)
     return {"report": report, "messages": [AIMessage(content=report["markdown"])],
             "answered": question_of(state), "agent_status": {"reporting": "done"}, **extra}
+
+
+def report_inputs(deps: Deps, state: dict) -> dict[str, Any]:
+    """Return the report generator's arguments: the run's results and the projection minimum."""
+    inputs = {k: state[k] for k in _INPUTS if state.get(k) is not None}
+    return inputs | {"min_projection_days": deps.settings.min_projection_hours / 24}
 
 
 def _report(result) -> dict:

@@ -13,18 +13,20 @@ from netra.nodes._common import question_of
 from netra.nodes._model import with_model
 
 _FILTER_COLUMNS = ("model", "feature", "user_id")
+_IN_WORKSPACE = "FROM workload_events WHERE workspace_id = {workspace_id:String}"
 # column names come from the fixed tuple above, never from the question
-_NAMES_SQL = {c: f"SELECT groupUniqArray(1000)({c}) FROM workload_events" for c in _FILTER_COLUMNS}
+_NAMES_SQL = {c: f"SELECT groupUniqArray(1000)({c}) {_IN_WORKSPACE}" for c in _FILTER_COLUMNS}
+_END_SQL = f"SELECT max(timestamp) {_IN_WORKSPACE}"
 
 
 def known_names(deps: Deps) -> dict[str, list[str]]:
-    """Return the distinct models, features and users in the store (for filter matching)."""
-    return {c: list(deps.store.scalar(_NAMES_SQL[c]) or []) for c in _FILTER_COLUMNS}
+    """Return the distinct models, features and users of the run's workspace (for filter matching)."""
+    return {c: list(deps.store.scalar(_NAMES_SQL[c], deps.in_workspace()) or []) for c in _FILTER_COLUMNS}
 
 
 def data_end(deps: Deps):
-    """Return the newest event's time (None for an empty store): windows end there."""
-    return deps.store.scalar("SELECT max(timestamp) FROM workload_events") if deps.store.count() else None
+    """Return the time of the workspace's newest event (None when it has none): windows end there."""
+    return deps.store.scalar(_END_SQL, deps.in_workspace()) if deps.store.count(deps.workspace_id) else None
 
 
 def read_request(deps: Deps, question: str) -> dict:

@@ -1,4 +1,11 @@
-"""Citations: every number in a report is formatted here, from a tool's figure, and recorded."""
+"""Citations: every number in a report is formatted here, from a tool's figure, and recorded.
+
+A figure whose field is not in the telemetry (value None, see `tools.base.Figure`) is quoted as
+`not in the telemetry (19,366 of 19,366 events lack latency_ms)`, never as 0 ms or 0.0%: its
+entry has no value and the text `not in the telemetry` (the appendix lists it without a
+number), and the counts of its `missing` record are numbers the report may contain. A figure
+computed over part of the events is quoted with its value; `coverage` says how many lacked it.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +25,11 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "requests": lambda v: f"{v:,.0f}",
     "tokens": lambda v: f"{v:,.0f}",
     "count": lambda v: f"{v:,.0f}",
-    "days": lambda v: f"{v:,.1f}",
+    "days": lambda v: f"{v:,.1f}" if v >= 1 else f"{v:,.3f}",  # a 58-minute window is 0.040, not 0.0
 }
 
+
+NOT_IN_TELEMETRY = "not in the telemetry"
 
 ALIASES = {"%": "pct", "pairs": "count", "models": "count", "policies": "count", "bool": "count",
            "blocks": "count", "usd_per_month": "usd", "usd/month": "usd"}
@@ -30,10 +39,18 @@ def _plain(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def fmt(value: float, unit: str) -> str:
-    """Format a value for its unit, case-insensitively (unknown units: plain number)."""
+def fmt(value: float | None, unit: str) -> str:
+    """Format a value for its unit, case-insensitively (unknown units: plain number; None: not in the telemetry)."""
+    if value is None:
+        return NOT_IN_TELEMETRY
     key = unit.lower()
     return FORMATS.get(ALIASES.get(key, key), _plain)(float(value))
+
+
+def lacking(figure: dict[str, Any]) -> str:
+    """Return the words of a figure's `missing` record ('19,366 of 19,366 events lack latency_ms'), or ''."""
+    missing = figure.get("missing")
+    return str(missing.get("text", "")) if isinstance(missing, dict) else str(missing or "")
 
 
 @dataclass
@@ -46,7 +63,17 @@ class Citations:
     def figure(self, result: dict[str, Any], name: str) -> str:
         """Quote figure `name` of a tool result (a dumped ToolResult)."""
         figure = result["figures"][name]
-        return self._add(figure["value"], figure["unit"], name, result, figure.get("label") or name)
+        missing = lacking(figure)
+        text = self._add(figure["value"], figure["unit"], name, result, figure.get("label") or name, missing)
+        return f"{text} ({missing})" if figure["value"] is None and missing else text
+
+    def coverage(self, result: dict[str, Any], name: str) -> str:
+        """Return ' (N of M events lack F)' when figure `name` was computed over part of the events, else ''."""
+        figure = result.get("figures", {}).get(name, {})
+        if figure.get("value") is None or not lacking(figure):
+            return ""
+        self.texts.append(lacking(figure))
+        return f" ({lacking(figure)})"
 
     def cell(self, result: dict[str, Any], row: dict[str, Any], column: str, unit: str, label: str) -> str:
         """Quote one value from a tool result's rows."""
@@ -65,13 +92,13 @@ class Citations:
 
     def allowed(self) -> set[str]:
         """Return every numeric token the report may contain."""
-        quoted = [e["text"] for e in self.entries] + [e["label"] for e in self.entries] + self.texts
+        quoted = [e[k] for e in self.entries for k in ("text", "label", "missing")] + self.texts
         return {n for text in quoted for n in NUMBER.findall(text)}
 
-    def _add(self, value: float, unit: str, name: str, result: dict, label: str) -> str:
+    def _add(self, value: float | None, unit: str, name: str, result: dict, label: str, missing: str = "") -> str:
         text = fmt(value, unit)
         self.entries.append({"text": text, "value": value, "unit": unit, "figure": name, "label": label,
-                             "tool": result.get("tool", ""), "call_id": result.get("call_id", "")})
+                             "tool": result.get("tool", ""), "call_id": result.get("call_id", ""), "missing": missing})
         return text
 
 
@@ -83,6 +110,6 @@ def ungrounded(markdown: str, allowed: set[str]) -> list[str]:
     """
     text = re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)
     text = re.sub(r"(?m)^>.*$", "", text)
-    text = re.sub(r"`[^`]*`", "", text)
+    text = re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", text)  # code spans, whatever their fence
     text = re.sub(r"(?m)^\s*\d+\.\s", "", text)
     return [n for n in NUMBER.findall(text) if n not in allowed]

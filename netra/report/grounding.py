@@ -14,7 +14,9 @@ Units: `$` (money), `%` / `percent` (percentages; a `ratio` figure 0.329 is 32.9
 bare 0.329 matches a 32.9% figure), `ms` / `s` (either way round), multipliers `k`, `M`,
 `B`/`bn`. A number with no unit may match any figure's value. Not checked: code spans and
 fenced blocks (identifiers), dates and times, years, ordered-list markers, and any number
-that appears in a figure's name or label, in `names` or in the question.
+that appears in a figure's name or label, in `names` or in the question. A figure not in the
+telemetry (value None) matches no number; the counts of its `missing` record (how many events
+lack its field) may be written as they are.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from netra.report.cite import NUMBER
+from netra.report.cite import NUMBER, lacking
 
 RELATIVE_TOLERANCE = 0.005
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -129,8 +131,9 @@ def _as_list(figures: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> list[M
 
 
 def allowed_literals(figures: list[Mapping[str, Any]], texts: Iterable[str]) -> set[str]:
-    """Return numbers that may appear as written: those in figure names/labels and `texts`."""
+    """Return numbers that may appear as written: those in figure names/labels/missing records and `texts`."""
     words = [str(f.get(k, "")) for f in figures for k in ("name", "figure", "label")] + list(texts)
+    words += [lacking(dict(f)) for f in figures]
     return {n.replace(",", "") for text in words for n in NUMBER.findall(text)}
 
 

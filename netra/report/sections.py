@@ -1,12 +1,16 @@
-"""Report sections, one function each; every number goes through `Citations`."""
+"""Report sections, one function each; every number goes through `Citations`, every data value through
+`markup` (`code`, `text`), so a name holding Markdown shows as literal text."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from netra.report.cite import Citations
+from netra.report.markup import code, text
 
 Inputs = dict[str, Any]
+SHORT_WINDOW = ("The window is shorter than the projection minimum (`NETRA_MIN_PROJECTION_HOURS`), too short "
+                "to project a month: figures are window totals, and monthly figures below are not a forecast.")
 
 
 def _has(result: dict | None, *names: str) -> bool:
@@ -16,28 +20,40 @@ def _has(result: dict | None, *names: str) -> bool:
 def title(inp: Inputs, cite: Citations) -> list[str]:
     """Title, the question and the analysed window."""
     request = inp.get("request", {})
-    window = f"`{request.get('start') or 'first event'}` → `{request.get('end') or 'last event'}`"
-    return ["# Netra report", "", f"> {inp.get('question', '')}", "",
-            f"Window: `{request.get('window_label', 'all data')}` ({window}); "
-            f"strategy `{inp.get('strategy', '')}`.", ""]
+    window = f"{code(request.get('start') or 'first event')} → {code(request.get('end') or 'last event')}"
+    return ["# Netra report", "", f"> {text(inp.get('question', ''))}", "",
+            f"Window: {code(request.get('window_label', 'all data'))} ({window}); "
+            f"strategy {code(inp.get('strategy', ''))}.", ""]
 
 
 def summary(inp: Inputs, cite: Citations) -> list[str]:
     """Spend in the window and per month, and achievable savings (not double-counted)."""
     cost, sim = inp["analyses"].get("cost"), inp.get("simulation")
-    return ["## Summary", "", *_spend(cost, cite), *_savings(sim, cite), *_target(sim, cite), ""]
+    return ["## Summary", "", *_spend(inp, cost, cite), *_savings(inp, sim, cite), *_target(sim, cite), ""]
 
 
-def _spend(cost: dict | None, cite: Citations) -> list[str]:
+def _projects(inp: Inputs, result: dict | None, days_figure: str) -> bool:
+    """Whether the window of `result` is long enough to project a month (the setting's hours)."""
+    days = (result or {}).get("figures", {}).get(days_figure, {}).get("value")
+    return days is not None and days >= inp.get("min_projection_days", 1.0)
+
+
+def _spend(inp: Inputs, cost: dict | None, cite: Citations) -> list[str]:
     if not _has(cost, "total_cost_usd", "monthly_cost_usd", "span_days", "requests"):
         return []
-    return [f"- Spend in the window: {cite.figure(cost, 'total_cost_usd')} over {cite.figure(cost, 'span_days')} "
-            f"days and {cite.figure(cost, 'requests')} requests, {cite.figure(cost, 'monthly_cost_usd')} per month."]
+    line = (f"- Spend in the window: {cite.figure(cost, 'total_cost_usd')} over {cite.figure(cost, 'span_days')} "
+            f"days and {cite.figure(cost, 'requests')} requests")
+    if not _projects(inp, cost, "span_days"):
+        return [line + f". {SHORT_WINDOW}"]
+    return [line + f", {cite.figure(cost, 'monthly_cost_usd')} per month."]
 
 
-def _savings(sim: dict | None, cite: Citations) -> list[str]:
+def _savings(inp: Inputs, sim: dict | None, cite: Citations) -> list[str]:
     if not _has(sim, "combined_monthly_saving_usd", "combined_saving_pct"):
         return []
+    if _has(sim, "combined_window_saving_usd", "window_days") and not _projects(inp, sim, "window_days"):
+        return [f"- Achievable savings in the window: {cite.figure(sim, 'combined_window_saving_usd')} "
+                f"({cite.figure(sim, 'combined_saving_pct')} of spend), overlaps counted once; not projected."]
     return [f"- Achievable savings: {cite.figure(sim, 'combined_monthly_saving_usd')} per month "
             f"({cite.figure(sim, 'combined_saving_pct')} of spend), overlaps counted once."]
 
@@ -74,8 +90,8 @@ def _rec_row(sim: dict, rec: dict, cite: Citations) -> str:
     saving = cite.cell(sim, row, "attributed_monthly_saving_usd", "usd", "attributed monthly saving") if row else "—"
     pct = cite.cell(sim, row, "pct_of_baseline", "pct", "share of monthly spend") if row else "—"
     confidence = cite.cell(sim, row, "confidence", "ratio", "confidence") if "confidence" in row else "—"
-    return (f"| `{rec['policy_id']}` | {rec.get('description', '')} | {saving} | {pct} | "
-            f"{rec.get('quality_risk', '')} | {rec.get('latency_impact', '')} | {confidence} |")
+    return (f"| {code(rec['policy_id'], cell=True)} | {text(rec.get('description', ''))} | {saving} | {pct} | "
+            f"{text(rec.get('quality_risk', ''))} | {text(rec.get('latency_impact', ''))} | {confidence} |")
 
 
 def _cite_policy_text(rec: dict, cite: Citations) -> dict:
@@ -89,7 +105,7 @@ def action_plan(inp: Inputs, cite: Citations) -> list[str]:
     """Ordered steps per chosen policy."""
     lines = ["## Action plan", ""]
     for action in inp.get("actions", []):
-        lines += [f"### `{action['policy_id']}`: {action['title']}", ""]
+        lines += [f"### {code(action['policy_id'])}: {action['title']}", ""]
         lines += [f"{i}. {step}" for i, step in enumerate(action["steps"], start=1)] + [""]
     return lines
 
@@ -100,7 +116,7 @@ def success_criteria(inp: Inputs, cite: Citations) -> list[str]:
     for action, rec in zip(inp.get("actions", []), inp.get("recommendations", [])):
         row = rec.get("simulated") or {}
         saving = cite.cell(sim, row, "attributed_monthly_saving_usd", "usd", "attributed monthly saving") if row else ""
-        lines += [f"- `{action['policy_id']}`: {c}: {saving} per month." for c in action["success_criteria"]]
+        lines += [f"- {code(action['policy_id'])}: {c}: {saving} per month." for c in action["success_criteria"]]
     return lines + [""]
 
 
@@ -109,23 +125,26 @@ def answer(inp: Inputs, cite: Citations) -> list[str]:
     lines = ["## Answer", ""]
     for key, result in inp["analyses"].items():
         figures = result.get("figures", {})
-        lines += [f"- {f.get('label') or name} (`{key}`): {cite.figure(result, name)}" for name, f in figures.items()]
+        lines += [f"- {text(f.get('label') or name)} ({code(key)}): {cite.figure(result, name)}"
+                  for name, f in figures.items()]
     return lines + [""]
 
 
 def errors(inp: Inputs, cite: Citations) -> list[str]:
     """What failed during the run, if anything."""
     errs = inp.get("errors", [])
-    return ["## Problems during the run", "", *[f"- `{e.get('agent')}`: `{e.get('message')}`" for e in errs], ""] if errs else []
+    lines = [f"- {code(e.get('agent'))}: {code(e.get('message'))}" for e in errs]
+    return ["## Problems during the run", "", *lines, ""] if errs else []
 
 
 def appendix(inp: Inputs, cite: Citations) -> list[str]:
     """Tie every quoted figure to the tool call that produced it, and list the calls."""
     lines = ["## Appendix: provenance", "", "| value | figure | tool | call id |", "|---|---|---|---|"]
-    lines += [f"| {e['text']} | {e['label']} | `{e['tool']}` | `{e['call_id']}` |" for e in cite.entries]
+    lines += [f"| {e['text']} | {text(e['label'])} | {code(e['tool'], cell=True)} | {code(e['call_id'], cell=True)} |"
+              for e in cite.entries]
     lines += ["", "### Tool calls", ""]
     for call in inp.get("tool_calls", []):
-        lines.append(f"- `{call['call_id']}` args `{_compact(call.get('args', {}))}`")
+        lines.append(f"- {code(call['call_id'])} args {code(_compact(call.get('args', {})))}")
     return lines + [""]
 
 

@@ -8,6 +8,9 @@ numbers nothing accounts for. Each is answered with the sentence it stands in.
     # {"grounded": False, "numbers": 2, "ungrounded": [{"text": "3", "sentence": "Spend was ... 3 days."}]}
 
     figures_of(report.structured)   # the figures a stored report cites (its `citations`)
+
+A figure not in the telemetry has no value (None) and grounds no number; the counts in its
+`missing` words (`19,366 of 19,366 events lack latency_ms`) are numbers the report may hold.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from netra.report.cite import NUMBER, Citations, ungrounded
+from netra.report.cite import NUMBER, Citations, lacking, ungrounded
 
 FENCE = re.compile(r"(```.*?```)", re.DOTALL)  # kept by `split`, so fenced blocks stay whole
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -24,18 +27,22 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 @dataclass(frozen=True)
 class Figure:
-    """A number a tool computed: its name (label), value and unit (`usd`, `pct`, `ms`, ...)."""
+    """A number a tool computed: its name (label), value and unit (`usd`, `pct`, `ms`, ...).
+
+    `value` None: not in the telemetry; `missing` then says how many events lack its field.
+    """
 
     name: str
-    value: float
+    value: float | None
     unit: str | None = None
+    missing: str = ""
 
 
 def citations(figures: Iterable[Figure], texts: Iterable[str] = ()) -> Citations:
     """Return the citations of `figures` (formatted as a report formats them) and tool `texts`."""
     cite = Citations()
     for figure in figures:
-        entry = {"value": figure.value, "unit": figure.unit or "", "label": figure.name}
+        entry = {"value": figure.value, "unit": figure.unit or "", "label": figure.name, "missing": figure.missing}
         cite.figure({"figures": {figure.name: entry}}, figure.name)
     cite.tool_text(*texts)
     return cite
@@ -70,11 +77,16 @@ def check(markdown: str, figures: Iterable[Figure], texts: Iterable[str] = ()) -
 
 
 def _figure(entry: Any) -> Figure | None:
-    """Return the figure of one stored citation (`{"value", "unit", "label"}`), or None if it has no number."""
-    value = entry.get("value") if isinstance(entry, dict) else None
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    """Return the figure of one stored citation (`{"value", "unit", "label", "missing"}`); None without a number.
+
+    A citation of a figure not in the telemetry (value None, `missing` words) is kept, without a value.
+    """
+    value, missing = (entry.get("value"), lacking(entry)) if isinstance(entry, dict) else (None, "")
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not numeric and not (value is None and missing):
         return None
-    return Figure(str(entry.get("label") or entry.get("figure") or ""), float(value), entry.get("unit"))
+    label = str(entry.get("label") or entry.get("figure") or "")
+    return Figure(label, float(value) if numeric else None, entry.get("unit"), missing)
 
 
 def figures_of(structured: dict[str, Any]) -> list[Figure]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netra.tools._sql import TOKEN_CLASS_SQL, Queries
+from netra.tools._sql import PRICE_GROUP_SQL, PRICED_SQL, Queries
 from netra.tools.scope import Scope
 
 # dimension a caller may pick -> the column it groups by (the only columns that reach SQL text)
@@ -25,10 +25,11 @@ FROM workload_events {where}
 GROUP BY {names} ORDER BY round(cost, 9) DESC, {order}
 LIMIT {top_n:UInt32}"""
 
+# token classes per (driver, model, pricing key), priced by `_cost_split.class_rows`
 SPLIT_SQL = f"""
-SELECT {{keys}}, model AS model_name, is_batch AS batch,{TOKEN_CLASS_SQL}
+SELECT {{keys}}, model AS model_name, {PRICED_SQL}
 FROM workload_events {{where}}
-GROUP BY {{names}}, model_name, batch ORDER BY {{names}}, model_name, batch"""
+GROUP BY {{names}}, model_name, {PRICE_GROUP_SQL} ORDER BY {{names}}, model_name, {PRICE_GROUP_SQL}"""
 
 # every group (listed or not), ranked as DRIVERS_SQL ranks them; those whose cost before them
 # is under the cut are the Pareto rows

@@ -1,8 +1,9 @@
 """Private helpers of `cost_analyzer`: cost by priced token class, for the scope and per breakdown.
 
-Token classes are summed in SQL per (breakdown key, model, is_batch) and priced here with
-`catalog.unit_prices(model, batch)`, as pricing splits them (`workloads/pricing.py`): the six
-classes of `PRICE_CLASSES` are disjoint, so with an unchanged catalog they add up to `cost_usd`.
+Token classes are summed in SQL per (breakdown key, model, pricing key) and priced here, one
+class at a time, by the one pricing function (`pricing.price_classes` through `GroupCosts`):
+the same mode, long-context tier and refused requests at $0 as ingest. The six classes of
+`pricing.CLASSES` are disjoint, so with an unchanged catalog they add up to `cost_usd`.
 Models the catalog does not know add $0 (`cost_analyzer` already notes them as unpriced).
 Breakdown keys only come from `BREAKDOWN_COLUMNS`; values are bound by `Queries`.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from netra.tools._sql import Queries
+from netra.tools._sql import PRICE_GROUP_SQL, PRICED_SQL, GroupCosts, Queries
 from netra.tools.scope import Scope
 from netra.workloads.catalog import PRICE_CLASSES, PriceCatalog
 
@@ -23,20 +24,11 @@ BREAKDOWN_COLUMNS: dict[str, str] = {
     "day": "toString(toDate(timestamp))"}
 CLASS_COLUMNS = tuple(f"{k}_cost_usd" for k in PRICE_CLASSES)
 
-# the six priced token classes, disjoint, as `pricing.token_classes` splits them
-PRICE_CLASS_SQL = """
-  sum(greatest(toInt64(input_tokens) - cached_input_tokens - cache_write_tokens, 0)) AS input,
-  sum(cached_input_tokens) AS cache_read,
-  sum(toInt64(cache_write_tokens) - least(cache_write_1h_tokens, cache_write_tokens)) AS cache_write,
-  sum(least(cache_write_1h_tokens, cache_write_tokens)) AS cache_write_1h,
-  sum(greatest(toInt64(output_tokens) - reasoning_tokens, 0)) AS output,
-  sum(reasoning_tokens) AS reasoning"""
-
 # {keys}: "<expression> AS k_<dimension>, " per breakdown dimension ("" for the whole scope)
 _CLASSES_SQL = f"""
-SELECT {{keys}}model AS model_name, is_batch AS batch, count() AS requests, sum(cost_usd) AS cost,{PRICE_CLASS_SQL}
+SELECT {{keys}}model AS model_name, count() AS requests, sum(cost_usd) AS cost, {PRICED_SQL}
 FROM workload_events {{where}}
-GROUP BY {{groups}}model_name, batch ORDER BY {{groups}}model_name, batch"""
+GROUP BY {{groups}}model_name, {PRICE_GROUP_SQL} ORDER BY {{groups}}model_name, {PRICE_GROUP_SQL}"""
 
 
 @dataclass(frozen=True)
@@ -56,7 +48,7 @@ def distinct(values: list[str] | None) -> list[str] | None:
 
 
 def classes_sql(by: list[str]) -> str:
-    """Return the token-class query grouped by the `by` dimensions (whitelisted), model and batch."""
+    """Return the token-class query grouped by the `by` dimensions (whitelisted), model and pricing key."""
     keys = "".join(f"{BREAKDOWN_COLUMNS[d]} AS k_{d}, " for d in by)
     return _CLASSES_SQL.replace("{keys}", keys).replace("{groups}", "".join(f"k_{d}, " for d in by))
 
@@ -65,17 +57,24 @@ def by_token_class(catalog: PriceCatalog, q: Queries, scope: Scope, by: list[str
     """Return the scope's cost per token class and, when `by` is given, one row per combination.
 
     Args:
-        catalog: prices each (model, batch) group's token classes.
+        catalog: prices each (model, pricing key) group's token classes.
         q: the recorder the query is kept in as evidence.
         scope: the events to read.
         by: breakdown dimensions (empty: the whole scope only, no rows).
     """
+    found = q.rows(classes_sql(by), scope)
     groups: dict[tuple, dict[str, Any]] = {}
-    for found in q.rows(classes_sql(by), scope):
-        _add(catalog, groups.setdefault(tuple(found[f"k_{d}"] for d in by), _blank(by, found)), found)
+    for i, split in enumerate(class_rows(catalog, found)):
+        _add(groups.setdefault(tuple(found[i][f"k_{d}"] for d in by), _blank(by, found[i])), found[i], split)
     rows = sorted(groups.values(), key=lambda g: (-round(g["cost_usd"], 9), *(str(g[d]) for d in by)))
     totals = {c: sum(g[c] for g in rows) for c in CLASS_COLUMNS}
     return Split(totals, [{"table": "breakdown", **g} for g in rows] if by else [])
+
+
+def class_rows(catalog: PriceCatalog, found: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """Return each grouped row's cost per class column (`<class>_cost_usd`), priced as ingest prices."""
+    by_class = GroupCosts(catalog, found, model="model_name").by_class()
+    return [{f"{k}_cost_usd": float(by_class[k][i]) for k in PRICE_CLASSES} for i in range(len(found))]
 
 
 def _blank(by: list[str], found: dict[str, Any]) -> dict[str, Any]:
@@ -83,11 +82,9 @@ def _blank(by: list[str], found: dict[str, Any]) -> dict[str, Any]:
     return {**{d: found[f"k_{d}"] for d in by}, "requests": 0, "cost_usd": 0.0, **dict.fromkeys(CLASS_COLUMNS, 0.0)}
 
 
-def _add(catalog: PriceCatalog, row: dict[str, Any], found: dict[str, Any]) -> None:
-    """Add one (key, model, batch) group to its row: requests, cost and each priced token class."""
+def _add(row: dict[str, Any], found: dict[str, Any], split: dict[str, float]) -> None:
+    """Add one (key, model, pricing key) group to its row: requests, cost and each priced token class."""
     row["requests"] += int(found["requests"])
     row["cost_usd"] += float(found["cost"])
-    known = catalog.resolve(found["model_name"]) is not None
-    prices = catalog.unit_prices(found["model_name"], bool(found["batch"])) if known else {}
-    for token_class in PRICE_CLASSES:
-        row[f"{token_class}_cost_usd"] += found[token_class] * prices.get(token_class, 0.0)
+    for column, usd in split.items():
+        row[column] += usd

@@ -1,5 +1,6 @@
 """Private helpers for the analysis tools: scoped queries kept as evidence, result building,
-and the prefix blocks seen at two different times that `kv_cache_finder` replays.
+pricing of grouped token sums, and the prefix blocks seen at two different times that
+`kv_cache_finder` replays.
 
 Query templates hold two placeholders filled here: `{where}` (the scope's bound-parameter
 WHERE clause from `scope.where`) and `{column}` (a column name the tool took from its own
@@ -11,22 +12,27 @@ another aggregate of `x` as a nested aggregate.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from typing import Any, Mapping
+
+import numpy as np
 
 from netra.persistence.analytics import AnalyticsStore
 from netra.tools.base import Evidence, ToolResult
 from netra.tools.scope import Scope, fig, span_days, where
+from netra.workloads.catalog import PriceCatalog
+from netra.workloads.pricing import CLASSES, PRICE_KEY_SQL, Priced, class_sums_sql, price_classes
 
 ROW_DIGITS = 8
 EMPTY_NOTE = "no events match the scope; every figure is 0"
 
-# Billable token classes (disjoint, named as in `catalog.TOKEN_CLASSES`), summed per group.
-TOKEN_CLASS_SQL = """
-  sum(greatest(toInt64(input_tokens) - cached_input_tokens - cache_write_tokens, 0)) AS input,
-  sum(cached_input_tokens) AS cache_read,
-  sum(cache_write_tokens) AS cache_write,
-  sum(greatest(toInt64(output_tokens) - reasoning_tokens, 0)) AS output,
-  sum(reasoning_tokens) AS reasoning"""
+# The billable token classes (`pricing.CLASSES`, disjoint), summed per group: pricing's own SQL.
+TOKEN_CLASS_SQL = "\n  " + class_sums_sql()
+# The pricing key of a group (`pricing.PRICE_KEY_SQL`): SELECT it and GROUP BY `PRICE_GROUP_SQL`.
+PRICE_KEYS = ("is_batch", "service_tier", "status", "billed", "context_tier")
+PRICE_GROUP_SQL = ", ".join(PRICE_KEYS)
+# what a query that prices its groups selects after its own keys: the pricing key, the class sums
+PRICED_SQL = f"{PRICE_KEY_SQL},{TOKEN_CLASS_SQL}"
 
 FigureSpec = Mapping[str, tuple[str, str]]
 
@@ -104,6 +110,47 @@ def empty(tool: str, spec: FigureSpec, queries: Queries) -> ToolResult:
     return finish(tool, spec, dict.fromkeys(spec, 0.0), [], queries, [EMPTY_NOTE])
 
 
+class GroupCosts:
+    """Rows grouped by the pricing key (`PRICED_SQL`), priced by `pricing.price_classes`.
+
+    Each row is one group of a query `SELECT <keys>, <model>, {PRICED_SQL} ... GROUP BY <keys>,
+    <model>, {PRICE_GROUP_SQL}`: its cost is what ingest gives its events (mode, long-context
+    tier, 1-hour writes, refused requests at $0). Re-pricing goes through the same function:
+    another model per row (`models`), or another pricing key column (`is_batch=...`).
+    """
+
+    def __init__(self, catalog: PriceCatalog, rows: list[dict], model: str = "model") -> None:
+        self.catalog, self.n = catalog, len(rows)
+        self.keys = {k: np.array([r[k] for r in rows], dtype=object) for k in (*PRICE_KEYS, model)}
+        self.keys["model"] = self.keys.pop(model)
+        self.classes = {k: np.array([float(r.get(k) or 0) for r in rows]) for k in CLASSES}
+
+    def priced(self, models: Any = None, **keys: np.ndarray) -> Priced:
+        """Price every row, on `models` (one per row) instead of its own, `keys` columns replaced."""
+        chosen = {} if models is None else {"model": np.asarray(models, dtype=object)}
+        return price_classes(self.catalog, {**self.keys, **keys, **chosen}, self.classes)
+
+    def cost(self, models: Any = None, **keys: np.ndarray) -> np.ndarray:
+        """Return every row's cost in USD (see `priced`)."""
+        return self.priced(models, **keys).cost
+
+    def by_class(self) -> dict[str, np.ndarray]:
+        """Return every row's cost of each token class alone; the classes add up to `cost()`."""
+        return {name: price_classes(self.catalog, self.keys, self._only(name)).cost for name in CLASSES}
+
+    def _only(self, name: str) -> dict[str, np.ndarray]:
+        """Return the class sums with every class but `name` set to 0."""
+        return {k: v if k == name else np.zeros(self.n) for k, v in self.classes.items()}
+
+
+def by_pair(rows: list[dict], values: Any) -> dict[tuple[str, str], float]:
+    """Sum `values` (one per row) per the rows' (feature, model)."""
+    sums: dict[tuple[str, str], float] = defaultdict(float)
+    for row, value in zip(rows, values):
+        sums[(row["feature"], row["model"])] += float(value)
+    return sums
+
+
 # ---- prefix blocks seen at two different times (kv_cache_finder) ----
 
 # the scope's blocks seen at two different times, with their first-seen time (a block seen
@@ -111,18 +158,6 @@ def empty(tool: str, spec: FigureSpec, queries: Queries) -> ToolResult:
 REPEATED_SCOPED_SQL = """SELECT h, min(timestamp) AS first_seen
     FROM workload_events ARRAY JOIN prefix_hashes AS h {where}
     GROUP BY h HAVING max(timestamp) > first_seen"""
-
-# The same for every stored event, from `kv_prefix_seen` (kept on insert, see
-# `persistence/_ddl.py`), which may hold a hash in several parts until they merge. A hash
-# seen twice is counted twice within one part (n >= 2) or held by two parts, so by some
-# part other than the largest: only those candidates are grouped, and the largest part is
-# read through its primary key. Exact in any merge state; milliseconds once it is one part.
-REPEATED_ALL_SQL = """SELECT h, CAST(min(first_ts) AS DateTime64(3, 'UTC')) AS first_seen FROM kv_prefix_seen
-    WHERE h IN (SELECT h FROM kv_prefix_seen WHERE n >= 2
-                UNION ALL SELECT h FROM kv_prefix_seen WHERE _part != (
-                  SELECT name FROM system.parts WHERE database = currentDatabase()
-                    AND table = 'kv_prefix_seen' AND active ORDER BY rows DESC, name LIMIT 1))
-    GROUP BY h HAVING max(last_ts) > first_seen"""
 
 PREFIX_PARTS_SQL = """SELECT count() AS parts, sum(rows) AS total, max(rows) AS largest
     FROM system.parts WHERE database = currentDatabase() AND table = 'kv_prefix_seen' AND active"""
@@ -134,22 +169,16 @@ COMPACT_SHARE = 0.1
 
 
 def repeated_blocks(store: AnalyticsStore, clause: str) -> str:
-    """Return the SQL of the repeated blocks of a scope (`clause`: its WHERE, "" for all events).
-
-    With no scope they are read from `kv_prefix_seen`, compacted first when that pays.
-    """
-    if clause:
-        return REPEATED_SCOPED_SQL.replace("{where}", clause)
-    _compact(store)
-    return REPEATED_ALL_SQL
+    """Return the SQL of the repeated blocks of a scope (`clause`: its WHERE, always holding the workspace)."""
+    return REPEATED_SCOPED_SQL.replace("{where}", clause)
 
 
-def _compact(store: AnalyticsStore) -> None:
+def compact_prefix_seen(store: AnalyticsStore) -> None:
     """Merge `kv_prefix_seen` into one part when its smaller parts hold much of it."""
     parts = store.rows(PREFIX_PARTS_SQL)[0]
     if parts["parts"] < 2 or parts["total"] - parts["largest"] <= COMPACT_SHARE * parts["total"]:
         return
     try:
         store.client.command(COMPACT_SQL)
-    except Exception:  # noqa: BLE001 - e.g. a read-only user: REPEATED_ALL_SQL stays exact, only slower
+    except Exception:  # noqa: BLE001 - e.g. a read-only user: the replay stays exact, only slower
         pass

@@ -8,6 +8,9 @@ count 0. Over the N buckets, m = median(x) and MAD = median(|x - m|); a bucket's
 every z is 0. A spike is a bucket with z >= `threshold`. Its driver is the (feature, model)
 whose cost in that bucket rose most above that pair's own median bucket cost (over the same
 N buckets, a bucket where the pair had no events counting 0).
+
+Costs of events whose source logs no cache token counts are priced as if nothing was read from
+a prompt cache: a note says how many there are (`coverage`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pydantic import Field
 
 from netra.tools._sql import Queries, empty, finish
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.coverage import uncached
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope
 
@@ -117,4 +121,4 @@ def cost_anomaly_detector(ctx: ToolContext, args: AnomalyArgs) -> ToolResult:
         return empty(TOOL, FIGURES, q)
     costs = [float(r["cost"]) for r in series]
     rows = _spike_rows(q, args, series, robust_z(costs))
-    return finish(TOOL, FIGURES, _values(costs, rows), rows, q, [])
+    return finish(TOOL, FIGURES, _values(costs, rows), rows, q, uncached(q, args))

@@ -1,147 +1,207 @@
-"""Batch opportunity finder: non-interactive traffic that could go through a Batch API.
+"""Batch opportunity finder: traffic whose callers are shown to wait, priced at Batch API prices.
 
-A request is non-interactive when it was not streamed (`ttft_ms` 0), belongs to no session
-or thread, and was not already sent as a batch. Per (feature, model): the share of such
-requests, and (reported only) the share of all requests sent between 00:00 and 06:00 UTC.
-A pair is flagged when its non-interactive share is at least `min_share` and its model has
-batch prices cheaper than its standard ones. The saving re-prices the non-interactive
-requests' token classes (input, cache read, cache write, output, reasoning) at batch prices.
+A (feature, model) is flagged only on evidence that its callers do not need an immediate answer
+(`evidence.EVIDENCE["batch_api"]`, read by `_batch_evidence` and `_schedule`): its requests declare
+`interactive=false` or `batch_eligible=true`, or its feature already sends most requests with
+`is_batch` = 1, or most of its logged first-token waits exceed the 10 s interactive bound, or it
+runs as a scheduled job (same hours on several days, no user ids). `ttft_ms` 0 and an empty session
+or thread are missing data, never evidence. Without evidence the pair gets an unflagged finding
+whose reason says what to log, and what is at stake (`params.if_batchable_window_saving_usd`, and
+`if_batchable_monthly_saving_usd` at the window's rate).
 
-Confidence is `min(1, requests / 1000)`, halved when the finding is marginal: its share lies
-within half the distance between `min_share` and 1 of the threshold, on either side.
+The saving of a flagged pair is its unbatched requests' cost minus their cost in the Batch API,
+both from the one pricing function (`pricing.price_classes`) over their token classes per pricing
+key and UTC day, `is_batch` set for the second: each keeps its long-context tier, and refused
+requests cost $0 either way. The policy moves every unbatched request of the pair, as the joint
+simulator does. Confidence = stability x evidence factor (`evidence.confidence`; E in
+`_batch_evidence`). Quality risk is low: the same model answers the same request.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
-from pydantic import Field
+import numpy as np
 
-from netra.errors import UnknownModelError
-from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools._batch_evidence import BOUND, DECLARED_SQL, FEATURES_SQL, LABELLED_SQL, PairEvidence, feature_checks
+from netra.tools._schedule import HOURS_SQL, HourGrid
+from netra.tools._sql import PRICE_GROUP_SQL, PRICED_SQL, GroupCosts, Queries
+from netra.tools.base import Figure, ToolContext, ToolResult
+from netra.tools.evidence import DailySavings, confidence, to_log
 from netra.tools.findings import Finding, FinderRun, findings_result
 from netra.tools.registry import apex_tool
-from netra.tools.scope import Scope, fig, monthly, span_days, where
-from netra.workloads.catalog import TOKEN_CLASSES
+from netra.tools.scope import Scope, fig, monthly
+from netra.workloads.catalog import PRICE_CLASSES, PriceCatalog
 
-# token classes are disjoint (as in pricing): input = input - cached - written, output =
-# output - reasoning, each clamped at 0 per request
-PAIRS_SQL = """
-SELECT feature, model, count() AS requests, countIf(offline) AS batchable,
-       countIf(toHour(timestamp) < 6) AS night_requests, sum(cost_usd) AS cost_usd,
-       sumIf(greatest(toInt64(input_tokens) - cached_input_tokens - cache_write_tokens, 0), offline)
-         AS input,
-       sumIf(cached_input_tokens, offline) AS cache_read,
-       sumIf(cache_write_tokens, offline) AS cache_write,
-       sumIf(greatest(toInt64(output_tokens) - reasoning_tokens, 0), offline) AS output,
-       sumIf(reasoning_tokens, offline) AS reasoning
-FROM (
-  SELECT *, ttft_ms = 0 AND session_id = '' AND thread_id = '' AND is_batch = 0 AS offline
-  FROM workload_events {where}
-)
-GROUP BY feature, model
-ORDER BY feature, model
-"""
+PAIRS_SQL = f"""SELECT feature, model, count() AS requests, countIf(is_batch = 0) AS unbatched,
+    countIf(is_batch = 0 AND {DECLARED_SQL}) AS declared, countIf(is_batch = 0 AND {LABELLED_SQL}) AS labelled,
+    sum(cost_usd) AS cost_usd
+FROM workload_events {{where}}
+GROUP BY feature, model ORDER BY feature, model"""
+# the unbatched requests' token classes per pair, UTC day and pricing key (the scope AND `UNBATCHED`)
+SAVINGS_SQL = f"""SELECT feature, model, toString(toDate(timestamp)) AS day, {PRICED_SQL}
+FROM workload_events {{where}}
+GROUP BY feature, model, day, {PRICE_GROUP_SQL}
+ORDER BY feature, model, day, {PRICE_GROUP_SQL}"""
+UNBATCHED = "is_batch = 0"
 
 _LATENCY = "asynchronous: results within 24 h"
 _UNKNOWN = "skipped {feature}/{model}: model not in the price catalog"
+_NO_EVIDENCE = ("a finding, not a recommendation: nothing shows that callers of {feature} can wait for a batch "
+                "({checks}). {todo}ttft_ms 0 and an empty session or thread are missing data, not evidence. "
+                "At stake if they can wait: ${window:,.2f} in the window (${stake:,.2f}/month at its rate)")
+_TODO = "To decide, log: {log}. "
+_NOTE = "no evidence that callers can wait for a batch on {pairs}"
 
-# (test on (share, cheaper, args), reason): the first row whose test passes gives the reason
-_REASONS = (
-    (lambda share, cheaper, a: share < a.min_share,
-     "only {share:.1%} of requests are non-interactive (need {min_share:.0%})"),
-    (lambda share, cheaper, a: not cheaper, "{model} has no cheaper batch prices"),
-    (lambda share, cheaper, a: True, "{share:.1%} of requests are non-interactive ({night:.0%} sent "
-                                     "00:00-06:00 UTC); the Batch API saves ${month:.2f}/month"),
+Test = Callable[[PairEvidence, bool], bool]
+# (test on (evidence, cheaper batch prices), verdict, reason): the first row whose test passes decides;
+# only "evidence" flags the pair
+_VERDICTS: tuple[tuple[Test, str, str], ...] = (
+    (lambda e, cheaper: e.unbatched == 0, "batched", "every request is already sent through a Batch API"),
+    (lambda e, cheaper: not cheaper, "no_batch_price", "{model} has no cheaper batch prices"),
+    (lambda e, cheaper: not e.found, "no_evidence", _NO_EVIDENCE),
+    (lambda e, cheaper: True, "evidence", "{evidence}; the Batch API saves ${month:,.2f}/month"),
 )
 
 # figure name -> (unit, label)
 _FIGURES = {
     "monthly_saving_usd": ("USD/month", "saving of moving the flagged pairs to the Batch API"),
-    "batchable_requests": ("requests", "non-interactive requests not yet batched"),
+    "batchable_requests": ("requests", "unbatched requests with evidence that their callers can wait"),
     "flagged_pairs": ("pairs", "(feature, model) pairs to move to the Batch API"),
+    "pairs_without_evidence": ("pairs", "pairs with cheaper batch prices but no evidence their callers can wait"),
 }
 
 
 class BatchArgs(Scope):
-    """Scope plus the share of non-interactive requests a pair needs to be flagged."""
+    """The scope of `batch_opportunity_finder` (its evidence rules take no tuning)."""
 
-    min_share: float = Field(0.9, ge=0, le=1, description="flag at or above this non-interactive share")
+
+def day_savings(catalog: PriceCatalog, rows: list[dict]) -> DailySavings:
+    """Return what the Batch API saves per pair and day on the rows of `SAVINGS_SQL`."""
+    costs = GroupCosts(catalog, rows)
+    return DailySavings(rows, costs.cost() - costs.cost(is_batch=np.ones(costs.n, np.uint8)))
+
+
+@dataclass(frozen=True)
+class _Case:
+    """One pair being judged: its stats, its evidence, its per-day savings and the verdict on it."""
+
+    stats: dict
+    evidence: PairEvidence
+    per_day: np.ndarray
+    verdict: str
+    template: str
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the evidence supports moving the pair."""
+        return self.verdict == "evidence"
+
+    @property
+    def window(self) -> float:
+        """Return what the Batch API saves on the pair's unbatched requests over the window."""
+        return float(self.per_day.sum())
+
+    def reason(self, days: float) -> str:
+        """Return the finding's reason from its verdict's template."""
+        month = monthly(self.window, days)
+        return self.template.format(**self.stats, **_texts(self.evidence), window=self.window, stake=month,
+                                    month=month if self.flagged else 0.0)
+
+    def params(self, days: float) -> dict[str, Any]:
+        """Return the finding's params: the signals that count, the evidence factor and the saving at stake."""
+        return {"evidence": [c.name for c in self.evidence.counting()],
+                "evidence_factor": round(self.evidence.factor, 6), "absent": self.evidence.absent(),
+                "if_batchable_window_saving_usd": round(self.window, 9),
+                "if_batchable_monthly_saving_usd": round(monthly(self.window, days), 6)}
+
+
+@dataclass
+class _Judge:
+    """Decides each pair from its feature's checks and its per-day savings; remembers pairs without evidence."""
+
+    run: FinderRun
+    checks: dict[str, tuple]
+    savings: DailySavings
+    unproven: list[Finding] = field(default_factory=list)
+
+    def finding(self, stats: dict) -> Finding:
+        """Return the Finding of one priced pair."""
+        case = self._case(stats)
+        found = Finding(kind="batch_api", feature=stats["feature"], model=stats["model"], flagged=case.flagged,
+                        latency_impact=_LATENCY, quality_risk="low", **_fields(case, self.run.days))
+        if case.verdict == "no_evidence":
+            self.unproven.append(found)
+        return found
+
+    def _case(self, stats: dict) -> _Case:
+        """Return the pair's evidence, savings and verdict."""
+        counts = (int(stats[k]) for k in ("unbatched", "declared", "labelled"))
+        evidence = PairEvidence(*counts, self.checks[stats["feature"]])
+        cheaper = _cheaper(self.run.ctx.catalog, stats)
+        _, verdict, template = next(row for row in _VERDICTS if row[0](evidence, cheaper))
+        per_day = self.savings.series((stats["feature"], stats["model"]))
+        return _Case(stats, evidence, per_day, verdict, template)
+
+    def note(self) -> list[str]:
+        """Return one note naming the pairs without evidence and what to log (none when there are none)."""
+        if not self.unproven:
+            return []
+        names = ", ".join(f"{f.feature}/{f.model}" for f in self.unproven)
+        log = to_log("batch_api", sorted({name for f in self.unproven for name in f.params["absent"]}))
+        return [_NOTE.format(pairs=names) + (f"; to decide, log: {log}" if log else "; what is logged shows none")]
+
+
+def _fields(case: _Case, days: float) -> dict[str, Any]:
+    """Return the Finding fields of counts, money, confidence, params and reason."""
+    kept, moved = (case.window, case.evidence.unbatched) if case.flagged else (0.0, 0)
+    return {"requests": int(case.stats["requests"]), "affected_requests": moved,
+            "window_cost_usd": round(case.stats["cost_usd"], 9), "window_saving_usd": kept,
+            "monthly_saving_usd": monthly(kept, days), "reason": case.reason(days), "params": case.params(days),
+            "confidence": confidence(case.per_day, case.evidence.factor) if case.flagged else 0.0}
+
+
+def _texts(evidence: PairEvidence) -> dict[str, str]:
+    """Return the reason's evidence sentence, every check, and what to log for the missing signals."""
+    log = to_log("batch_api", evidence.absent())
+    return {"evidence": "; ".join(c.text for c in evidence.counting()),
+            "checks": "; ".join(c.text for c in evidence.checks()), "todo": _TODO.format(log=log) if log else ""}
+
+
+def _cheaper(catalog: PriceCatalog, stats: dict) -> bool:
+    """Return whether the pair's model has some batch price below its standard price."""
+    standard, batch = catalog.unit_prices(stats["model"]), catalog.unit_prices(stats["model"], mode="batch")
+    return any(batch[k] < standard[k] for k in PRICE_CLASSES)
+
+
+def _feature_checks(q: Queries, args: BatchArgs) -> dict[str, tuple]:
+    """Return every scoped feature's checks: its stats over all models, its hours against the window's traffic."""
+    stats = q.rows(FEATURES_SQL, args.model_copy(update={"model": None}), params=BOUND)
+    window = args.model_copy(update={"feature": None, "model": None, "user_id": None})
+    grid = HourGrid(q.rows(HOURS_SQL, window))
+    return {s["feature"]: feature_checks(s, grid.check(s["feature"])) for s in stats}
 
 
 @apex_tool("batch_opportunity_finder",
-           "Find non-interactive traffic that could use a Batch API, and price the batch discount",
+           "Find traffic shown to tolerate batch latency (declared non-interactive, already batched, slow first "
+           "tokens, or a scheduled job), price the Batch API discount, and say what to log where evidence is missing",
            BatchArgs, family="optimization")
 def batch_opportunity_finder(ctx: ToolContext, args: BatchArgs) -> ToolResult:
-    """Find (feature, model) pairs whose traffic is non-interactive and could be batched."""
-    days, span_evidence = span_days(ctx.store, args)
-    pairs, evidence = _query(ctx, args)
-    findings, notes = _findings(FinderRun(ctx, args, days), pairs)
-    return findings_result("batch_opportunity_finder", _figures(pairs, findings), findings,
-                           [span_evidence, evidence], notes)
+    """Find (feature, model) pairs whose callers are shown to wait, and what moving them saves (module docstring)."""
+    q = Queries(ctx.store)
+    pairs = q.rows(PAIRS_SQL, args)
+    judge = _Judge(FinderRun(ctx, args, q.span(args)), _feature_checks(q, args),
+                   day_savings(ctx.catalog, q.rows(SAVINGS_SQL, args, UNBATCHED)))
+    findings = [judge.finding(p) for p in pairs if ctx.catalog.resolve(p["model"]) is not None]
+    notes = [_UNKNOWN.format(**p) for p in pairs if ctx.catalog.resolve(p["model"]) is None] + judge.note()
+    return findings_result("batch_opportunity_finder", _figures(findings, judge), findings, q.evidence, notes)
 
 
-def _query(ctx: ToolContext, scope: Scope) -> tuple[list[dict], Evidence]:
-    """Run the per-pair query over the scope."""
-    clause, params = where(scope)
-    sql = PAIRS_SQL.replace("{where}", clause)
-    return ctx.store.rows(sql, params), Evidence(sql=sql, params=params)
-
-
-def _findings(run: FinderRun, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
-    """Return one finding per priced pair, and a note per pair whose model has no price."""
-    findings, notes = [], []
-    for stats in pairs:
-        try:
-            findings.append(_finding(run, stats))
-        except UnknownModelError:
-            notes.append(_UNKNOWN.format(**stats))
-    return findings, notes
-
-
-def _finding(run: FinderRun, stats: dict) -> Finding:
-    """Price the batch discount for one pair and decide whether to flag it."""
-    window, share, night, cheaper = _measure(run.ctx, stats)
-    template = next(text for test, text in _REASONS if test(share, cheaper, run.args))
-    fields = _fields(run, stats, window, share, night)
-    reason = template.format(**stats, share=share, night=night, month=fields["monthly_saving_usd"],
-                             min_share=run.args.min_share)
-    return Finding(kind="batch_api", feature=stats["feature"], model=stats["model"], reason=reason,
-                   flagged=template is _REASONS[-1][1], latency_impact=_LATENCY, quality_risk="low", **fields)
-
-
-def _measure(ctx: ToolContext, stats: dict) -> tuple[float, float, float, bool]:
-    """Return the window saving, non-interactive share, night share and whether batch is cheaper."""
-    discount = _discount(ctx, stats["model"])
-    window = sum(stats[k] * discount[k] for k in TOKEN_CLASSES)
-    requests = stats["requests"]
-    return window, stats["batchable"] / requests, stats["night_requests"] / requests, max(discount.values()) > 0
-
-
-def _discount(ctx: ToolContext, model: str) -> dict[str, float]:
-    """Return {token class: standard minus batch price} of `model`."""
-    standard, batch = ctx.catalog.unit_prices(model, False), ctx.catalog.unit_prices(model, True)
-    return {k: standard[k] - batch[k] for k in TOKEN_CLASSES}
-
-
-def _confidence(requests: int, share: float, min_share: float) -> float:
-    """Return min(1, requests / 1000), halved when the share is near the threshold."""
-    margin = (1.0 - min_share) / 2
-    return round(min(1.0, requests / 1000.0) * (0.5 if abs(share - min_share) < margin else 1.0), 6)
-
-
-def _fields(run: FinderRun, stats: dict, window: float, share: float, night: float) -> dict[str, Any]:
-    """Return the Finding fields of counts, money, confidence and params."""
-    return {"requests": int(stats["requests"]), "affected_requests": int(stats["batchable"]),
-            "window_cost_usd": round(stats["cost_usd"], 9), "window_saving_usd": window,
-            "monthly_saving_usd": monthly(window, run.days),
-            "confidence": _confidence(stats["requests"], share, run.args.min_share),
-            "params": {"batchable_share": round(share, 6), "night_share": round(night, 6)}}
-
-
-def _figures(pairs: list[dict], findings: list[Finding]) -> dict[str, Figure]:
-    """Return the flagged monthly saving, the non-interactive requests and the flagged pairs."""
+def _figures(findings: list[Finding], judge: _Judge) -> dict[str, Figure]:
+    """Return the flagged monthly saving and requests, the flagged pairs and the pairs without evidence."""
     flagged = [f for f in findings if f.flagged]
     values = {"monthly_saving_usd": sum(f.monthly_saving_usd for f in flagged),
-              "batchable_requests": sum(p["batchable"] for p in pairs), "flagged_pairs": len(flagged)}
+              "batchable_requests": sum(f.affected_requests for f in flagged), "flagged_pairs": len(flagged),
+              "pairs_without_evidence": len(judge.unproven)}
     return {name: fig(values[name], *spec) for name, spec in _FIGURES.items()}

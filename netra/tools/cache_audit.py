@@ -14,26 +14,36 @@ Per (feature, model), with `cached` = the request's billed `cached_input_tokens`
 - `missed_tokens` = sum over requests of max(achievable - cached, 0), as `kv_cache_finder`'s
   uncached hit tokens; `captured_tokens` = achievable - missed;
 - `reuse_captured_pct` = 100 x captured / achievable (0 when nothing is achievable);
-- `missed_usd` = missed tokens x (input - cache-read price per token), from the catalog;
-  `monthly_missed_usd` scales it to 30 days of the scope's span.
+- `missed_usd` = the request's missed tokens priced as input minus priced as cache reads, by
+  the one pricing function (`pricing.price_classes`) in the request's own pricing key (mode,
+  long-context tier; a refused request costs $0 either way); `monthly_missed_usd` scales it
+  to 30 days of the scope's span.
 
 A model the catalog does not price gets `missed_usd` 0 and a note.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from netra.errors import UnknownModelError
-from netra.tools._sql import Queries, empty, finish, ratio
+import numpy as np
+
+from netra.tools._sql import GroupCosts, Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
 from netra.tools.cache_policy import Trace, load_trace
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, monthly
 from netra.workloads.catalog import PriceCatalog
+from netra.workloads.pricing import PRICE_KEY_SQL
 
 TOOL = "kv_cache_optimization_audit"
-_SUMS = ("requests", "input_tokens", "achievable_hit_tokens", "billed_cached_tokens", "missed_tokens")
+_TOKENS = ("requests", "input_tokens", "achievable_hit_tokens", "billed_cached_tokens", "missed_tokens")
+# each scoped request's pricing key, in the replay order of `cache_policy.TRACE_SQL`
+KEYS_SQL = f"""SELECT {PRICE_KEY_SQL}
+FROM workload_events {{where}}
+ORDER BY timestamp, request_id"""
 _UNKNOWN = "{feature}/{model}: model not in the price catalog; its missed dollars count as 0"
 
 FIGURES = {
@@ -63,41 +73,47 @@ def _hits(first: dict[int, int], blocks: list[int], now: int) -> int:
     return hits
 
 
-def _pairs(trace: Trace, hits: list[int]) -> dict[Pair, dict[str, float]]:
-    """Sum the audit's token counts per (feature, model)."""
-    pairs: dict[Pair, dict[str, float]] = {}
-    for i, n in enumerate(hits):
-        acc = pairs.setdefault((trace.feature[i], trace.model[i]), dict.fromkeys(_SUMS, 0))
-        _add(acc, n * trace.block_size[i], trace.cached_tokens[i], trace.input_tokens[i])
-    return pairs
+@dataclass(frozen=True)
+class Requests:
+    """The audit's figures of every scoped request, in replay order, and its (feature, model)."""
+
+    pairs: list[Pair]
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def replay(cls, catalog: PriceCatalog, trace: Trace, keys: list[dict[str, Any]]) -> Requests:
+        """Replay the trace; price each request's missed tokens in its pricing key (`keys`, same order)."""
+        cached = np.array(trace.cached_tokens, np.int64)
+        achievable = np.array(first_seen_hits(trace), np.int64) * np.array(trace.block_size, np.int64)
+        missed = np.maximum(achievable - cached, 0)
+        columns = {"requests": np.ones(len(cached)), "input_tokens": np.array(trace.input_tokens, np.int64),
+                   "achievable_hit_tokens": achievable, "billed_cached_tokens": cached, "missed_tokens": missed,
+                   "missed_usd": missed_usd(catalog, trace.model, keys, missed)}
+        return cls(list(zip(trace.feature, trace.model)), columns)
+
+    def sums(self) -> dict[Pair, dict[str, float]]:
+        """Return every column summed per (feature, model)."""
+        index: dict[Pair, list[int]] = defaultdict(list)
+        for i, pair in enumerate(self.pairs):
+            index[pair].append(i)
+        return {pair: {k: float(v[rows].sum()) for k, v in self.columns.items()} for pair, rows in index.items()}
 
 
-def _add(acc: dict[str, float], achievable: int, cached: int, input_tokens: int) -> None:
-    """Add one request to its pair's sums."""
-    acc["requests"] += 1
-    acc["input_tokens"] += input_tokens
-    acc["achievable_hit_tokens"] += achievable
-    acc["billed_cached_tokens"] += cached
-    acc["missed_tokens"] += max(achievable - cached, 0)
+def missed_usd(catalog: PriceCatalog, models: list[str], keys: list[dict[str, Any]], missed: np.ndarray) -> np.ndarray:
+    """Return each request's missed tokens priced as input minus priced as cache reads (0 when none)."""
+    rows = [{**key, "model": model} for key, model in zip(keys, models, strict=True)]
+    as_input = GroupCosts(catalog, [{**row, "input": n} for row, n in zip(rows, missed)]).cost()
+    as_read = GroupCosts(catalog, [{**row, "cache_read": n} for row, n in zip(rows, missed)]).cost()
+    return as_input - as_read
 
 
-def _price_gap(catalog: PriceCatalog, model: str) -> float | None:
-    """Return input - cache-read price per token of `model`, or None when it is not priced."""
-    try:
-        prices = catalog.unit_prices(model)
-    except UnknownModelError:
-        return None
-    return prices["input"] - prices["cache_read"]
-
-
-def _row(pair: Pair, sums: dict[str, float], gap: float | None, days: float) -> dict[str, Any]:
+def _row(catalog: PriceCatalog, pair: Pair, sums: dict[str, float], days: float) -> dict[str, Any]:
     """Return one (feature, model) audit row."""
     captured = sums["achievable_hit_tokens"] - sums["missed_tokens"]
-    missed_usd = sums["missed_tokens"] * (gap or 0.0)
-    return {"feature": pair[0], "model": pair[1], **{k: int(v) for k, v in sums.items()},
-            "captured_tokens": int(captured), "priced": gap is not None,
+    return {"feature": pair[0], "model": pair[1], **{k: int(sums[k]) for k in _TOKENS},
+            "captured_tokens": int(captured), "priced": catalog.resolve(pair[1]) is not None,
             "reuse_captured_pct": 100 * ratio(captured, sums["achievable_hit_tokens"]),
-            "missed_usd": missed_usd, "monthly_missed_usd": monthly(missed_usd, days)}
+            "missed_usd": sums["missed_usd"], "monthly_missed_usd": monthly(sums["missed_usd"], days)}
 
 
 def _values(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -121,12 +137,12 @@ def kv_cache_optimization_audit(ctx: ToolContext, args: Scope) -> ToolResult:
     trace = load_trace(queries, args)
     if not trace.ts:
         return empty(TOOL, FIGURES, queries)
-    rows = _rows(ctx.catalog, trace, queries.span(args))
+    requests = Requests.replay(ctx.catalog, trace, queries.rows(KEYS_SQL, args))
+    rows = _rows(ctx.catalog, requests, queries.span(args))
     return finish(TOOL, FIGURES, _values(rows), rows, queries, _notes(rows))
 
 
-def _rows(catalog: PriceCatalog, trace: Trace, days: float) -> list[dict[str, Any]]:
+def _rows(catalog: PriceCatalog, requests: Requests, days: float) -> list[dict[str, Any]]:
     """Return the audit rows, largest missed dollars first."""
-    rows = [_row(pair, sums, _price_gap(catalog, pair[1]), days)
-            for pair, sums in _pairs(trace, first_seen_hits(trace)).items()]
+    rows = [_row(catalog, pair, sums, days) for pair, sums in requests.sums().items()]
     return sorted(rows, key=lambda r: (-r["missed_usd"], r["feature"], r["model"]))

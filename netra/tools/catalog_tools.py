@@ -1,10 +1,12 @@
 """Apex tools (catalog): look models up in the price catalog, and price the scoped workload on other models.
 
 `supply_catalog_lookup` reads the catalog only (no events): prices per 1M tokens of every
-class (a class with no price of its own shows its fallback price), batch prices, limits and
-quality priors. `price_comparator` sums the billable token classes of the scoped events per
-(feature, model, is_batch) and prices them on each candidate model (batch rows at the
-candidate's batch prices), against the scope's actual `cost_usd`.
+class (a class with no price of its own shows its fallback price), batch prices, the
+priority, flex and long-context prices the model has, limits and quality priors.
+`price_comparator` sums the billable token classes of the scoped events per (feature, model,
+pricing key) and prices them on each candidate model with the one pricing function
+(`pricing.price_classes`: the same mode, long-context tier and refused requests at $0),
+against the scope's actual `cost_usd`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from netra.errors import ToolArgumentsError
-from netra.tools._sql import TOKEN_CLASS_SQL, Queries, empty, finish, ratio
+from netra.tools._sql import PRICE_GROUP_SQL, PRICED_SQL, GroupCosts, Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
 from netra.tools.context_usage import catalog_field
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
-from netra.workloads.catalog import PRICE_CLASSES, TOKEN_CLASSES, ModelPrice, PriceCatalog
+from netra.workloads.catalog import PRICE_CLASSES, ModelPrice, PriceCatalog
 from netra.workloads.quality import SCORED, priors_for
 from netra.workloads.tiers import cheaper_sibling
 
@@ -34,10 +36,10 @@ _FILTERS: dict[str, Callable[[ModelPrice, Any], bool]] = {
     "supports_prompt_caching": lambda p, v: p.supports_prompt_caching == v,
 }
 
-_TOKENS_SQL = ("SELECT feature, model, is_batch AS batch," + TOKEN_CLASS_SQL + """,
+_TOKENS_SQL = f"""SELECT feature, model, {PRICED_SQL},
   sum(cost_usd) AS cost, count() AS requests, countIf(priced = 0) AS unpriced
-FROM workload_events {where}
-GROUP BY feature, model, batch ORDER BY feature, model, batch""")
+FROM workload_events {{where}}
+GROUP BY feature, model, {PRICE_GROUP_SQL} ORDER BY feature, model, {PRICE_GROUP_SQL}"""
 _OBSERVED_SQL = """SELECT model, avg(quality_score) AS mean_score, count() AS scored
 FROM workload_events {where} GROUP BY model ORDER BY model"""
 
@@ -92,12 +94,20 @@ def _quality(model: str) -> dict[str, Any]:
             "quality_sources": {c: p.cite() for c, p in found.items()}}
 
 
+def _prices(catalog: PriceCatalog, key: str) -> dict[str, Any]:
+    """Return an entry's prices per 1M tokens: every class (fallbacks filled), batch, and the others."""
+    price = catalog.models[key]
+    return {"prices_per_1m": _per_m(catalog.unit_prices(key)),
+            "fallback_classes": [k for k in PRICE_CLASSES if k not in price.prices],
+            "batch_prices_per_1m": _per_m(price.batch),
+            "other_prices_per_1m": _per_m(dict(sorted(price.extra.items())))}
+
+
 def _entry_row(catalog: PriceCatalog, key: str) -> dict[str, Any]:
     """Return one catalog entry's row."""
     price = catalog.models[key]
-    return {"model": key, "provider": price.provider, "prices_per_1m": _per_m(catalog.unit_prices(key)),
-            "fallback_classes": [k for k in PRICE_CLASSES if k not in price.prices],
-            "batch_prices_per_1m": _per_m(price.batch), "supports_prompt_caching": price.supports_prompt_caching,
+    return {"model": key, "provider": price.provider, **_prices(catalog, key),
+            "supports_prompt_caching": price.supports_prompt_caching,
             "max_input_tokens": catalog_field(catalog, key, "max_input_tokens") or None,
             "max_output_tokens": price.max_output_tokens or None, **_quality(key)}
 
@@ -152,13 +162,9 @@ def _default(catalog: PriceCatalog, models: list[str]) -> tuple[list[str], list[
     return list(dict.fromkeys(known + [s for s in siblings if s])), notes
 
 
-def _window(catalog: PriceCatalog, model: str, parts: list[dict]) -> float:
-    """Price the summed token classes of every part on `model` (batch parts at batch prices)."""
-    total = 0.0
-    for part in parts:
-        prices = catalog.unit_prices(model, bool(part["batch"]))
-        total += sum(float(part[k]) * prices[k] for k in TOKEN_CLASSES)
-    return total
+def _window(costs: GroupCosts, model: str) -> float:
+    """Price the summed token classes of every part on `model`, each in its own pricing key."""
+    return float(costs.cost([model] * costs.n).sum())
 
 
 def _scores(q: Queries, args: ComparatorArgs, catalog: PriceCatalog) -> dict[str, float]:
@@ -173,7 +179,7 @@ def _scores(q: Queries, args: ComparatorArgs, catalog: PriceCatalog) -> dict[str
 
 def _candidate_row(ctx: ToolContext, key: str, totals: dict[str, Any], category: str | None) -> dict[str, Any]:
     """Return one candidate's row: window and monthly cost, the delta vs actual, quality."""
-    window, days, actual = _window(ctx.catalog, key, totals["parts"]), totals["days"], totals["actual"]
+    window, days, actual = _window(totals["costs"], key), totals["days"], totals["actual"]
     priors = _quality(key)["quality_priors"]
     return {"candidate": key, "window_cost_usd": window, "monthly_cost_usd": monthly(window, days),
             "delta_window_usd": window - actual, "delta_monthly_usd": monthly(window - actual, days),
@@ -198,7 +204,8 @@ def _comparator_values(rows: list[dict[str, Any]], totals: dict[str, Any]) -> tu
 
 def _totals(ctx: ToolContext, q: Queries, args: ComparatorArgs, parts: list[dict]) -> dict[str, Any]:
     """Return what every candidate row needs: the parts, span days, actual cost, models used, scores."""
-    return {"parts": parts, "days": q.span(args), "actual": sum(float(p["cost"]) for p in parts),
+    return {"costs": GroupCosts(ctx.catalog, parts), "days": q.span(args),
+            "actual": sum(float(p["cost"]) for p in parts),
             "used": {ctx.catalog.resolve(p["model"]) for p in parts}, "scores": _scores(q, args, ctx.catalog)}
 
 
@@ -206,7 +213,7 @@ def _comparator_notes(parts: list[dict], notes: list[str]) -> list[str]:
     """Return notes on unknown models and on unpriced requests (their actual cost is 0)."""
     unpriced = sum(int(p["unpriced"]) for p in parts)
     extra = [f"{unpriced} requests have no catalog price: their actual cost is 0"] if unpriced else []
-    return notes + extra + ["cache writes are priced at the 5-minute write price"]
+    return notes + extra
 
 
 @apex_tool(COMPARATOR, "Price the scoped workload's token classes on candidate models: window and monthly cost, "

@@ -10,6 +10,9 @@ with no known limit are counted apart (`unknown_limit_requests`) and named in a 
 their static blocks x block size; `static_share` = static tokens / input tokens. A feature is
 flagged when static_share >= `threshold` and it does not cache the static part: its billed
 cache reads (`cached_input_tokens`) are under `CACHED_ENOUGH` (half) of its static tokens.
+Static blocks come from the events that carry prefix hashes, and `static_share` divides by
+their input tokens; whether a feature caches needs cache token counts. When no scoped event
+carries a field these need (`coverage`), the figures are None (not in the telemetry), with a note.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pydantic import Field
 
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.coverage import HAS, CoveredFigures, coverage_by, needing
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope
 from netra.workloads.catalog import PriceCatalog
@@ -50,9 +54,9 @@ FROM (SELECT feature AS f, h, count() AS n, any(block_size) AS bs
       FROM workload_events ARRAY JOIN prefix_hashes AS h {where} GROUP BY f, h)
 GROUP BY f"""
 
-_TOTALS_SQL = """SELECT feature AS feature_name, count() AS requests, sum(input_tokens) AS input_sum,
-       sum(cached_input_tokens) AS cached_sum
-FROM workload_events {where}
+_TOTALS_SQL = f"""SELECT feature AS feature_name, count() AS requests, sum(input_tokens) AS input_sum,
+       sum(cached_input_tokens) AS cached_sum, sumIf(input_tokens, {HAS['prefix_hashes']}) AS hashed_input
+FROM workload_events {{where}}
 GROUP BY feature_name ORDER BY feature_name"""
 
 _UNKNOWN_LIMIT = "no input limit in the catalog for {model} ({requests} requests): not counted as near"
@@ -72,6 +76,14 @@ BLOAT_FIGURES = {
     "flagged_features": ("features", "features with a large uncached static prefix"),
     "flagged_static_tokens": ("tokens", "static tokens of the flagged features"),
 }
+# figure or row column -> the fields it is computed from (None when no event carries them)
+_CACHING = ("prefix_hashes", "cached_input_tokens")
+BLOAT_NEEDS = (needing("prefix_hashes", "static_tokens", "static_share")
+               | needing(_CACHING, "flagged_features", "flagged_static_tokens"))
+ROW_NEEDS = (needing("prefix_hashes", "static_tokens", "static_blocks", "static_share")
+             | needing("cached_input_tokens", "cached_input_tokens")
+             | needing(_CACHING, "cached_static_ratio", "flagged"))
+BLOAT_RESULT = CoveredFigures(BLOAT, BLOAT_FIGURES, BLOAT_NEEDS)
 
 
 class ContextArgs(Scope):
@@ -181,10 +193,10 @@ def _bloat_rows(totals: list[dict[str, Any]], found: list[dict[str, Any]], args:
 def _bloat_row(total: dict[str, Any], static: dict[str, Any], args: BloatArgs) -> dict[str, Any]:
     """Return one feature's static share and whether it is flagged."""
     tokens, cached = int(static.get("static_tokens", 0)), int(total["cached_sum"])
-    share = ratio(tokens, total["input_sum"])
+    share = ratio(tokens, total["hashed_input"])
     return {"feature": total["feature_name"], "requests": int(total["requests"]),
-            "input_tokens": int(total["input_sum"]), "static_tokens": tokens,
-            "static_blocks": int(static.get("static_blocks", 0)), "static_share": share,
+            "input_tokens": int(total["input_sum"]), "hashed_input_tokens": int(total["hashed_input"]),
+            "static_tokens": tokens, "static_blocks": int(static.get("static_blocks", 0)), "static_share": share,
             "cached_input_tokens": cached, "cached_static_ratio": ratio(cached, tokens),
             "flagged": tokens > 0 and share >= args.threshold and cached < CACHED_ENOUGH * tokens}
 
@@ -192,8 +204,8 @@ def _bloat_row(total: dict[str, Any], static: dict[str, Any], args: BloatArgs) -
 def _bloat_values(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Return the bloat figures over all features."""
     static, inputs = sum(r["static_tokens"] for r in rows), sum(r["input_tokens"] for r in rows)
-    flagged = [r for r in rows if r["flagged"]]
-    return {"input_tokens": inputs, "static_tokens": static, "static_share": ratio(static, inputs),
+    flagged, hashed = [r for r in rows if r["flagged"]], sum(r["hashed_input_tokens"] for r in rows)
+    return {"input_tokens": inputs, "static_tokens": static, "static_share": ratio(static, hashed),
             "flagged_features": len(flagged), "flagged_static_tokens": sum(r["static_tokens"] for r in flagged)}
 
 
@@ -205,6 +217,12 @@ def prompt_bloat_detector(ctx: ToolContext, args: BloatArgs) -> ToolResult:
     totals = queries.rows(_TOTALS_SQL, args)
     if not totals:
         return empty(BLOAT, BLOAT_FIGURES, queries)
-    found = queries.rows(_STATIC_SQL, args, params={"min_requests": args.min_requests})
+    found = queries.rows(_STATIC_SQL, args, HAS["prefix_hashes"], params={"min_requests": args.min_requests})
     rows = _bloat_rows(totals, found, args)
-    return finish(BLOAT, BLOAT_FIGURES, _bloat_values(rows), rows, queries, [])
+    return BLOAT_RESULT.result(queries, args, _bloat_values(rows), _blanked(queries, args, rows), [])
+
+
+def _blanked(queries: Queries, args: BloatArgs, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the feature rows with None in each column whose field none of the feature's events carries."""
+    groups = coverage_by(queries, args, "feature")
+    return [groups[r["feature"]].blank(r, ROW_NEEDS) for r in rows]

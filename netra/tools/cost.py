@@ -17,12 +17,12 @@ from pydantic import Field, field_validator
 
 from netra.tools._cost_drivers import (DIMENSION_COLUMNS, DRIVERS_SQL, SPLIT_SQL, key_aliases, mark_pareto,
                                        pareto_count, render, split_filter)
-from netra.tools._cost_split import BreakdownDimension, by_token_class, distinct
+from netra.tools._cost_split import BreakdownDimension, by_token_class, class_rows, distinct
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, monthly
-from netra.workloads.catalog import TOKEN_CLASSES, PriceCatalog
+from netra.workloads.catalog import PRICE_CLASSES, PriceCatalog
 
 COST_ANALYZER = "cost_analyzer"
 COST_DRIVERS = "cost_driver_identifier"
@@ -30,7 +30,7 @@ __all__ = ["COST_ANALYZER", "COST_DRIVERS", "COST_FIGURES", "DIMENSION_COLUMNS",
            "CostDriverArgs", "cost_analyzer", "cost_driver_identifier"]
 
 Dimension = Literal["feature", "model", "user_id", "provider"]
-SPLIT_COLUMNS = tuple(f"{k}_cost_usd" for k in TOKEN_CLASSES)
+SPLIT_COLUMNS = tuple(f"{k}_cost_usd" for k in PRICE_CLASSES)
 
 _TOTALS_SQL = """
 SELECT count() AS requests, sum(cost_usd) AS cost,
@@ -208,22 +208,23 @@ def _add_split(catalog: PriceCatalog, q: Queries, args: CostDriverArgs, drivers:
     by_key = {tuple(d[k] for k in dims): d for d in drivers}
     extra, params = split_filter(dims, list(by_key))
     found = q.rows(render(SPLIT_SQL, dims), args, extra=extra, params=params)
-    unknown = sorted({r["model_name"] for r in found if not _split_one(catalog, r, by_key, len(dims))})
+    for group, split in zip(found, class_rows(catalog, found)):
+        _add_to_driver(by_key.get(tuple(group[a] for a in key_aliases(len(dims)))), split)
+    return _unknown_split_note(catalog, found)
+
+
+def _unknown_split_note(catalog: PriceCatalog, found: list[dict[str, Any]]) -> list[str]:
+    """Return a note naming the models of the split that the catalog does not know (none: no note)."""
+    unknown = sorted({r["model_name"] for r in found if catalog.resolve(r["model_name"]) is None})
     return [f"models not in the price catalog add $0 to the split: {', '.join(unknown)}"] if unknown else []
 
 
-def _split_one(catalog: PriceCatalog, group: dict[str, Any], by_key: dict[tuple, dict], width: int) -> bool:
-    """Price one (key, model, batch) group into its listed driver; False only when its model is unknown."""
-    driver = by_key.get(tuple(group[a] for a in key_aliases(width)))
-    return driver is None or _price_split(catalog, group, driver)
-def _price_split(catalog: PriceCatalog, group: dict[str, Any], driver: dict[str, Any]) -> bool:
-    """Add one (value, model, batch) group's token classes, priced, to `driver`; False if unknown."""
-    if catalog.resolve(group["model_name"]) is None:
-        return False
-    prices = catalog.unit_prices(group["model_name"], bool(group["batch"]))
-    for token_class in TOKEN_CLASSES:
-        driver[f"{token_class}_cost_usd"] += group[token_class] * prices[token_class]
-    return True
+def _add_to_driver(driver: dict[str, Any] | None, split: dict[str, float]) -> None:
+    """Add one (key, model, pricing key) group's cost per class to its driver (None: not listed)."""
+    if driver is None:
+        return
+    for column, usd in split.items():
+        driver[column] += usd
 
 
 def _driver_values(drivers: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, float]:

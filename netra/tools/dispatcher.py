@@ -1,4 +1,8 @@
-"""Run a tool by name: validate its arguments, call it, stamp provenance, report progress."""
+"""Run a tool by name: validate its arguments, call it, stamp provenance, report progress.
+
+Every call runs scoped to its context's workspace (`scope.in_workspace`), and its cached
+result is keyed by that workspace and the workspace's data version.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from netra.errors import ToolArgumentsError
 from netra.persistence.cache import Cache
 from netra.tools.base import ToolContext, ToolResult, ToolSpec
 from netra.tools.registry import ToolRegistry
+from netra.tools.scope import in_workspace
 
 Listener = Callable[[str, dict[str, Any]], None]
 
@@ -35,18 +40,35 @@ class ToolDispatcher:
         parsed = _validate(spec.args_model, name, args or {})
         plain = _plain(parsed)
         self._emit("tool_call", {"tool": name, "args": plain})
-        result = self._cached(spec, parsed, call_id(name, plain))
+        result = self._in_workspace(spec, parsed, call_id(name, plain))
         self._emit("tool_result", _summary(result))
         return result
 
+    def _in_workspace(self, spec: ToolSpec, parsed: Any, cid: str) -> ToolResult:
+        """Run the call with every query scoped to the context's workspace."""
+        with in_workspace(self.ctx.workspace_id):
+            return self._cached(spec, parsed, cid)
+
     def _cached(self, spec: ToolSpec, parsed: Any, cid: str) -> ToolResult:
-        key = f"tool:{self.ctx.store.data_version()}:{cid}" if self.cache is not None else ""
+        key = self._key(cid)
         hit = self.cache.get(key) if key else None
         if hit is not None:
             return ToolResult.model_validate_json(hit).model_copy(update={"cached": True})
         result = spec.fn(self.ctx, parsed).model_copy(update={"call_id": cid, "args": _plain(parsed)})
-        _ = key and self.cache.set(key, result.model_dump_json().encode())
+        self._keep(key, result)
         return result
+
+    def _keep(self, key: str, result: ToolResult) -> None:
+        """Cache `result` under `key` (nothing without a cache)."""
+        if key:
+            self.cache.set(key, result.model_dump_json().encode())
+
+    def _key(self, cid: str) -> str:
+        """Return the cache key of a call in this workspace at its data version ("" without a cache)."""
+        if self.cache is None:
+            return ""
+        workspace = self.ctx.workspace_id
+        return f"tool:{workspace}:{self.ctx.store.data_version(workspace)}:{cid}"
 
     def _emit(self, kind: str, payload: dict[str, Any]) -> None:
         if self.listener is not None:

@@ -10,7 +10,14 @@ after the previous one of the same (feature, model, prompt_hash) continues its c
 it starts a new one. A chain is one logical request (`attempts` returns its attempts, each
 tagged with its chain and whether it is a retried failure: failed and not the chain's last
 attempt; unhashed events are chains of one). A retry storm is a chain of at least `min_attempts` attempts with at least
-`min_failures` failures. The cost of failed attempts is the `cost_usd` of every error.
+`min_failures` failures. The cost of failed attempts is the `cost_usd` of every billed error:
+an error that reports no output was refused by the provider and is not billed
+(`pricing.billed`, docs/pricing.md), so it is counted as an error but costs $0.
+
+Error figures need a `status`: the error rate is errors / requests that carry one, and when no
+scoped event carries a status (a trace that logs none) every error figure is None (not in the
+telemetry) with a note saying how many events lack it; a feature or model row whose events all
+lack it has None in its error columns.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from netra.tools._sql import Queries, clean, empty, ratio
-from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools._sql import Queries, empty, ratio
+from netra.tools.base import Evidence, ToolContext, ToolResult
+from netra.tools.coverage import HAS, Coverage, CoveredFigures, needing
 from netra.tools.registry import apex_tool
-from netra.tools.scope import Scope, fig, where
+from netra.tools.scope import Scope, where
+from netra.workloads.pricing import BILLED_SQL
 
 TOOL = "error_rate_analyzer"
 Category = Literal["timeout", "rate_limit", "other"]
@@ -33,11 +42,13 @@ RATE_LIMIT_KINDS: tuple[str, ...] = ("rate_limit", "rate_limited", "too_many_req
 DIMENSIONS: dict[str, str] = {"feature": "feature", "model": "model"}
 KIND_SQL = "if(error_type != '', toString(error_type), toString(status))"
 FAILED = "status != 'ok'"
+# a failed attempt the provider billed (it reported output); refused ones cost nothing
+BILLED_FAILURE = f"{FAILED} AND {BILLED_SQL}"
 
 # Chains of attempts (see the module docstring); needs the bound parameter `gap_ms`.
 CHAINS_SQL = """SELECT *, sum(starts) OVER (PARTITION BY feature, model, prompt_hash
                                    ORDER BY timestamp, request_id ROWS UNBOUNDED PRECEDING) AS chain
-FROM (SELECT feature, model, prompt_hash, timestamp, request_id, status, cost_usd,
+FROM (SELECT feature, model, prompt_hash, timestamp, request_id, status, cost_usd, missing_fields,
              latency_ms, ttft_ms, input_tokens, cached_input_tokens, output_tokens,
              prompt_hash = 0 OR dateDiff('millisecond', lagInFrame(timestamp) OVER w, timestamp)
                                 > {gap_ms:UInt32} AS starts
@@ -45,8 +56,9 @@ FROM (SELECT feature, model, prompt_hash, timestamp, request_id, status, cost_us
       WINDOW w AS (PARTITION BY feature, model, prompt_hash ORDER BY timestamp, request_id
                    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))"""
 
-# One row per attempt: numeric columns as Float64, `request` = its chain's key.
-ATTEMPTS_SQL = """SELECT toString(feature) AS f, toString(model) AS m, toFloat64(latency_ms) AS lat,
+# One row per attempt: numeric columns as Float64, `request` = its chain's key, `timed` = it logged latency.
+ATTEMPTS_SQL = f"""SELECT toString(feature) AS f, toString(model) AS m, toFloat64(latency_ms) AS lat,
+    {HAS['latency_ms']} AS timed,
     toFloat64(ttft_ms) AS ttft, toFloat64(output_tokens) AS out_n, toFloat64(input_tokens) AS in_n,
     toFloat64(cached_input_tokens) AS cached_n, cityHash64(feature, model, prompt_hash, chain) AS request,
     status != 'ok' AND prompt_hash != 0 AND row_number() OVER (PARTITION BY feature, model, prompt_hash, chain
@@ -54,20 +66,22 @@ ATTEMPTS_SQL = """SELECT toString(feature) AS f, toString(model) AS m, toFloat64
 FROM (""" + CHAINS_SQL + ")"
 
 _GROUP_SQL = f"""SELECT {{column}} AS name, count() AS requests, countIf({FAILED}) AS errors,
+    countIf({HAS['status']}) AS with_status,
     countIf({FAILED} AND {KIND_SQL} IN {{timeouts:Array(String)}}) AS timeouts,
     countIf({FAILED} AND {KIND_SQL} IN {{rate_limits:Array(String)}}) AS rate_limits,
-    sumIf(cost_usd, {FAILED}) AS failed_cost
+    countIf({BILLED_FAILURE}) AS billed, sumIf(cost_usd, {BILLED_FAILURE}) AS failed_cost
 FROM workload_events {{where}}
 GROUP BY name ORDER BY requests DESC, name ASC"""
 
-_KINDS_SQL = f"""SELECT {KIND_SQL} AS kind, count() AS errors, sum(cost_usd) AS failed_cost
+_KINDS_SQL = f"""SELECT {KIND_SQL} AS kind, count() AS errors, countIf({BILLED_FAILURE}) AS billed,
+    sumIf(cost_usd, {BILLED_FAILURE}) AS failed_cost
 FROM workload_events {{where}}
 GROUP BY kind ORDER BY errors DESC, kind ASC"""
 
-_STORMS_SQL = """SELECT feature, model, count() AS storms, sum(attempts) AS storm_attempts,
+_STORMS_SQL = f"""SELECT feature, model, count() AS storms, sum(attempts) AS storm_attempts,
     sum(failures) AS storm_failures, sum(failed_cost) AS storm_failed_cost_usd
 FROM (SELECT feature, model, prompt_hash, chain, count() AS attempts,
-             countIf(status != 'ok') AS failures, sumIf(cost_usd, status != 'ok') AS failed_cost
+             countIf({FAILED}) AS failures, sumIf(cost_usd, {BILLED_FAILURE}) AS failed_cost
       FROM (""" + CHAINS_SQL + """)
       GROUP BY feature, model, prompt_hash, chain)
 WHERE attempts >= {min_attempts:UInt32} AND failures >= {min_failures:UInt32}
@@ -78,15 +92,21 @@ STORM_KEYS = ("storms", "storm_attempts", "storm_failures", "storm_failed_cost_u
 ERROR_FIGURES = {
     "requests": ("requests", "requests in scope"),
     "errors": ("requests", "requests whose status is not ok"),
-    "error_rate": ("ratio", "errors / requests"),
+    "error_rate": ("ratio", "errors / requests with a status"),
     "timeout_errors": ("requests", "errors of a timeout kind"),
     "rate_limit_errors": ("requests", "errors of a rate-limit kind"),
     "other_errors": ("requests", "errors of any other kind"),
-    "failed_cost_usd": ("USD", "cost of failed attempts"),
+    "billed_errors": ("requests", "errors the provider billed (they reported output); refused ones cost $0"),
+    "failed_cost_usd": ("USD", "cost of the billed failed attempts"),
     "retry_storms": ("storms", "chains of >= min_attempts attempts with >= min_failures failures"),
     "storm_attempts": ("requests", "attempts inside retry storms"),
-    "storm_failed_cost_usd": ("USD", "cost of the failed attempts inside retry storms"),
+    "storm_failed_cost_usd": ("USD", "cost of the billed failed attempts inside retry storms"),
 }
+
+# every figure but `requests` counts statuses
+NEEDS = needing("status", *(name for name in ERROR_FIGURES if name != "requests"))
+ROW_NEEDS = NEEDS | needing("status", "storms", "storm_failures")
+RESULT = CoveredFigures(TOOL, ERROR_FIGURES, NEEDS)
 
 
 class ErrorArgs(Scope):
@@ -133,12 +153,12 @@ def _storm_totals(storms: list[dict], key: str, name: str) -> dict[str, Any]:
 
 def _group_row(table: str, row: dict, storms: list[dict]) -> dict[str, Any]:
     """Return one row of the feature or model table."""
-    errors = int(row["errors"])
+    errors, timeouts, limits = int(row["errors"]), int(row["timeouts"]), int(row["rate_limits"])
     return {"table": table, table: row["name"], "requests": int(row["requests"]), "errors": errors,
-            "error_rate": ratio(errors, row["requests"]), "timeout_errors": int(row["timeouts"]),
-            "rate_limit_errors": int(row["rate_limits"]),
-            "other_errors": errors - int(row["timeouts"]) - int(row["rate_limits"]),
-            "failed_cost_usd": float(row["failed_cost"]), **_storm_totals(storms, table, row["name"])}
+            "requests_with_status": int(row["with_status"]), "error_rate": ratio(errors, row["with_status"]),
+            "timeout_errors": timeouts, "rate_limit_errors": limits, "other_errors": errors - timeouts - limits,
+            "billed_errors": int(row["billed"]), "failed_cost_usd": float(row["failed_cost"]),
+            **_storm_totals(storms, table, row["name"])}
 
 
 def _groups(q: Queries, args: ErrorArgs, table: str, storms: list[dict]) -> list[dict[str, Any]]:
@@ -153,16 +173,21 @@ def _kind_rows(q: Queries, args: ErrorArgs) -> list[dict[str, Any]]:
     total = sum(int(r["errors"]) for r in found)
     return [{"table": "error_type", "error_type": r["kind"], "category": category(r["kind"]),
              "errors": int(r["errors"]), "share_of_errors": ratio(r["errors"], total),
-             "failed_cost_usd": float(r["failed_cost"])} for r in found]
+             "billed_errors": int(r["billed"]), "failed_cost_usd": float(r["failed_cost"])} for r in found]
 
 
-def _figures(features: list[dict[str, Any]]) -> dict[str, Figure]:
-    """Return the overall figures, summed over the feature rows."""
-    summed = ("requests", "errors", "timeout_errors", "rate_limit_errors", "other_errors", "failed_cost_usd",
-              "storm_attempts", "storm_failed_cost_usd")
+def _values(features: list[dict[str, Any]]) -> dict[str, float]:
+    """Return the overall figure values, summed over the feature rows."""
+    summed = ("requests", "requests_with_status", "errors", "timeout_errors", "rate_limit_errors", "other_errors",
+              "billed_errors", "failed_cost_usd", "storm_attempts", "storm_failed_cost_usd")
     total = {k: sum(r[k] for r in features) for k in (*summed, "storms")}
-    values = {**total, "error_rate": ratio(total["errors"], total["requests"]), "retry_storms": total["storms"]}
-    return {k: fig(values[k], unit, label) for k, (unit, label) in ERROR_FIGURES.items()}
+    error_rate = ratio(total["errors"], total["requests_with_status"])
+    return {**total, "error_rate": error_rate, "retry_storms": total["storms"]}
+
+
+def _blank(row: dict[str, Any]) -> dict[str, Any]:
+    """Return a feature or model row with None in its error columns when none of its events carries a status."""
+    return Coverage(row["requests"], {"status": row["requests"] - row["requests_with_status"]}).blank(row, ROW_NEEDS)
 
 
 @apex_tool(TOOL, "Error rates overall, per feature and per model; errors by type (timeouts, rate limits, "
@@ -182,5 +207,14 @@ def error_rate_analyzer(ctx: ToolContext, args: ErrorArgs) -> ToolResult:
     features = _groups(q, args, "feature", storms)
     if not features:
         return empty(TOOL, ERROR_FIGURES, q)
-    rows = _kind_rows(q, args) + features + _groups(q, args, "model", storms)
-    return ToolResult(tool=TOOL, figures=_figures(features), rows=[clean(r) for r in rows], evidence=q.evidence)
+    rows = _kind_rows(q, args) + [_blank(r) for r in features + _groups(q, args, "model", storms)]
+    return RESULT.result(q, args, _values(features), rows, _refused_notes(features))
+
+
+def _refused_notes(features: list[dict[str, Any]]) -> list[str]:
+    """Say how many errors were refused (no output): counted as errors, costing $0."""
+    errors, billed = sum(r["errors"] for r in features), sum(r["billed_errors"] for r in features)
+    if errors == billed:
+        return []
+    return [f"{errors - billed} of {errors} errors reported no output: refused, not billed, so they cost $0; "
+            "failed cost counts only the billed failed attempts (docs/pricing.md)"]

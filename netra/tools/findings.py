@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
 
 PolicyKind = Literal["route_model", "prompt_cache", "cap_max_tokens", "batch_api", "retry_budget"]
-Risk = Literal["low", "medium", "high"]
+# quality risk; "unknown": no quality evidence yet (a route flagged only as "shadow-test first", docs/quality.md)
+Risk = Literal["low", "medium", "high", "unknown"]
 
 
 class Finding(BaseModel):

@@ -10,7 +10,8 @@ F -+ z * s * sqrt(30 + c' (X'X)^-1 c) with z = 1.2816 (the normal 90% quantile),
 design of the n days and c = (30, sum of the 30 future t): the spread of 30 new days around the
 line plus the line's own uncertainty (the profile's is left out). The low end is floored at 0.
 With n <= k there is no spread to measure: the interval is the forecast itself and a note says so.
-Deterministic: no sampling.
+Deterministic: no sampling. Costs of events whose source logs no cache token counts are
+priced as if nothing was read from a prompt cache: a note says how many there are (`coverage`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from netra.tools._sql import Queries, empty, finish
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.coverage import uncached
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope
 
@@ -118,4 +120,4 @@ def cost_forecaster(ctx: ToolContext, args: Scope) -> ToolResult:
         return empty(TOOL, FIGURES, q)
     f = fit(np.array([float(r["cost"]) for r in series]))
     daily, half = project(f)
-    return finish(TOOL, FIGURES, _values(f, daily, half), _rows(series, f, daily), q, _notes(f))
+    return finish(TOOL, FIGURES, _values(f, daily, half), _rows(series, f, daily), q, _notes(f) + uncached(q, args))

@@ -3,6 +3,11 @@
 Percentiles use ClickHouse `quantileExact`, which returns the element at index
 floor(level * n) of the sorted values (the last one when that runs past the end), so
 answers are exact and reproducible. TTFT covers streamed requests only (`ttft_ms > 0`).
+
+Each figure is computed over the events that carry its field (`coverage.HAS`): latency over
+those with `latency_ms`, TTFT over those with `ttft_ms`, the error rate over those with a
+`status`. When no scoped event carries the field, the figure is None (not in the telemetry)
+and a note says how many events lack it; when some lack it, the note says so too.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pydantic import Field
 
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.coverage import HAS, coverage, coverage_by, needing
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope
 
@@ -28,11 +34,13 @@ QUANTILE_FIGURES: dict[str, tuple[str, ...]] = {
     "ttft": ("ttft_p50_ms", "ttft_p90_ms", "ttft_p95_ms"),
 }
 
-_STATS_SQL = """count() AS requests, countIf(status != 'ok') AS errors, countIf(ttft_ms > 0) AS streamed,
-  quantilesExact(0.5, 0.9, 0.95, 0.99)(latency_ms) AS latency,
-  quantilesExactIf(0.5, 0.9, 0.95)(ttft_ms, ttft_ms > 0) AS ttft,
-  sumIf(output_tokens, status = 'ok' AND latency_ms > 0) AS ok_output,
-  sumIf(latency_ms, status = 'ok' AND latency_ms > 0) AS ok_latency_ms"""
+_TIMED, _STREAMED, _STATUS = HAS["latency_ms"], f"ttft_ms > 0 AND {HAS['ttft_ms']}", HAS["status"]
+_STATS_SQL = f"""count() AS requests, countIf(status != 'ok' AND {_STATUS}) AS errors,
+  countIf({_STATUS}) AS with_status, countIf({_STREAMED}) AS streamed,
+  quantilesExactIf(0.5, 0.9, 0.95, 0.99)(latency_ms, {_TIMED}) AS latency,
+  quantilesExactIf(0.5, 0.9, 0.95)(ttft_ms, {_STREAMED}) AS ttft,
+  sumIf(output_tokens, status = 'ok' AND latency_ms > 0 AND {_TIMED}) AS ok_output,
+  sumIf(latency_ms, status = 'ok' AND latency_ms > 0 AND {_TIMED}) AS ok_latency_ms"""
 
 _OVERALL_SQL = f"""
 SELECT {_STATS_SQL}
@@ -52,12 +60,15 @@ LATENCY_FIGURES = {
     "ttft_p90_ms": ("ms", "90th percentile time to first token (streamed requests)"),
     "ttft_p95_ms": ("ms", "95th percentile time to first token (streamed requests)"),
     "output_tokens_per_s": ("tokens/s", "output tokens per second of end-to-end latency (ok requests)"),
-    "error_rate": ("ratio", "share of requests whose status is not ok"),
+    "error_rate": ("ratio", "share of requests whose status is not ok (of those with a status)"),
     "requests": ("requests", "requests in scope"),
     "streamed_requests": ("requests", "requests that were streamed (ttft_ms > 0)"),
 }
 
 NO_STREAMING_NOTE = "no streamed requests (ttft_ms > 0) in scope; the TTFT figures are 0"
+# figure -> the fields it is computed from (None when no scoped event carries them)
+NEEDS = (needing("latency_ms", *QUANTILE_FIGURES["latency"], "output_tokens_per_s")
+         | needing("ttft_ms", *QUANTILE_FIGURES["ttft"], "streamed_requests") | needing("status", "error_rate"))
 
 
 class LatencyArgs(Scope):
@@ -75,14 +86,16 @@ def latency_analyzer(ctx: ToolContext, args: LatencyArgs) -> ToolResult:
     overall = q.one(_OVERALL_SQL, args)
     if not overall["requests"]:
         return empty(LATENCY_ANALYZER, LATENCY_FIGURES, q)
-    notes = [] if overall["streamed"] else [NO_STREAMING_NOTE]
-    return finish(LATENCY_ANALYZER, LATENCY_FIGURES, _stats(overall), _groups(q, args), q, notes)
+    cov = coverage(q, args)
+    notes = [] if overall["streamed"] or cov.absent("ttft_ms") else [NO_STREAMING_NOTE]
+    return cov.mark(finish(LATENCY_ANALYZER, LATENCY_FIGURES, _stats(overall), _groups(q, args), q, notes), NEEDS)
 
 
 def _groups(q: Queries, args: LatencyArgs) -> list[dict[str, Any]]:
-    """Return one stats row per value of `args.group_by`."""
-    found = q.rows(_GROUPS_SQL, args, column=GROUP_COLUMNS[args.group_by])
-    return [{args.group_by: r["name"], **_stats(r)} for r in found]
+    """Return one stats row per value of `args.group_by` (None where its events all lack a figure's field)."""
+    column = GROUP_COLUMNS[args.group_by]
+    found, groups = q.rows(_GROUPS_SQL, args, column=column), coverage_by(q, args, column)
+    return [groups[r["name"]].blank({args.group_by: r["name"], **_stats(r)}, NEEDS) for r in found]
 
 
 def _stats(row: dict[str, Any]) -> dict[str, Any]:
@@ -90,5 +103,5 @@ def _stats(row: dict[str, Any]) -> dict[str, Any]:
     quantiles = {name: float(value) for alias, names in QUANTILE_FIGURES.items()
                  for name, value in zip(names, row[alias])}
     return {"requests": row["requests"], "streamed_requests": row["streamed"], **quantiles,
-            "error_rate": ratio(row["errors"], row["requests"]),
+            "error_rate": ratio(row["errors"], row["with_status"]),
             "output_tokens_per_s": ratio(row["ok_output"], row["ok_latency_ms"] / 1000)}

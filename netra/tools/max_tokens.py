@@ -5,7 +5,8 @@ tokens of requests that finished with `stop`; the suggested cap is p x `headroom
 to a multiple of `round_to`; the configured limit is the median `max_tokens`. A pair is
 flagged when at least `min_length_share` of its requests finish with `length` and the
 configured limit is at least twice the cap. The saving is every output token above the cap,
-at the output price.
+priced as output by the one pricing function (`pricing.price_classes`) in its request's pricing
+key: the output price of its mode (batch, priority, flex) and long-context tier.
 
 Confidence is `min(1, requests / 1000)`, halved when the finding is marginal: its share of
 `length` finishes lies between half and twice `min_length_share`.
@@ -17,22 +18,17 @@ from typing import Any
 
 from pydantic import Field
 
-from netra.errors import UnknownModelError
-from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools._sql import PRICE_GROUP_SQL, GroupCosts, Queries, by_pair
+from netra.tools.base import Figure, ToolContext, ToolResult
 from netra.tools.findings import Finding, FinderRun, findings_result
 from netra.tools.registry import apex_tool
-from netra.tools.scope import Scope, fig, monthly, span_days, where
+from netra.tools.scope import Scope, fig, monthly
+from netra.workloads.catalog import PriceCatalog
+from netra.workloads.pricing import PRICE_KEY_SQL
 
 # per pair: the p-quantile of `stop` outputs and the cap it gives, joined back to the pair's
 # requests to count the output tokens above the cap
-PAIRS_SQL = """
-SELECT feature, model, count() AS requests, countIf(finish_reason = 'length') AS length_requests,
-       any(p_stop) AS stop_requests, any(p_output) AS p_output, any(p_configured) AS configured,
-       any(p_cap) AS cap,
-       sumIf(toInt64(output_tokens) - toInt64(p_cap), output_tokens > p_cap) AS excess_tokens,
-       countIf(output_tokens > p_cap) AS affected,
-       countIf(output_tokens > p_cap AND finish_reason = 'length') AS affected_length,
-       sum(cost_usd) AS cost_usd
+_CAPS_SQL = """
 FROM workload_events
 INNER JOIN (
   SELECT feature, model, countIf(finish_reason = 'stop') AS p_stop,
@@ -43,9 +39,23 @@ INNER JOIN (
   FROM workload_events {where}
   GROUP BY feature, model
 ) AS pairs USING (feature, model)
-{where}
+{where}"""
+_EXCESS = "sumIf(toInt64(output_tokens) - toInt64(p_cap), output_tokens > p_cap)"
+PAIRS_SQL = f"""
+SELECT feature, model, count() AS requests, countIf(finish_reason = 'length') AS length_requests,
+       any(p_stop) AS stop_requests, any(p_output) AS p_output, any(p_configured) AS configured,
+       any(p_cap) AS cap, {_EXCESS} AS excess_tokens,
+       countIf(output_tokens > p_cap) AS affected,
+       countIf(output_tokens > p_cap AND finish_reason = 'length') AS affected_length,
+       sum(cost_usd) AS cost_usd{_CAPS_SQL}
 GROUP BY feature, model
 ORDER BY feature, model
+"""
+# the output tokens above the cap per pair and pricing key, to price as output
+EXCESS_SQL = f"""
+SELECT feature, model, {PRICE_KEY_SQL}, {_EXCESS} AS output{_CAPS_SQL}
+GROUP BY feature, model, {PRICE_GROUP_SQL}
+ORDER BY feature, model, {PRICE_GROUP_SQL}
 """
 
 _HAS_LIMIT = "max_tokens > 0"
@@ -86,35 +96,29 @@ class MaxTokensArgs(Scope):
            MaxTokensArgs, family="optimization")
 def max_tokens_optimizer(ctx: ToolContext, args: MaxTokensArgs) -> ToolResult:
     """Suggest a `max_tokens` cap per (feature, model) and price the tokens above it."""
-    days, span_evidence = span_days(ctx.store, args)
-    pairs, evidence = _query(ctx, args)
-    findings, notes = _findings(FinderRun(ctx, args, days), pairs)
-    return findings_result("max_tokens_optimizer", _figures(pairs, findings), findings,
-                           [span_evidence, evidence], notes)
+    q = Queries(ctx.store)
+    days = q.span(args)
+    params = {"percentile": args.percentile, "headroom": args.headroom, "round_to": args.round_to}
+    pairs = q.rows(PAIRS_SQL, args, _HAS_LIMIT, params)
+    savings = _savings(ctx.catalog, q.rows(EXCESS_SQL, args, _HAS_LIMIT, params))
+    findings, notes = _findings(FinderRun(ctx, args, days), pairs, savings)
+    return findings_result("max_tokens_optimizer", _figures(pairs, findings), findings, q.evidence, notes)
 
 
-def _query(ctx: ToolContext, args: MaxTokensArgs) -> tuple[list[dict], Evidence]:
-    """Run the per-pair query over the requests that set max_tokens."""
-    clause, params = where(args, _HAS_LIMIT)
-    params |= {"percentile": args.percentile, "headroom": args.headroom, "round_to": args.round_to}
-    sql = PAIRS_SQL.replace("{where}", clause)
-    return ctx.store.rows(sql, params), Evidence(sql=sql, params=params)
+def _savings(catalog: PriceCatalog, rows: list[dict]) -> dict[tuple[str, str], float]:
+    """Return per (feature, model) the cost of its output tokens above the cap (each in its pricing key)."""
+    return by_pair(rows, GroupCosts(catalog, rows).cost())
 
 
-def _findings(run: FinderRun, pairs: list[dict]) -> tuple[list[Finding], list[str]]:
+def _findings(run: FinderRun, pairs: list[dict], savings: dict) -> tuple[list[Finding], list[str]]:
     """Return one finding per priced pair, and a note per pair whose model has no price."""
-    findings, notes = [], []
-    for stats in pairs:
-        try:
-            findings.append(_finding(run, stats))
-        except UnknownModelError:
-            notes.append(_UNKNOWN.format(**stats))
-    return findings, notes
+    known = [p for p in pairs if run.ctx.catalog.resolve(p["model"]) is not None]
+    notes = [_UNKNOWN.format(**p) for p in pairs if run.ctx.catalog.resolve(p["model"]) is None]
+    return [_finding(run, p, savings.get((p["feature"], p["model"]), 0.0)) for p in known], notes
 
 
-def _finding(run: FinderRun, stats: dict) -> Finding:
-    """Price the cap for one pair and decide whether to flag it."""
-    window = stats["excess_tokens"] * run.ctx.catalog.unit_prices(stats["model"])["output"]
+def _finding(run: FinderRun, stats: dict, window: float) -> Finding:
+    """Decide whether to flag one pair whose cap saves `window` over the window."""
     share = stats["length_requests"] / stats["requests"]
     fields, template = _fields(run, stats, window, share), _reason(stats, share, run.args)
     return Finding(kind="cap_max_tokens", feature=stats["feature"], model=stats["model"],

@@ -8,6 +8,11 @@ per logical request: the sum of its attempts' latencies (chains of attempts as i
 TTFT and generation as in `latency_bottleneck_identifier`; an unstreamed attempt has no
 measured split and counts as all generation, so TTFT effects never reach it. Policy effects
 multiply, so their order does not matter; a repeated policy_id is applied once.
+
+Both use the events that carry a figure's field (`coverage.HAS`): latency quantiles over
+events with `latency_ms`, error rates over those with a `status`; the simulator replays the
+attempts that logged latency only, and a feature none of whose attempts did gets no row. When
+no event in scope carries the field, the figures are None (not in the telemetry), with a note.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from pydantic import Field
 
 from netra.tools._sql import Queries, clean, empty, finish, ratio
 from netra.tools.base import Figure, ToolContext, ToolResult
+from netra.tools.coverage import HAS, Coverage, CoveredFigures, needing
 from netra.tools.error_rates import attempts
 from netra.tools.findings import Policy
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig
-from netra.tools.throughput import GEN_SQL, STREAMED, exact_quantile
+from netra.tools.throughput import GEN_SQL, SPLIT, exact_quantile
 from netra.workloads.catalog import PriceCatalog
 from netra.workloads.tiers import cheaper_sibling
 
@@ -34,10 +40,11 @@ CACHE_TTFT_FACTOR = 0.8  # assumed share of TTFT that is prefill, and so shrinks
 # route target not observed -> (generation speed multiplier, TTFT multiplier); planning assumptions
 ASSUMED_ROUTE: dict[str, tuple[float, float]] = {"smaller_sibling": (1.5, 0.8), "other": (1.0, 1.0)}
 
-_FEATURES_SQL = """SELECT feature AS name, count() AS calls, countIf(status != 'ok') AS errors,
-    quantilesExact(0.5, 0.95)(latency_ms) AS latency, sum(cost_usd) AS cost,
+_FEATURES_SQL = f"""SELECT feature AS name, count() AS calls, countIf(status != 'ok') AS errors,
+    countIf({HAS['status']}) AS with_status, countIf({HAS['latency_ms']}) AS timed,
+    quantilesExactIf(0.5, 0.95)(latency_ms, {HAS['latency_ms']}) AS latency, sum(cost_usd) AS cost,
     sum(toUInt64(input_tokens) + output_tokens) AS tokens, countIf(priced = 0) AS unpriced
-FROM workload_events {where}
+FROM workload_events {{where}}
 GROUP BY name ORDER BY calls DESC, name ASC"""
 
 _SPEED_SQL = f"""SELECT model AS name, quantileExact(0.5)(ttft_ms) AS ttft_p50,
@@ -61,6 +68,12 @@ GAINS_FIGURES = {
     "p95_change_pct": ("%", "change of the p95 latency, percent of baseline"),
 }
 
+# figure or row column -> the fields it is computed from (None when no event carries them)
+FUNCTION_NEEDS = needing("status", "worst_error_rate") | needing("latency_ms", "slowest_p95_ms")
+FEATURE_NEEDS = needing("status", "errors", "error_rate") | needing("latency_ms", "latency_p50_ms", "latency_p95_ms")
+FUNCTION_RESULT = CoveredFigures(FUNCTIONS, FUNCTION_FIGURES, FUNCTION_NEEDS)
+GAINS_NEEDS = needing("latency_ms", *(name for name in GAINS_FIGURES if "_ms" in name or "pct" in name))
+
 
 class GainsArgs(Scope):
     """Arguments of `performance_gains_simulator`."""
@@ -69,21 +82,26 @@ class GainsArgs(Scope):
 
 
 def _feature_row(row: dict) -> dict[str, Any]:
-    """Return one feature's performance row."""
+    """Return one feature's performance row (None where none of its calls carries a column's field)."""
     calls = int(row["calls"])
-    return {"feature": row["name"], "calls": calls, "errors": int(row["errors"]),
-            "error_rate": ratio(row["errors"], calls), "latency_p50_ms": row["latency"][0],
-            "latency_p95_ms": row["latency"][1], "cost_usd": float(row["cost"]),
-            "cost_per_call_usd": ratio(row["cost"], calls), "tokens_per_call": ratio(row["tokens"], calls)}
+    found = {"feature": row["name"], "calls": calls, "errors": int(row["errors"]),
+             "error_rate": ratio(row["errors"], row["with_status"]), "latency_p50_ms": row["latency"][0],
+             "latency_p95_ms": row["latency"][1], "cost_usd": float(row["cost"]),
+             "cost_per_call_usd": ratio(row["cost"], calls), "tokens_per_call": ratio(row["tokens"], calls)}
+    lacking = {"status": calls - int(row["with_status"]), "latency_ms": calls - int(row["timed"])}
+    return Coverage(calls, lacking).blank(found, FEATURE_NEEDS)
+
+
+def _highest(rows: list[dict[str, Any]], column: str) -> tuple[float, str]:
+    """Return the highest `column` of a feature and ': feature' for the label; (0, '') when no feature has one."""
+    top = min((r for r in rows if r[column] is not None), key=lambda r: (-r[column], r["feature"]), default=None)
+    return (top[column], f": {top['feature']}") if top else (0.0, "")
 
 
 def _function_figures(rows: list[dict[str, Any]]) -> dict[str, Figure]:
     """Return the feature count, the worst error rate and the slowest p95 (labels name the feature)."""
-    worst = min(rows, key=lambda r: (-r["error_rate"], r["feature"]))
-    slowest = min(rows, key=lambda r: (-r["latency_p95_ms"], r["feature"]))
     values = {"features": (len(rows), ""), "calls": (sum(r["calls"] for r in rows), ""),
-              "worst_error_rate": (worst["error_rate"], f": {worst['feature']}"),
-              "slowest_p95_ms": (slowest["latency_p95_ms"], f": {slowest['feature']}")}
+              "worst_error_rate": _highest(rows, "error_rate"), "slowest_p95_ms": _highest(rows, "latency_p95_ms")}
     return {k: fig(v, FUNCTION_FIGURES[k][0], FUNCTION_FIGURES[k][1] + who) for k, (v, who) in values.items()}
 
 
@@ -104,8 +122,13 @@ def function_performance_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
     if not found:
         return empty(FUNCTIONS, FUNCTION_FIGURES, q)
     rows = [clean(_feature_row(r)) for r in found]
-    notes = [f"{r['name']}: {r['unpriced']} calls have no catalog price (cost 0)" for r in found if r["unpriced"]]
-    return ToolResult(tool=FUNCTIONS, figures=_function_figures(rows), rows=rows, evidence=q.evidence, notes=notes)
+    result = ToolResult(tool=FUNCTIONS, figures=_function_figures(rows), rows=rows, notes=_unpriced(found))
+    return FUNCTION_RESULT.marked(q, args, result)
+
+
+def _unpriced(found: list[dict]) -> list[str]:
+    """Name the features some of whose calls have no catalog price."""
+    return [f"{r['name']}: {r['unpriced']} calls have no catalog price (cost 0)" for r in found if r["unpriced"]]
 
 
 @dataclass
@@ -124,7 +147,7 @@ class _Sim:
 def _speeds(q: Queries, args: Scope) -> dict[str, dict]:
     """Return each model's streamed TTFT median and generation totals over the scope's time window."""
     window = Scope(start=args.start, end=args.end)
-    return {r["name"]: r for r in q.rows(_SPEED_SQL, window, STREAMED)}
+    return {r["name"]: r for r in q.rows(_SPEED_SQL, window, SPLIT)}
 
 
 def _state(a: dict[str, np.ndarray], speeds: dict[str, dict], catalog: PriceCatalog) -> _Sim:
@@ -252,6 +275,21 @@ def performance_gains_simulator(ctx: ToolContext, args: GainsArgs) -> ToolResult
     found = attempts(q, args, sorted({p.feature for p in args.policies}))
     if not len(found["lat"]):
         return empty(GAINS, GAINS_FIGURES, q)
-    sim = _state(found, _speeds(q, args), ctx.catalog)
-    notes = [n for n in (_apply(sim, p) for p in _unique(args.policies)) if n]
-    return _gains_result(q, _requests(sim), notes)
+    cov = Coverage(len(found["lat"]), {"latency_ms": int((found["timed"] == 0).sum())})
+    result = _simulate(ctx, q, args, found) if found["timed"].any() else _untimed(q, found)
+    return cov.mark(result, GAINS_NEEDS)
+
+
+def _simulate(ctx: ToolContext, q: Queries, args: GainsArgs, found: dict[str, np.ndarray]) -> ToolResult:
+    """Replay the attempts that logged latency with the policies applied; name the features left out."""
+    timed = found["timed"] > 0
+    sim = _state({k: v[timed] for k, v in found.items()}, _speeds(q, args), ctx.catalog)
+    applied = [n for n in (_apply(sim, p) for p in _unique(args.policies)) if n]
+    untimed = [f"{f}: its events lack latency_ms; not simulated" for f in sorted(set(found["f"]) - set(sim.a["f"]))]
+    return _gains_result(q, _requests(sim), untimed + applied)
+
+
+def _untimed(q: Queries, found: dict[str, np.ndarray]) -> ToolResult:
+    """Return the result of attempts none of which logged latency: the requests counted, no latency figure."""
+    values = dict.fromkeys(GAINS_FIGURES, 0.0) | {"requests": len(np.unique(found["request"]))}
+    return finish(GAINS, GAINS_FIGURES, values, [], q, [])

@@ -1,12 +1,12 @@
 """Apex tools (policies): turn finder findings into policies, and simulate a set of policies.
 
 `policy_proposer` runs the opportunity finders in-process and keeps every flagged finding
-worth at least a minimum monthly saving as a `Policy`. `policy_simulator` prices a set of
-policies against the scoped baseline cost without double counting: within one feature,
-savings compound multiplicatively, and the combined saving is shared out in proportion to
-each policy's standalone saving (`_policy_combine`). It also gives each policy's effect alone
--- cost, p50/p95 latency, expected quality drop -- and bootstrap intervals of the monthly
-savings (`_policy_effects`, `_bootstrap`).
+worth at least a minimum monthly saving as a `Policy`. `policy_simulator` applies the policies
+to the scoped events with the joint simulator (`_joint`): together, kind by kind in one order,
+each re-priced event's cost drop attributed to the policy whose step changed it, so the
+attributions add up to the joint saving; and each policy alone, for its standalone saving. It
+also gives each policy's effect alone -- cost, p50/p95 latency, expected quality drop -- and
+bootstrap intervals of the monthly savings over the days of the events (`_policy_effects`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 from pydantic import Field
 
 from netra.errors import ToolNotFoundError
-from netra.tools._policy_combine import attribute, combine, unique, window_saving
-from netra.tools._policy_effects import Amounts, effects
-from netra.tools._sql import Queries
+from netra.tools._joint import JointSimulator, Savings, unique_ids
+from netra.tools._policy_effects import effects
+from netra.tools._sql import Queries, ratio
 from netra.tools.base import Figure, ToolContext, ToolResult
 from netra.tools.findings import Finding, Policy, PolicyKind
 from netra.tools.dispatcher import ToolDispatcher
@@ -27,13 +27,12 @@ from netra.tools.scope import Scope, fig, monthly
 
 PROPOSER = "policy_proposer"
 SIMULATOR = "policy_simulator"
-__all__ = ["FINDERS", "PROPOSER", "SIMULATOR", "attribute", "combine", "describe", "policy_proposer",
-           "policy_simulator", "to_policy"]
+__all__ = ["FINDERS", "PROPOSER", "SIMULATOR", "describe", "policy_proposer", "policy_simulator", "to_policy"]
 
 # policy kind -> the finder tool that proposes it
 FINDERS: dict[str, str] = {
     "route_model": "model_routing_recommender",
-    "prompt_cache": "kv_cache_finder",
+    "prompt_cache": "prompt_cache_savings_calculator",
     "cap_max_tokens": "max_tokens_optimizer",
     "batch_api": "batch_opportunity_finder",
     "retry_budget": "retry_waste_analyzer",
@@ -42,16 +41,22 @@ FINDERS: dict[str, str] = {
 # policy kind -> one-line imperative description ({feature}, {model} and the finding's params)
 TEMPLATES: dict[str, str] = {
     "route_model": "Route {feature} requests from {model} to {target_model}.",
-    "prompt_cache": "Enable prompt caching for the shared prompt prefix of {feature} on {model}.",
+    "prompt_cache": "Enable prompt caching for the shared prompt prefix of {feature} on {model} "
+                    "({ttl_option} TTL, the cheapest option of the exact replay).",
     "cap_max_tokens": "Cap max_tokens of {feature} on {model} at {cap}.",
     "batch_api": "Send {feature} requests on {model} through the Batch API.",
     "retry_budget": "Give {feature} on {model} a retry budget of {max_retries} and back off ({backoff}).",
 }
 
-_BASELINE_SQL = """SELECT feature, sum(cost_usd) AS cost
-FROM workload_events {where}
-GROUP BY feature
-ORDER BY feature"""
+# simulator figure -> (unit, label)
+SIM_FIGURES: dict[str, tuple[str, str]] = {
+    "baseline_window_cost_usd": ("USD", "scoped cost over the window"),
+    "baseline_monthly_cost_usd": ("USD/month", "scoped cost per 30-day month"),
+    "combined_monthly_saving_usd": ("USD/month", "joint saving: the policies applied to each event together"),
+    "combined_window_saving_usd": ("USD", "joint saving over the window"),
+    "window_days": ("days", "days of the window the saving was measured over"),
+    "combined_saving_pct": ("%", "joint saving, percent of baseline monthly cost"),
+}
 
 
 class _Params(dict):
@@ -172,25 +177,15 @@ def policy_proposer(ctx: ToolContext, args: ProposerArgs) -> ToolResult:
 # ---------------------------------------------------------------- simulator
 
 
-def _baseline(queries: Queries, scope: Scope) -> dict[str, float]:
-    """Return the window cost of each feature in scope."""
-    return {r["feature"]: float(r["cost"]) for r in queries.rows(_BASELINE_SQL, scope)}
-
-
-def _sim_notes(policies: list[Policy], given: int, baseline: dict[str, float]) -> list[str]:
-    """Return notes on dropped duplicates and on policies whose feature has no cost in scope."""
-    dropped = [f"{given - len(policies)} duplicate policy_ids ignored"] if given > len(policies) else []
-    return dropped + [f"{p.policy_id}: feature {p.feature!r} has no cost in scope; its saving counts as 0"
-                      for p in policies if baseline.get(p.feature, 0.0) <= 0]
-
-
-def _sim_row(policy: Policy, standalone: float, attributed: float, base_monthly: float) -> dict[str, Any]:
-    """Return one simulator row (monthly amounts; rank filled in later)."""
-    pct = 100 * attributed / base_monthly if base_monthly > 0 else 0.0
-    return {"policy_id": policy.policy_id, "kind": policy.kind, "feature": policy.feature,
-            "standalone_monthly_saving_usd": standalone, "attributed_monthly_saving_usd": attributed,
-            "pct_of_baseline": pct, "quality_risk": policy.quality_risk,
-            "latency_impact": policy.latency_impact, "confidence": policy.confidence}
+def _sim_row(saving: Savings, i: int, base_monthly: float) -> dict[str, Any]:
+    """Return the row of policy `i` (monthly amounts; rank filled in later)."""
+    policy, alone = saving.policies[i], saving.alone[i]
+    attributed = monthly(saving.attributed(policy), saving.days)
+    return {"policy_id": policy.policy_id, "kind": policy.kind, "feature": policy.feature, "model": policy.model,
+            "standalone_monthly_saving_usd": monthly(alone.saving, saving.days),
+            "attributed_monthly_saving_usd": attributed, "pct_of_baseline": 100 * ratio(attributed, base_monthly),
+            "quality_risk": policy.quality_risk, "latency_impact": policy.latency_impact,
+            "confidence": policy.confidence, "applied": alone.applied, "skipped_because": alone.skipped_because}
 
 
 def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -208,33 +203,35 @@ def _target_figures(target: float, base_monthly: float, saved_monthly: float, pc
             "gap_monthly_usd": fig(gap, "USD/month", "monthly saving still missing to meet the target")}
 
 
-def _sim_figures(base_window: float, saved_window: float, days: float, target: float | None) -> dict[str, Figure]:
+def _sim_figures(saving: Savings, target: float | None) -> dict[str, Figure]:
     """Return the simulator's figures (target figures only when a target is given)."""
-    base_monthly, saved_monthly = monthly(base_window, days), monthly(saved_window, days)
-    pct = 100 * saved_monthly / base_monthly if base_monthly > 0 else 0.0
-    figures = {"baseline_window_cost_usd": fig(base_window, "USD", "scoped cost over the window"),
-               "baseline_monthly_cost_usd": fig(base_monthly, "USD/month", "scoped cost per 30-day month"),
-               "combined_monthly_saving_usd": fig(saved_monthly, "USD/month", "joint saving, overlap removed"),
-               "combined_saving_pct": fig(pct, "%", "joint saving, percent of baseline monthly cost")}
+    base_monthly, saved_monthly = monthly(saving.baseline, saving.days), monthly(saving.joint.saving, saving.days)
+    pct = 100 * ratio(saved_monthly, base_monthly)
+    values = {"baseline_window_cost_usd": saving.baseline, "baseline_monthly_cost_usd": base_monthly,
+              "combined_monthly_saving_usd": saved_monthly, "combined_saving_pct": pct,
+              "combined_window_saving_usd": saving.joint.saving, "window_days": saving.days}
+    figures = {name: fig(value, *SIM_FIGURES[name]) for name, value in values.items()}
     return figures | ({} if target is None else _target_figures(target, base_monthly, saved_monthly, pct))
 
 
-def _simulate(policies: list[Policy], baseline: dict[str, float], days: float) -> tuple[list[dict], Amounts]:
-    """Return the ranked rows of `policies` and their standalone and attributed window savings."""
-    savings = [window_saving(p, days) for p in policies]
-    shares = attribute([p.feature for p in policies], savings, baseline)
-    base_monthly = monthly(sum(baseline.values()), days)
-    rows = [_sim_row(p, monthly(s, days), monthly(a, days), base_monthly)
-            for p, s, a in zip(policies, savings, shares)]
-    return _ranked(rows), Amounts(policies, savings, shares, days)
+def _duplicates(given: int, kept: int) -> list[str]:
+    """Return the note on repeated policy_ids (none when there were none)."""
+    return [f"{given - kept} duplicate policy_ids ignored"] if given > kept else []
 
 
-@apex_tool(SIMULATOR, "Simulate applying a set of policies together: combined monthly saving without double "
-                      "counting, each policy's share, whether a saving target is met, each policy's cost, "
-                      "latency and quality effect alone, and bootstrap intervals of the monthly savings.",
+def _sim_rows(saving: Savings) -> list[dict[str, Any]]:
+    """Return the ranked rows of the simulated policies."""
+    base_monthly = monthly(saving.baseline, saving.days)
+    return _ranked([_sim_row(saving, i, base_monthly) for i in range(len(saving.policies))])
+
+
+@apex_tool(SIMULATOR, "Simulate applying a set of policies together, event by event in one order: the joint "
+                      "monthly saving, each policy's attributed share (the shares add up to it) and its "
+                      "standalone saving, whether a saving target is met, each policy's cost, latency and "
+                      "quality effect alone, and bootstrap intervals of the monthly savings.",
            SimulatorArgs, family="optimization")
 def policy_simulator(ctx: ToolContext, args: SimulatorArgs) -> ToolResult:
-    """Evaluate a set of policies against the scoped baseline cost.
+    """Evaluate a set of policies against the scoped events (module docstring).
 
     Args:
         ctx: The analytics store and price catalog.
@@ -244,10 +241,10 @@ def policy_simulator(ctx: ToolContext, args: SimulatorArgs) -> ToolResult:
         One row per policy with its standalone and attributed monthly saving, its rank, its cost,
         latency and quality deltas alone and the interval of its monthly saving.
     """
-    queries = Queries(ctx.store)
-    days, baseline = queries.span(args), _baseline(queries, args)
-    rows, amounts = _simulate(unique(args.policies), baseline, days)
-    extra = effects(ctx, queries, args, amounts, args.bootstrap_samples)
-    figures = _sim_figures(sum(baseline.values()), sum(amounts.shares), days, args.target_saving_pct) | extra.figures
-    notes = _sim_notes(amounts.policies, len(args.policies), baseline) + extra.notes
-    return ToolResult(tool=SIMULATOR, figures=figures, rows=extra.merged(rows), evidence=queries.evidence, notes=notes)
+    queries, policies = Queries(ctx.store), unique_ids(args.policies)
+    saving = Savings.of(JointSimulator(ctx, args, policies, queries), policies)
+    extra = effects(ctx, queries, args, saving, args.bootstrap_samples)
+    figures = _sim_figures(saving, args.target_saving_pct) | extra.figures
+    notes = _duplicates(len(args.policies), len(policies)) + saving.joint.notes + extra.notes
+    return ToolResult(tool=SIMULATOR, figures=figures, rows=extra.merged(_sim_rows(saving)), evidence=queries.evidence,
+                      notes=notes)

@@ -2,11 +2,12 @@
 
 Policies (given, or `policy_proposer`'s) are screened alone -- expected quality drop within
 `quality_budget` (the rule of `cost_reduction_quality_preservation`; with `category`, benchmark
-priors judge an unmeasured route), asynchronous ones only with `allow_async`, and repriced alone
-by `cost_impact_simulator` they must save money -- then added greedily, largest standalone
-saving first: a second policy of one kind on one (feature, model) conflicts; the chosen set plus
-the policy is repriced together (a prompt cache and a route on one pair are priced jointly: the
-routed traffic forfeits the old model's warm cache) and must add saving; `performance_gains_simulator`
+priors judge an unmeasured route), asynchronous ones only with `allow_async`, and applied alone
+by the joint simulator (`_joint`, the events of every candidate loaded once) they must save
+money -- then added greedily, largest standalone saving first: a second policy of one kind on
+one (feature, model) conflicts; the chosen set plus the policy is simulated together (a prompt
+cache and a route on one pair: the cache is replayed first, then the routed events, hits
+included, are priced at the target's prices) and must add saving; `performance_gains_simulator`
 (when registered) must keep every feature's p95 rise within `max_p95_latency_increase_pct`.
 """
 
@@ -17,15 +18,16 @@ from typing import Any, Callable
 
 from pydantic import Field
 
+from netra.tools._joint import JointSimulator, scope_of, unique_ids
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import Evidence, ToolContext, ToolResult
-from netra.tools.cost_simulation import SIMULATOR, expected_drop
+from netra.tools.cost_simulation import expected_drop, route_evidence
 from netra.tools.dispatcher import ToolDispatcher
 from netra.tools.findings import Policy, PolicyKind
 from netra.tools.policies import PROPOSER
 from netra.tools.registry import ToolRegistry, apex_tool
-from netra.tools.scope import Scope
-from netra.workloads.quality import SCORED, SCORES_SQL, prior_drop
+from netra.tools.scope import Scope, monthly
+from netra.workloads.quality import QualityEvidence
 
 TOOL, GAINS = "optimal_policy_proposer", "performance_gains_simulator"
 ASYNC_WORDS = ("async", "batch")
@@ -38,9 +40,9 @@ FIGURES = {
     "chosen_policies": ("policies", "policies chosen"),
     "rejected_policies": ("policies", "policies rejected (the reason is in their row)"),
     "baseline_monthly_cost_usd": ("USD/month", "scoped cost per 30-day month"),
-    "combined_monthly_saving_usd": ("USD/month", "saving of the chosen set, repriced together"),
+    "combined_monthly_saving_usd": ("USD/month", "saving of the chosen set, applied together"),
     "combined_saving_pct": ("%", "combined saving, percent of baseline monthly cost"),
-    "standalone_sum_monthly_saving_usd": ("USD/month", "sum of the chosen policies' savings, each repriced alone"),
+    "standalone_sum_monthly_saving_usd": ("USD/month", "sum of the chosen policies' savings, each applied alone"),
     "overlap_monthly_usd": ("USD/month", "standalone sum minus combined saving (dollars counted once)"),
     "max_p95_change_pct": ("%", "largest per-feature p95 latency change of the chosen set (0 if not simulated)"),
 }
@@ -60,17 +62,22 @@ class OptimalArgs(Scope):
 
 @dataclass
 class _Pick:
-    """One choice in progress: context, arguments, quality scores and the set chosen so far."""
+    """One choice in progress: context, arguments, quality scores, the set chosen so far, the joint simulator."""
 
     ctx: ToolContext
     args: OptimalArgs
     scope: dict[str, Any]
-    scores: dict[tuple[str, str], float] = field(default_factory=dict)
+    quality: dict[str, QualityEvidence] = field(default_factory=dict)
     chosen: list[Policy] = field(default_factory=list)
     saving: float = 0.0
     p95: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sim: JointSimulator = field(init=False)
+
+    def monthly_saving(self, policies: list[Policy]) -> float:
+        """Return the monthly saving of `policies` applied together."""
+        return monthly(self.sim.run(policies).saving, self.sim.days)
 
 
 Row = dict[str, Any]
@@ -89,35 +96,18 @@ def _dump(policies: list[Policy]) -> list[dict[str, Any]]:
     return [p.model_dump(mode="json") for p in policies]
 
 
-def _simulate(pick: _Pick, policies: list[Policy]) -> ToolResult:
-    """Reprice the window under `policies` together."""
-    return _call(pick, SIMULATOR, {"policies": _dump(policies)})
-
-
 def _target(policy: Policy) -> str:
     """Return a route policy's target model ('' when none)."""
     return str(policy.params.get("target_model", ""))
 
 
-def _measured(policy: Policy, scores: dict[tuple[str, str], float]) -> bool:
-    """Return whether the team scored the feature on both the source and the target model."""
-    return (policy.feature, policy.model) in scores and (policy.feature, _target(policy)) in scores
-
-
-def drop(policy: Policy, scores: dict[tuple[str, str], float], category: str | None) -> tuple[float, str]:
-    """Return a policy's expected quality drop and basis: measured, else benchmark priors, else the risk prior."""
-    if category and policy.kind == "route_model" and not _measured(policy, scores):
-        found = prior_drop(policy.model, _target(policy), category)
-        if found:
-            return found
-    return expected_drop(policy, scores)
-
-
 def _quality(pick: _Pick, policy: Policy, row: Row) -> str:
     """Reject a policy whose expected quality drop exceeds the budget."""
-    value, basis = drop(policy, pick.scores, pick.args.category)
+    value, basis = expected_drop(policy, pick.quality)
     row.update(expected_quality_drop=value, quality_basis=basis)
     budget = pick.args.quality_budget
+    if value is None:
+        return f"expected quality drop unknown ({basis})"
     return "" if value <= budget + EPS else f"expected quality drop {value:.4f} > budget {budget:.4f} ({basis})"
 
 
@@ -134,13 +124,12 @@ def _async(pick: _Pick, policy: Policy, row: Row) -> str:
 
 
 def _alone(pick: _Pick, policy: Policy, row: Row) -> str:
-    """Reprice the policy alone; reject it if it cannot apply or saves nothing."""
-    result = _simulate(pick, [policy])
-    mine = next(r for r in result.rows if r.get("table") == "policy")
-    row["standalone_monthly_saving_usd"] = result.value("monthly_saving_usd")
-    if not mine["applied"]:
-        return f"not applicable: {mine['skipped_because']}"
-    return "" if row["standalone_monthly_saving_usd"] > EPS else "saves nothing when repriced alone"
+    """Apply the policy alone; reject it if it cannot apply or saves nothing."""
+    mine = pick.sim.run([policy]).outcomes[0]
+    row["standalone_monthly_saving_usd"] = monthly(mine.saving, pick.sim.days)
+    if not mine.applied:
+        return f"not applicable: {mine.skipped_because}"
+    return "" if row["standalone_monthly_saving_usd"] > EPS else "saves nothing when applied alone"
 
 
 def _conflict(pick: _Pick, policy: Policy, row: Row) -> str:
@@ -157,13 +146,13 @@ def _interplay(pick: _Pick, policy: Policy) -> str:
     if other is None:
         return ""
     target = _target(policy if policy.kind == "route_model" else other)
-    return (f"; priced jointly with {other.policy_id}: routed traffic forfeits the warm prompt cache on "
-            f"{policy.model}, so its cache hits are priced at {target}'s prices")
+    return (f"; simulated with {other.policy_id}: the prompt cache is replayed on the {policy.model} traffic "
+            f"first, then the routed events, cache hits included, are priced at {target}'s prices")
 
 
 def _joint(pick: _Pick, policy: Policy, row: Row) -> str:
-    """Reprice the chosen set plus the policy; reject it if it adds no saving."""
-    joint = _simulate(pick, pick.chosen + [policy]).value("monthly_saving_usd")
+    """Apply the chosen set plus the policy together; reject it if it adds no saving."""
+    joint = pick.monthly_saving(pick.chosen + [policy])
     row.update(marginal_monthly_saving_usd=joint - pick.saving, joint=joint)
     if joint - pick.saving > EPS:
         return ""
@@ -222,11 +211,10 @@ def _choose(pick: _Pick, policies: list[Policy]) -> list[Row]:
 
 def _unique(pick: _Pick, policies: list[Policy]) -> list[Policy]:
     """Return the policies with repeated policy_ids dropped (the first kept; noted)."""
-    seen: dict[str, Policy] = {}
-    for policy in policies:
-        seen.setdefault(policy.policy_id, policy)
-    pick.notes += [f"{len(policies) - len(seen)} repeated policy_ids ignored"] * (len(seen) < len(policies))
-    return list(seen.values())
+    kept = unique_ids(policies)
+    if len(kept) < len(policies):
+        pick.notes.append(f"{len(policies) - len(kept)} repeated policy_ids ignored")
+    return kept
 
 
 def _candidates(pick: _Pick) -> list[Policy]:
@@ -237,17 +225,6 @@ def _candidates(pick: _Pick) -> list[Policy]:
     result = _call(pick, PROPOSER, {k: v for k, v in extra.items() if v is not None})
     pick.notes += [f"{PROPOSER}: {n}" for n in result.notes]
     return _unique(pick, [Policy.model_validate(r) for r in result.rows])
-
-
-def _scores(q: Queries, args: OptimalArgs) -> dict[tuple[str, str], float]:
-    """Return the team's mean quality score per (feature, model), read without the scope's model filter."""
-    rows = q.rows(SCORES_SQL, Scope.model_validate(scope_of(args) | {"model": None}), SCORED)
-    return {(r["feature"], r["model"]): float(r["mean_score"]) for r in rows}
-
-
-def scope_of(args: Scope) -> dict[str, Any]:
-    """Return only the scope fields of `args`."""
-    return {name: getattr(args, name) for name in Scope.model_fields}
 
 
 def _values(pick: _Pick, rows: list[Row], baseline: float) -> dict[str, float]:
@@ -276,14 +253,21 @@ def optimal_policy_proposer(ctx: ToolContext, args: OptimalArgs) -> ToolResult:
     q = Queries(ctx.store)
     if not q.one(COUNT_SQL, args)["n"]:
         return empty(TOOL, FIGURES, q)
-    pick = _Pick(ctx, args, Scope.model_validate(scope_of(args)).model_dump(mode="json", exclude_none=True))
-    pick.scores = _scores(q, args)
-    return _finish(pick, q, _choose(pick, _candidates(pick)))
+    pick = _Pick(ctx, args, scope_of(args).model_dump(mode="json", exclude_none=True))
+    candidates = _candidates(pick)
+    _prepare(pick, q, candidates)
+    return _finish(pick, q, _choose(pick, candidates))
+
+
+def _prepare(pick: _Pick, q: Queries, candidates: list[Policy]) -> None:
+    """Read the candidates' quality evidence and their events (one joint simulator for every candidate)."""
+    pick.quality = route_evidence(q, scope_of(pick.args), candidates, pick.args.quality_budget, pick.args.category)
+    pick.sim = JointSimulator(pick.ctx, pick.args, candidates, q)
 
 
 def _finish(pick: _Pick, q: Queries, rows: list[Row]) -> ToolResult:
     """Build the result: figures, rows, every query run (here and in the nested tools), notes."""
-    baseline = _simulate(pick, []).value("baseline_monthly_cost_usd")
+    baseline = monthly(pick.sim.baseline_window, pick.sim.days)
     q.evidence += [e for e in pick.evidence if e not in q.evidence]
     notes = pick.notes + ([] if rows else ["no policies to choose from"])
     if GAINS not in ToolRegistry().names():
@@ -293,6 +277,6 @@ def _finish(pick: _Pick, q: Queries, rows: list[Row]) -> ToolResult:
 
 def optimal_set(ctx: ToolContext, scope: Scope, **extra: Any) -> tuple[list[Policy], ToolResult]:
     """Run `optimal_policy_proposer` in-process on `scope`; return its chosen policies and its result."""
-    args = Scope.model_validate(scope_of(scope)).model_dump(mode="json", exclude_none=True) | extra
+    args = scope_of(scope).model_dump(mode="json", exclude_none=True) | extra
     result = ToolDispatcher(ctx).run(TOOL, args)
     return [Policy.model_validate(r["policy"]) for r in result.rows if r["decision"] == "chosen"], result

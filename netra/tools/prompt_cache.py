@@ -1,259 +1,260 @@
-"""Prompt cache savings calculator: what provider prompt caching would save, per feature and model.
+"""Prompt cache savings calculator: what provider prompt caching would save, per feature, provider and model.
 
-The scoped requests are replayed in `timestamp`, then `request_id` order through one prompt
-cache per model (providers cache per model; features share it). A cache entry is a prefix
-block, created by the request that stored it:
+The scoped events are replayed exactly as docs/caching.md says (`_cache_replay`), once per TTL
+option: one cache per (provider, model) as logged, c(r), the provider's minimum, hits within
+the TTL from strictly earlier requests, a write on every miss. Each eligible event is then
+priced twice by the one pricing function (`pricing.price_events`): with its logged token
+classes and with the replay's reads and writes in their place. Per (feature, provider, model):
 
-- a block of a request is **live** when its model's cache holds it and it was last used less
-  than `ttl_s` seconds ago (each use refreshes it; `ttl_s` null: entries never expire);
-- it is a **hit** when live and created strictly before the request (a tie misses, as in
-  `kv_cache_finder`); the request's hit tokens are its *leading* hit blocks x block size;
-- the hit **qualifies** only when its hit tokens reach the model's minimum cacheable prefix
-  (`MIN_PREFIX_TOKENS`, or the catalog's `prompt_cache_min_tokens` where present); shorter
-  shared prefixes are counted as `below_minimum_tokens` and save nothing;
-- after the lookup, live blocks are refreshed; the others are stored anew (created now).
+    saving of an option = sum over its events (cost as logged - cost under the option)
 
-Per (feature, model), priced from the catalog (`cache_read` and `cache_write` fall back to the
-input price, so a provider with no write premium charges none):
-
-saving = uncached qualifying hit tokens x (input - cache-read price)
-       - written tokens x (cache-write - input price)
-
-where uncached qualifying hit tokens = sum over qualifying requests of max(hit - billed cached
-reads, 0), and written tokens = the blocks of each cache entry that served a qualifying hit,
-charged once per entry to the (feature, model) that stored it; a pair that already reads from
-a cache has paid its writes and is charged none. A pair is flagged when its monthly saving is
-at least `min_monthly_saving_usd`. Models not in the catalog, or whose catalog entry does not
-support prompt caching, are skipped with a note.
+The options are no caching (saving 0) and each TTL option of the provider (Anthropic: 5 min,
+1 h; OpenAI: its automatic retention, replayed as 5 min). The cheapest wins; its `ttl_s` and
+`ttl_option` (the replay choice, '5m' or '1h') are in the finding's `params`, with the window
+and monthly saving of every option (monthly = window x 30 / days the scope spans). A pair is
+flagged when its best option saves at least `min_monthly_saving_usd` a month; a pair where
+caching costs more is reported unflagged, saying by how much. Cache keys without a rule (no
+row in `workloads.caching`, unknown model, no caching in the catalog) are not replayed: the
+notes name them and they get no finding. Confidence is min(1, requests / 1000).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 from pydantic import Field
 
-from netra.errors import UnknownModelError
+from netra.tools._cache_replay import PRICING_EXTRA, CacheReplay, ScopedEvents, scoped_events
+from netra.tools._cache_replay.arrays import compact
 from netra.tools._sql import Queries, empty
 from netra.tools.base import ToolContext, ToolResult
-from netra.tools.cache_policy import Trace, leading, load_trace
-from netra.tools.context_usage import catalog_field
 from netra.tools.findings import Finding, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
-from netra.workloads.catalog import PriceCatalog
+from netra.workloads.caching import CHOICES, CacheRules, Choice
+from netra.workloads.catalog import TIERS, PriceCatalog
+from netra.workloads.pricing import TOKEN_COLUMNS, price_classes, token_classes
 
 TOOL = "prompt_cache_savings_calculator"
 _LATENCY = "lower TTFT on cached prefixes"
 
-# (fragments all found in the lower-cased catalog key, minimum cacheable prefix tokens): the
-# first matching row wins. Anthropic: 1,024 (Sonnet, Opus), 2,048 (Haiku); DeepSeek caches in
-# 64-token units; OpenAI, Azure OpenAI and the rest: 1,024.
-MIN_PREFIX_TOKENS: tuple[tuple[tuple[str, ...], int], ...] = (
-    (("claude", "haiku"), 2048),
-    (("claude",), 1024),
-    (("deepseek",), 64),
-    ((), 1024),
-)
+# every scoped request and its cost as logged, per pair (events without prefix hashes included)
+PAIRS_SQL = """SELECT feature, provider, model, count() AS requests, sum(cost_usd) AS logged_cost
+FROM workload_events {where}
+GROUP BY feature, provider, model"""
 
-_SUMS = ("requests", "cost", "cached_tokens", "cacheable_requests", "cacheable_hit_tokens",
-         "uncached_cacheable_tokens", "below_minimum_tokens", "written_tokens")
-# (test on (pair sums, flagged), reason): the first row whose test passes gives the reason
-_REASONS = (
-    (lambda s, flagged: flagged, "{uncached} tokens of shared prefixes of at least {minimum} tokens were "
-                                 "resent without a cache; caching saves ${month:.2f}/month"),
-    (lambda s, flagged: s["cacheable_hit_tokens"] == 0 and s["below_minimum_tokens"] > 0,
-     "shared prefixes are shorter than the {minimum}-token minimum"),
-    (lambda s, flagged: s["cacheable_hit_tokens"] == 0, "no request repeats a cacheable prefix"),
-    (lambda s, flagged: s["uncached_cacheable_tokens"] == 0, "cacheable prefixes are already read from the cache"),
-    (lambda s, flagged: True, "caching would save ${month:.2f}/month, under the threshold"),
-)
+# a prompt's long-context tier: the largest of `TIERS` it exceeds, 0 for none (`pricing.PRICE_KEY_SQL`)
+_TIER_EDGES = np.array(TIERS, dtype=np.int64)
+_TIER_VALUES = np.array((0, *TIERS), dtype=np.int64)
+# the replay's per-event token counts summed per pair (`CacheReplay.<name>_tokens`)
+_REPLAY_SUMS = ("read", "write", "cacheable")
+
 _FIGURES = {
-    "cacheable_hit_tokens": ("tokens", "hit tokens of shared prefixes at or above the provider minimum"),
-    "uncached_cacheable_tokens": ("tokens", "cacheable hit tokens not read from a cache"),
-    "below_minimum_tokens": ("tokens", "hit tokens of shared prefixes below the provider minimum"),
-    "written_tokens": ("tokens", "tokens written to the cache for the cacheable hits"),
+    "cacheable_tokens": ("tokens", "c(r) x block size of the eligible requests of the replayed pairs"),
+    "read_tokens": ("tokens", "tokens the flagged pairs would read from the cache (their chosen option)"),
+    "write_tokens": ("tokens", "tokens the flagged pairs would write to the cache (their chosen option)"),
     "window_saving_usd": ("USD", "window saving of the flagged pairs"),
     "monthly_saving_usd": ("USD/month", "monthly saving of the flagged pairs"),
 }
-_TOKEN_FIGURES = ("cacheable_hit_tokens", "uncached_cacheable_tokens", "below_minimum_tokens", "written_tokens")
-
-Pair = tuple[str, str]
 
 
 class PromptCacheArgs(Scope):
-    """Scope plus the provider cache TTL and the flagging threshold."""
+    """Scope plus the flagging threshold."""
 
-    ttl_s: int | None = Field(300, ge=1, description="cache TTL in seconds, refreshed on use; null: never expires")
     min_monthly_saving_usd: float = Field(1.0, ge=0, description="flag at or above this monthly saving")
 
 
 @dataclass(frozen=True)
-class Terms:
-    """A model's caching terms: minimum cacheable prefix and USD per token read and written."""
+class Option:
+    """One TTL option of one pair, replayed and priced."""
 
-    min_tokens: int
-    read_gap: float  # input - cache-read price
-    write_premium: float  # cache-write - input price
+    name: str  # the provider's name of the option: '5m', '1h' or 'auto'
+    choice: Choice  # the replay choice that gives it
+    ttl_s: int
+    window: float  # saving over the window, USD (negative: caching costs more)
+    month: float
+    read: int
+    write: int
 
-
-def min_prefix_tokens(catalog: PriceCatalog, model: str) -> int:
-    """Return the model's minimum cacheable prefix: the catalog's, else `MIN_PREFIX_TOKENS`."""
-    key = (catalog.resolve(model) or model).lower()
-    table = next(n for parts, n in MIN_PREFIX_TOKENS if all(p in key for p in parts))
-    return catalog_field(catalog, model, "prompt_cache_min_tokens") or table
-
-
-def _skip_reason(catalog: PriceCatalog, model: str) -> str | None:
-    """Return why `model` cannot be priced for caching, or None when it can."""
-    try:
-        supported = catalog.lookup(model).supports_prompt_caching
-    except UnknownModelError:
-        return "model not in the price catalog"
-    return None if supported else "the catalog says the model offers no prompt caching"
+    def params(self) -> dict[str, Any]:
+        """Return the option as an entry of the finding's `params.options`."""
+        return {"ttl_s": self.ttl_s, "window_saving_usd": round(self.window, 9),
+                "monthly_saving_usd": round(self.month, 9), "read_tokens": self.read, "write_tokens": self.write}
 
 
-def terms(catalog: PriceCatalog, model: str) -> Terms:
-    """Return the caching terms of a priced model that supports prompt caching."""
-    prices = catalog.unit_prices(model)
-    return Terms(min_prefix_tokens(catalog, model), prices["input"] - prices["cache_read"],
-                 prices["cache_write"] - prices["input"])
+NO_CACHING = {"ttl_s": None, "window_saving_usd": 0.0, "monthly_saving_usd": 0.0, "read_tokens": 0, "write_tokens": 0}
+
+ReasonTest = Callable[[Option, int, bool], bool]
+# (test on (best option, eligible requests, flagged), reason): the first passing row gives the reason
+_REASONS: tuple[tuple[ReasonTest, str], ...] = (
+    (lambda best, eligible, flagged: flagged,
+     "caching with the {option} option saves ${month:.2f}/month: {read} tokens read from the cache, {write} written"),
+    (lambda best, eligible, flagged: eligible == 0,
+     "no request shares a prefix of at least {minimum} tokens with another request"),
+    (lambda best, eligible, flagged: best.window < 0,
+     "caching would cost ${extra:.2f}/month more than as logged (cheapest option: {option})"),
+    (lambda best, eligible, flagged: best.window == 0, "caching would not change the cost"),
+    (lambda best, eligible, flagged: True,
+     "caching with the {option} option would save ${month:.2f}/month, under the threshold"),
+)
 
 
-class Replay:
-    """Replays the trace through per-model prompt caches and sums each (feature, model)."""
+def replayed_columns(logged: dict[str, np.ndarray], replay: CacheReplay, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Return the token columns of `rows` (`logged`, already taken at them) with the replay's reads and writes.
 
-    def __init__(self, trace: Trace, minimums: dict[str, int], ttl_ms: float) -> None:
-        self.trace, self.minimums, self.ttl_ms = trace, minimums, ttl_ms
-        self.caches: dict[str, dict[int, list[int]]] = {}  # model -> block -> [created, last use, origin]
-        self.sums: dict[Pair, dict[str, float]] = {}
-
-    def run(self) -> dict[Pair, dict[str, float]]:
-        """Serve every request in order; return the sums per (feature, model)."""
-        for i, model in enumerate(self.trace.model):
-            self._serve(i, self.caches.setdefault(model, {}))
-        return self.sums
-
-    def _live(self, entry: list[int] | None, now: int) -> bool:
-        """Return whether a cache entry exists and was last used less than the TTL ago."""
-        return entry is not None and now - entry[1] < self.ttl_ms
-
-    def _serve(self, i: int, cache: dict[int, list[int]]) -> None:
-        """Look request `i` up in its model's cache, count it, charge writes, store its blocks."""
-        now, blocks = self.trace.ts[i], self.trace.blocks[i]
-        hits = leading(blocks, lambda h: self._live(cache.get(h), now) and cache[h][0] < now)
-        tokens, minimum = hits * self.trace.block_size[i], self.minimums.get(self.trace.model[i], 0)
-        qualifies = 0 < minimum <= tokens
-        self._count(i, tokens, qualifies)
-        self._charge(cache, blocks[:hits] if qualifies else [])
-        self._store(cache, blocks, now, i)
-
-    def _pair(self, i: int) -> dict[str, float]:
-        """Return the sums of request `i`'s (feature, model)."""
-        return self.sums.setdefault((self.trace.feature[i], self.trace.model[i]), dict.fromkeys(_SUMS, 0))
-
-    def _count(self, i: int, tokens: int, qualifies: bool) -> None:
-        """Add request `i` (its hit tokens, whether they qualify) to its pair's sums."""
-        cached, acc = self.trace.cached_tokens[i], self._pair(i)
-        adds = {"requests": 1, "cost": self.trace.cost[i], "cached_tokens": cached,
-                "cacheable_requests": int(qualifies), "cacheable_hit_tokens": tokens * qualifies,
-                "uncached_cacheable_tokens": max(tokens - cached, 0) * qualifies,
-                "below_minimum_tokens": tokens * (not qualifies)}
-        for name, value in adds.items():
-            acc[name] += value
-
-    def _charge(self, cache: dict[int, list[int]], hit_blocks: list[int]) -> None:
-        """Charge each hit entry's write to the pair that stored it, once per entry."""
-        for entry in (cache[h] for h in hit_blocks if cache[h][2] >= 0):
-            self._pair(entry[2])["written_tokens"] += self.trace.block_size[entry[2]]
-            entry[2] = -1
-
-    def _store(self, cache: dict[int, list[int]], blocks: list[int], now: int, i: int) -> None:
-        """Refresh the live blocks of request `i`; store the others as created by it now."""
-        for h in blocks:
-            entry = cache.get(h)
-            if self._live(entry, now):
-                entry[1] = now
-            else:
-                cache[h] = [now, now, i]
+    A write billed as input (OpenAI) stays in `input`; a 1-hour write is also a `cache_write_1h` token.
+    """
+    write, billed_as = replay.write_tokens[rows], replay.write_class[rows]
+    return {**logged, "cached_input_tokens": replay.read_tokens[rows],
+            "cache_write_tokens": np.where(billed_as == "input", 0, write),
+            "cache_write_1h_tokens": np.where(billed_as == "cache_write_1h", write, 0)}
 
 
-@dataclass(frozen=True)
-class _Run:
-    """What judging a pair needs besides its sums."""
+class Pairs:
+    """The (feature, provider, model) pairs of the scoped events with prefix hashes."""
 
-    args: PromptCacheArgs
-    days: float
-    terms: dict[str, Terms]
+    def __init__(self, events: ScopedEvents) -> None:
+        feature, keys = events.labels["feature"], events.keys
+        width = max(len(keys.names), 1)
+        self.of_event, codes = compact(feature.codes * width + keys.of_event, len(feature.values) * width)
+        self.key = codes % width
+        self.names = [(str(feature.values[c // width]), *map(str, keys.names[c % width])) for c in codes]
 
-
-def _saving(sums: dict[str, float], t: Terms) -> float:
-    """Return the window saving: cheaper reads minus the write premium (none if already caching)."""
-    written = sums["written_tokens"] if sums["cached_tokens"] == 0 else 0
-    return sums["uncached_cacheable_tokens"] * t.read_gap - written * t.write_premium
-
-
-def _finding(run: _Run, pair: Pair, sums: dict[str, float]) -> Finding:
-    """Price caching for one pair and decide whether to flag it."""
-    t = run.terms[pair[1]]
-    window = _saving(sums, t)
-    month = monthly(window, run.days)
-    flagged = month >= run.args.min_monthly_saving_usd and window > 0 and sums["uncached_cacheable_tokens"] > 0
-    return Finding(kind="prompt_cache", feature=pair[0], model=pair[1], flagged=flagged,
-                   reason=_reason(sums, t, month, flagged), window_saving_usd=window, monthly_saving_usd=month,
-                   **_counts(run.args, sums, t))
+    def total(self, values: np.ndarray, pair: np.ndarray) -> np.ndarray:
+        """Sum `values` per pair, given the pair of each value."""
+        return np.bincount(pair, weights=values, minlength=len(self.names))
 
 
-def _reason(sums: dict[str, float], t: Terms, month: float, flagged: bool) -> str:
-    """Say why the pair was or was not flagged (the first matching row of `_REASONS`)."""
-    text = next(template for test, template in _REASONS if test(sums, flagged))
-    return text.format(uncached=int(sums["uncached_cacheable_tokens"]), minimum=t.min_tokens, month=month)
+def _key_parts(events: ScopedEvents, pairs: Pairs, rows: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
+    """Return the pricing key of the events at `rows` as integer parts and the range of each part.
+
+    The parts: pair, batch (0 or 1), service tier code, long-context tier index.
+    """
+    service = events.labels["service_tier"]
+    tier = np.searchsorted(_TIER_EDGES, events.columns["input_tokens"][rows].astype(np.int64), side="left")
+    parts = (pairs.of_event[rows], (events.columns["is_batch"][rows] > 0).astype(np.int64), service.codes[rows], tier)
+    return parts, (len(pairs.names), 2, max(len(service.values), 1), len(_TIER_VALUES))
 
 
-def _counts(args: PromptCacheArgs, sums: dict[str, float], t: Terms) -> dict[str, Any]:
-    """Return the Finding fields that come straight from the pair's sums."""
-    return {"requests": int(sums["requests"]), "affected_requests": int(sums["cacheable_requests"]),
-            "window_cost_usd": round(sums["cost"], 9), "latency_impact": _LATENCY,
-            "confidence": round(min(1.0, sums["requests"] / 1000.0), 6),
-            "params": {"min_cacheable_tokens": t.min_tokens, "ttl_s": args.ttl_s,
-                       **{k: int(sums[k]) for k in _TOKEN_FIGURES}}}
+class PairPricer:
+    """Prices the eligible events of every pair with the one pricing function, summed per pricing key.
+
+    Within a pricing key (model, `is_batch`, `service_tier`, long-context tier; an eligible event
+    is always billed) an event's cost is linear in its token classes, so `price_classes` over the
+    key's summed classes is the sum of what `price_events` gives its events (as `_sql.GroupCosts`).
+    """
+
+    def __init__(self, catalog: PriceCatalog, events: ScopedEvents, pairs: Pairs, rows: np.ndarray) -> None:
+        self.catalog, self.pairs = catalog, pairs
+        parts, dims = _key_parts(events, pairs, rows)
+        self.key, codes = compact(np.ravel_multi_index(parts, dims), int(np.prod(dims)))
+        self.pair, batch, service, tier = np.unravel_index(codes, dims)
+        models = np.array([name[2] for name in pairs.names], dtype=object)
+        self.keys = {"model": models[self.pair], "is_batch": batch, "billed": np.ones(len(codes), bool),
+                     "service_tier": events.labels["service_tier"].values[service], "context_tier": _TIER_VALUES[tier]}
+
+    def cost(self, tokens: dict[str, np.ndarray]) -> np.ndarray:
+        """Return each pair's cost (USD) of the priced events, given their token columns."""
+        classes = token_classes(tokens)
+        sums = {name: np.bincount(self.key, weights=n, minlength=len(self.pair)) for name, n in classes.items()}
+        return self.pairs.total(price_classes(self.catalog, self.keys, sums).cost, self.pair)
 
 
-def _terms_and_notes(catalog: PriceCatalog, trace: Trace) -> tuple[dict[str, Terms], list[str]]:
-    """Return the terms of each cacheable model, and a note per model skipped."""
-    reasons = {m: _skip_reason(catalog, m) for m in sorted(set(trace.model))}
-    notes = [f"skipped {m}: {why}" for m, why in reasons.items() if why]
-    return {m: terms(catalog, m) for m, why in reasons.items() if not why}, notes
+class Calculation:
+    """One run of the calculator: the scoped events, their pairs and what each option saves."""
+
+    def __init__(self, ctx: ToolContext, args: PromptCacheArgs, events: ScopedEvents, queries: Queries) -> None:
+        self.ctx, self.args, self.events, self.pairs = ctx, args, events, Pairs(events)
+        self.logged = {(r["feature"], r["provider"], r["model"]): r for r in queries.rows(PAIRS_SQL, args)}
+        self.days = queries.span(args)
+        self.outcomes = {choice: self.outcome(events.replay(choice)) for choice in CHOICES}
+
+    def outcome(self, replay: CacheReplay) -> dict[str, np.ndarray]:
+        """Return, per pair, the window saving, reads, writes, eligible requests and cacheable tokens of a replay."""
+        rows = np.flatnonzero(replay.eligible)
+        pricer, pair = PairPricer(self.ctx.catalog, self.events, self.pairs, rows), self.pairs.of_event[rows]
+        logged = {name: self.events.columns[name][rows] for name in TOKEN_COLUMNS}
+        sums = {name: self.pairs.total(getattr(replay, f"{name}_tokens")[rows], pair) for name in _REPLAY_SUMS}
+        return {"window": pricer.cost(logged) - pricer.cost(replayed_columns(logged, replay, rows)),
+                "eligible": self.pairs.total(np.ones(len(rows)), pair), **sums}
+
+    def rules(self, pair: int) -> CacheRules | None:
+        """Return the caching rules of a pair's cache key (None: not replayed)."""
+        return self.events.keys.lookups[self.pairs.key[pair]].rules
+
+    def options(self, pair: int, rules: CacheRules) -> list[Option]:
+        """Return the pair's TTL options, each from the first choice that gives it."""
+        choices: dict[str, Choice] = {}
+        for choice in CHOICES:
+            choices.setdefault(rules.option(choice).name, choice)
+        return [self.option(pair, rules, name, choice) for name, choice in choices.items()]
+
+    def option(self, pair: int, rules: CacheRules, name: str, choice: Choice) -> Option:
+        """Return one option of a pair from its replay's sums."""
+        sums = {k: v[pair] for k, v in self.outcomes[choice].items()}
+        return Option(name, choice, rules.option(choice).ttl_s, float(sums["window"]),
+                      monthly(float(sums["window"]), self.days), int(sums["read"]), int(sums["write"]))
+
+    def finding(self, pair: int) -> Finding:
+        """Pick the pair's cheapest option and decide whether to flag it."""
+        rules = self.rules(pair)
+        options = self.options(pair, rules)
+        best = max(options, key=lambda option: option.window)
+        flagged = best.window > 0 and best.month >= self.args.min_monthly_saving_usd
+        return Finding(kind="prompt_cache", feature=self.pairs.names[pair][0], model=self.pairs.names[pair][2],
+                       flagged=flagged, **self.fields(pair, rules, best, flagged),
+                       params=self.params(pair, rules, best, options))
+
+    def fields(self, pair: int, rules: CacheRules, best: Option, flagged: bool) -> dict[str, Any]:
+        """Return the finding's counts, logged cost, saving (0 when no caching wins), confidence and reason."""
+        logged = self.logged.get(self.pairs.names[pair], {"requests": 0, "logged_cost": 0.0})
+        eligible = int(self.outcomes[best.choice]["eligible"][pair])
+        return {"requests": int(logged["requests"]), "affected_requests": eligible,
+                "window_cost_usd": round(float(logged["logged_cost"]), 9), "latency_impact": _LATENCY,
+                "window_saving_usd": max(best.window, 0.0), "monthly_saving_usd": max(best.month, 0.0),
+                "confidence": round(min(1.0, logged["requests"] / 1000.0), 6), "quality_risk": "low",
+                "reason": reason(best, eligible, flagged, rules.minimum_tokens)}
+
+    def params(self, pair: int, rules: CacheRules, best: Option, options: list[Option]) -> dict[str, Any]:
+        """Return the finding's params: the chosen option and every option's saving."""
+        return {"provider": self.pairs.names[pair][1], "ttl_option": best.choice, "ttl_s": best.ttl_s,
+                "retention": best.name, "min_cacheable_tokens": rules.minimum_tokens,
+                "cacheable_tokens": int(self.outcomes[best.choice]["cacheable"][pair]),
+                "read_tokens": best.read, "write_tokens": best.write,
+                "options": {"none": NO_CACHING, **{option.name: option.params() for option in options}}}
+
+    def findings(self) -> list[Finding]:
+        """Return one finding per pair of a replayed cache key, sorted by (feature, provider, model)."""
+        replayed = [pair for pair in range(len(self.pairs.names)) if self.rules(pair) is not None]
+        return [self.finding(pair) for pair in sorted(replayed, key=lambda pair: self.pairs.names[pair])]
 
 
-def _figures(pairs: dict[Pair, dict[str, float]], findings: list[Finding]) -> dict[str, Any]:
-    """Return token totals of the priced pairs and the flagged savings."""
-    priced = [pairs[(f.feature, f.model)] for f in findings]
+def reason(best: Option, eligible: int, flagged: bool, minimum: int) -> str:
+    """Say why a pair was or was not flagged (the first matching row of `_REASONS`)."""
+    text = next(template for test, template in _REASONS if test(best, eligible, flagged))
+    return text.format(option=best.name, month=best.month, extra=-best.month, read=best.read,
+                       write=best.write, minimum=minimum)
+
+
+def _figures(findings: list[Finding]) -> dict[str, Any]:
+    """Return the cacheable tokens of the replayed pairs and the flagged pairs' reads, writes and savings."""
     flagged = [f for f in findings if f.flagged]
-    values = {**{k: sum(s[k] for s in priced) for k in _TOKEN_FIGURES},
-              "window_saving_usd": sum(f.window_saving_usd for f in flagged),
-              "monthly_saving_usd": sum(f.monthly_saving_usd for f in flagged)}
+    values = {"cacheable_tokens": sum(f.params["cacheable_tokens"] for f in findings),
+              **{k: sum(f.params[k] for f in flagged) for k in ("read_tokens", "write_tokens")},
+              **{k: sum(getattr(f, k) for f in flagged) for k in ("window_saving_usd", "monthly_saving_usd")}}
     return {name: fig(values[name], *spec) for name, spec in _FIGURES.items()}
 
 
-@apex_tool(TOOL, "Savings if provider prompt caching were used: per-model caches with the provider's "
-                 "minimum cacheable prefix, TTL, cache-read price and write premium, per feature and model.",
+@apex_tool(TOOL, "Savings if provider prompt caching were used: the exact replay of docs/caching.md per "
+                 "(provider, model) cache, each TTL option priced, the cheapest recommended per feature and model.",
            PromptCacheArgs, family="optimization")
 def prompt_cache_savings_calculator(ctx: ToolContext, args: PromptCacheArgs) -> ToolResult:
-    """Return one prompt-cache `Finding` per priced (feature, model), flagged or not."""
+    """Return one prompt-cache `Finding` per (feature, model) of a replayed cache key, flagged or not."""
     queries = Queries(ctx.store)
-    trace = load_trace(queries, args)
-    if not trace.ts:
+    events = scoped_events(ctx, args, queries, PRICING_EXTRA)
+    if not len(events.columns["request_id"]):
         return empty(TOOL, _FIGURES, queries)
-    model_terms, notes = _terms_and_notes(ctx.catalog, trace)
-    return _result(_Run(args, queries.span(args), model_terms), trace, queries, notes)
-
-
-def _result(run: _Run, trace: Trace, queries: Queries, notes: list[str]) -> ToolResult:
-    """Replay, price each pair whose model has terms, and assemble the result."""
-    ttl_ms = math.inf if run.args.ttl_s is None else run.args.ttl_s * 1000
-    pairs = Replay(trace, {m: t.min_tokens for m, t in run.terms.items()}, ttl_ms).run()
-    findings = [_finding(run, pair, sums) for pair, sums in sorted(pairs.items()) if pair[1] in run.terms]
-    return findings_result(TOOL, _figures(pairs, findings), findings, queries.evidence, notes)
+    findings = Calculation(ctx, args, events, queries).findings()
+    return findings_result(TOOL, _figures(findings), findings, queries.evidence, events.notes())

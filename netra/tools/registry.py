@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from netra.errors import ToolNotFoundError
 from netra.tools.base import ToolContext, ToolFn, ToolSpec
+from netra.tools.scope import in_workspace
 
 _TOOLS: dict[str, ToolSpec] = {}
 
@@ -50,6 +51,7 @@ class ToolRegistry:
 
 def _structured(spec: ToolSpec, ctx: ToolContext) -> StructuredTool:
     def call(**kwargs) -> dict:
-        return spec.fn(ctx, spec.args_model(**kwargs)).model_dump(mode="json")
+        with in_workspace(ctx.workspace_id):
+            return spec.fn(ctx, spec.args_model(**kwargs)).model_dump(mode="json")
     return StructuredTool.from_function(call, name=spec.name, description=spec.description,
                                         args_schema=spec.args_model)

@@ -26,6 +26,7 @@ class ReportArgs(BaseModel):
     actions: list[dict[str, Any]] = Field(default_factory=list)
     errors: list[dict[str, Any]] = Field(default_factory=list)
     tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    min_projection_days: float = Field(1.0, ge=0, description="shortest window projected to a month (days)")
 
 
 @apex_tool("final_report_generator", "Compile the markdown report; every figure cited to its tool call.",

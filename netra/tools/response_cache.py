@@ -12,7 +12,8 @@ recorded prompt (`prompt_hash != 0`), in `timestamp`, then `request_id` order:
 
 The saving is the billed cost (`cost_usd`) of the served requests. Rows are per feature (of
 the served request); the cache is shared across features. Serving a stored answer is only
-safe for deterministic prompts: check the features before enabling it.
+safe for deterministic prompts: check the features before enabling it. A request whose source
+logs no status is taken as succeeded (stored); a note says how many there are (`coverage`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import Field
 
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.coverage import caveat
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, monthly
 
@@ -43,6 +45,8 @@ FROM workload_events {where}
 GROUP BY f ORDER BY f"""
 
 _UNHASHED = "{n} requests have no prompt_hash (0) and were not considered"
+# what the replay makes of events whose source logs no status (field, consequence)
+_NO_STATUS = ("status", "taken as succeeded, so a response cache would have stored their responses")
 
 FIGURES = {
     "requests": ("requests", "requests in scope"),
@@ -110,7 +114,7 @@ def response_cache_estimator(ctx: ToolContext, args: ResponseCacheArgs) -> ToolR
         return empty(TOOL, FIGURES, queries)
     hits = served(queries.rows(_DUPLICATES_SQL, args, _HASHED), args.ttl_s * 1000)
     rows = _feature_rows(features, hits, queries.span(args))
-    return finish(TOOL, FIGURES, _values(rows), rows, queries, _notes(rows))
+    return finish(TOOL, FIGURES, _values(rows), rows, queries, _notes(rows) + caveat(queries, args, *_NO_STATUS))
 
 
 def _notes(rows: list[dict[str, Any]]) -> list[str]:

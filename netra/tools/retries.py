@@ -3,7 +3,9 @@
 Events of one (feature, model) that share a `prompt_hash` are attempts of one logical request.
 A retried failure is an attempt with status other than 'ok' that is not the last attempt of its
 group (ordered by timestamp, then request_id): something retried it. Its cost is the waste a
-retry budget with backoff would cut. Events with `prompt_hash` 0 (not recorded) are left out.
+retry budget with backoff would cut. Only billed failed attempts cost money: one that reports no
+output was refused by the provider and is not billed (`pricing.billed`, docs/pricing.md), so it
+counts as a retried failure but wastes $0. Events with `prompt_hash` 0 (not recorded) are left out.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
 from netra.tools.findings import Finding, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
+from netra.workloads.pricing import BILLED_SQL
 
 TOOL = "retry_waste_analyzer"
 CONFIDENCE = 0.9  # the waste is measured, not modelled
@@ -31,12 +34,14 @@ FROM workload_events {where}
 GROUP BY feature, model
 ORDER BY feature, model"""
 
-_RETRIED_SQL = """SELECT feature, model, error_type, count() AS failures, sum(cost_usd) AS wasted
+# retried failures per error type; only the billed ones (`BILLED_SQL`) waste money
+_RETRIED_SQL = f"""SELECT feature, model, error_type, count() AS failures,
+    countIf({BILLED_SQL}) AS billed_failures, sumIf(cost_usd, {BILLED_SQL}) AS wasted
 FROM (
-    SELECT feature, model, error_type, status, cost_usd,
+    SELECT feature, model, error_type, status, output_tokens, cost_usd,
         row_number() OVER (PARTITION BY feature, model, prompt_hash
                            ORDER BY timestamp DESC, request_id DESC) AS from_last
-    FROM workload_events {where}
+    FROM workload_events {{where}}
 )
 WHERE status != 'ok' AND from_last > 1
 GROUP BY feature, model, error_type
@@ -59,9 +64,10 @@ def _retried(rows: list[dict]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _summary(group: list[dict]) -> dict[str, Any]:
-    """Return failures, waste and top error of one pair's retried-failure rows."""
+    """Return failures, billed failures, waste and top error of one pair's retried-failure rows."""
     top = min(group, key=lambda r: (-int(r["failures"]), r["error_type"]))
     return {"failures": sum(int(r["failures"]) for r in group),
+            "billed_failures": sum(int(r["billed_failures"]) for r in group),
             "wasted": sum(float(r["wasted"]) for r in group), "top_error": top["error_type"]}
 
 
@@ -70,9 +76,10 @@ def _reason(rate: float, stats: dict[str, Any], args: RetryArgs) -> str:
     if rate < args.min_retry_rate:
         return f"retry rate {rate:.1%} < {args.min_retry_rate:.1%}"
     if stats["wasted"] <= 0:
-        return f"{stats['failures']} retried failures billed nothing"
+        return f"{stats['failures']} retried failures billed nothing (refused requests are not billed)"
     return (f"retry rate {rate:.1%}: {stats['failures']} failed attempts were retried "
-            f"(mostly {stats['top_error'] or 'unknown'}), wasting ${stats['wasted']:.4f}")
+            f"(mostly {stats['top_error'] or 'unknown'}); the {stats['billed_failures']} billed ones "
+            f"wasted ${stats['wasted']:.4f}")
 
 
 def _amounts(pair: dict, stats: dict[str, Any], kept: float, days: float) -> dict[str, Any]:
@@ -89,18 +96,22 @@ def _finding(pair: dict, stats: dict[str, Any], args: RetryArgs, days: float) ->
     return Finding(kind="retry_budget", feature=pair["feature"], model=pair["model"], flagged=kept > 0,
                    reason=_reason(rate, stats, args), **_amounts(pair, stats, kept, days),
                    quality_risk="low", latency_impact="fewer timeouts", confidence=CONFIDENCE,
-                   params={**_FIX, "retry_rate": round(rate, 6), "top_error": stats["top_error"]})
+                   params={**_FIX, "retry_rate": round(rate, 6), "top_error": stats["top_error"],
+                           "billed_failures": stats["billed_failures"]})
 
 
 def _no_retries() -> dict[str, Any]:
     """Return the stats of a pair with no retried failure."""
-    return {"failures": 0, "wasted": 0.0, "top_error": ""}
+    return {"failures": 0, "billed_failures": 0, "wasted": 0.0, "top_error": ""}
 
 
-def _notes(pairs: list[dict]) -> list[str]:
-    """Return a note per pair whose events were partly unpriced (their waste counts as 0)."""
-    return [f"{p['feature']}/{p['model']}: {p['unpriced']} events have no catalog price; their cost "
-            "counts as 0" for p in pairs if int(p["unpriced"]) > 0]
+def _notes(pairs: list[dict], stats: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    """Return a note per pair whose events were partly unpriced, then per pair with refused retried failures."""
+    unpriced = [f"{p['feature']}/{p['model']}: {p['unpriced']} events have no catalog price; their cost "
+                "counts as 0" for p in pairs if int(p["unpriced"]) > 0]
+    return unpriced + [f"{f}/{m}: {s['failures'] - s['billed_failures']} retried failures reported no output: "
+                       "refused, not billed, so they waste $0 (only billed failed attempts count)"
+                       for (f, m), s in stats.items() if s["failures"] > s["billed_failures"]]
 
 
 def _figures(findings: list[Finding], stats: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Figure]:
@@ -110,12 +121,12 @@ def _figures(findings: list[Finding], stats: dict[tuple[str, str], dict[str, Any
     wasted = sum(s["wasted"] for s in stats.values())
     return {"monthly_saving_usd": fig(flagged, "USD/month", "monthly cost of retried failures in flagged pairs"),
             "retried_failures": fig(failures, "requests", "failed attempts that were retried (all pairs)"),
-            "wasted_usd": fig(wasted, "USD", "window cost of retried failures (all pairs)")}
+            "wasted_usd": fig(wasted, "USD", "window cost of billed retried failures (all pairs)")}
 
 
 def _result(findings: list[Finding], pairs: list[dict], stats: dict, evidence: list[Evidence]) -> ToolResult:
     """Assemble the tool result from the findings and the per-pair retry stats."""
-    return findings_result(TOOL, _figures(findings, stats), findings, evidence, _notes(pairs))
+    return findings_result(TOOL, _figures(findings, stats), findings, evidence, _notes(pairs, stats))
 
 
 @apex_tool(TOOL, "Find money wasted on failed attempts that were retried (retry storms), per feature "

@@ -4,11 +4,14 @@
 each one, gives the canary stages (`STAGES`; shadow only where the model's output changes),
 how long each stage must run to see its minimum requests at the pair's observed request rate,
 the metrics to watch for its kind (`WATCH`) with thresholds derived from the scoped events of
-its (feature, model) (`RULES`), and its rollback conditions (`ROLLBACK`).
+its (feature, model) (`RULES`), and its rollback conditions (`ROLLBACK`, replaced per provider by
+`PROVIDER_ROLLBACK` where the provider's caching or batch interface decides what to check and do;
+the provider family is `playbooks.provider_family`'s, each row names the document it follows).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from pydantic import Field
@@ -19,6 +22,8 @@ from netra.tools.findings import Policy
 from netra.tools.policy_optimal import optimal_set
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope
+from netra.workloads.catalog import PriceCatalog
+from netra.workloads.playbooks import TOOLS_DOC, playbook, provider_family
 
 TOOL = "rollout_planner"
 BATCH_WINDOW_H = 24.0  # providers' Batch API completion window
@@ -65,6 +70,29 @@ ROLLBACK: dict[str, tuple[tuple[str, str], ...]] = {
                    "the Batch API route"),),
     "retry_budget": (("failures seen by users rise above the error-rate ceiling", "restore the previous retry "
                       "count"),),
+}
+_NO_CACHE_READS = "cache-read share has not risen by the end of canary_5"
+_OPENAI_HOLD = "hold: put the static prefix first and keep it byte-identical across requests"
+_GOOGLE_HOLD = (_NO_CACHE_READS, "hold: put the shared content first and send requests that share it close "
+                                 "together, or reference an explicit cache")
+_GOOGLE_BATCH = ("the batch job has not succeeded within 24 h", "send its requests interactively and pause the "
+                 "batch route")
+# (kind, provider family) -> the kind's rollback row for that provider (its document: `playbooks.playbook`)
+PROVIDER_ROLLBACK: dict[tuple[str, str], tuple[str, str]] = {
+    ("prompt_cache", "openai"): (_NO_CACHE_READS, _OPENAI_HOLD + ", and send a stable prompt_cache_key"),
+    ("prompt_cache", "azure"): (_NO_CACHE_READS, _OPENAI_HOLD),
+    ("prompt_cache", "anthropic"): (_NO_CACHE_READS, "hold: end the static prefix with a cache_control breakpoint "
+                                    "(TTL {ttl}) and keep everything before it byte-identical"),
+    ("prompt_cache", "gemini"): _GOOGLE_HOLD,
+    ("prompt_cache", "vertex_ai"): _GOOGLE_HOLD,
+    ("batch_api", "openai"): ("a batch is not completed within its 24h completion window (status expired)",
+                              "send its requests interactively and pause the Batch API route"),
+    ("batch_api", "azure"): ("a global batch is not completed within its 24h target turnaround",
+                             "send its requests interactively and pause the batch deployment route"),
+    ("batch_api", "anthropic"): ("a Message Batch ends with expired requests (not processed within 24 h)",
+                                 "send the expired requests interactively and pause the Message Batches route"),
+    ("batch_api", "gemini"): _GOOGLE_BATCH,
+    ("batch_api", "vertex_ai"): _GOOGLE_BATCH,
 }
 
 PAIR_SQL = """SELECT feature, model, count() AS requests,
@@ -138,9 +166,9 @@ def planned(ctx: ToolContext, args: PlanArgs) -> tuple[list[Policy], list[str]]:
 
 
 def _fill(text: str, policy: Policy) -> str:
-    """Fill {model}, {target} and {cap} of a rollback text from the policy."""
+    """Fill {model}, {target}, {cap} and {ttl} of a rollback text from the policy."""
     return text.format(model=policy.model, target=policy.params.get("target_model", "the target"),
-                       cap=policy.params.get("cap", "the cap"))
+                       cap=policy.params.get("cap", "the cap"), ttl=policy.params.get("ttl_option", "the replay's"))
 
 
 def stage_rows(policy: Policy, stats: dict[str, Any]) -> list[dict[str, Any]]:
@@ -159,24 +187,46 @@ def _watch_rows(policy: Policy, stats: dict[str, Any], args: PlanArgs) -> list[d
              **threshold_row(metric, args, stats)} for metric in WATCH[policy.kind]]
 
 
-def _rollback_rows(policy: Policy) -> list[dict[str, Any]]:
-    """Return the policy's rollback conditions: the common one, then its kind's."""
-    return [{"table": "rollback", "policy_id": policy.policy_id, "condition": _fill(cond, policy),
-             "action": _fill(action, policy)} for cond, action in (COMMON_ROLLBACK, *ROLLBACK[policy.kind])]
+def _kind_rollback(kind: str, family: str) -> tuple[tuple[str, str, str], ...]:
+    """Return the kind's (condition, action, source) rows: the provider's own, else the generic ones."""
+    own = PROVIDER_ROLLBACK.get((kind, family))
+    if own is None:
+        return tuple((condition, action, TOOLS_DOC) for condition, action in ROLLBACK[kind])
+    return ((*own, playbook(kind, family)[0].source),)
 
 
-def _policy_plan(q: Queries, args: PlanArgs, policy: Policy, pairs: dict) -> list[dict[str, Any]] | str:
-    """Return one policy's stage, watch and rollback rows, or a note when its pair has no events."""
-    stats = policy_stats(q, args, policy, pairs)
-    if stats is None:
-        return f"{policy.policy_id}: no events of {policy.feature}/{policy.model} in scope; not planned"
-    return stage_rows(policy, stats) + _watch_rows(policy, stats, args) + _rollback_rows(policy)
+def rollback_rows(policy: Policy, family: str = "") -> list[dict[str, Any]]:
+    """Return the policy's rollback conditions: the common one, then its kind's for its provider `family`."""
+    rows = ((*COMMON_ROLLBACK, TOOLS_DOC), *_kind_rollback(policy.kind, family))
+    return [{"table": "rollback", "policy_id": policy.policy_id, "provider": family, "condition": _fill(cond, policy),
+             "action": _fill(action, policy), "source": source} for cond, action, source in rows]
 
 
-def _plan(q: Queries, args: PlanArgs, policies: list[Policy], pairs: dict) -> tuple[list[dict], list[str]]:
-    """Return every policy's rows, and notes on policies without data."""
-    plans = [_policy_plan(q, args, p, pairs) for p in policies]
-    return [r for p in plans if not isinstance(p, str) for r in p], [p for p in plans if isinstance(p, str)]
+@dataclass
+class _Planner:
+    """Plans the policies of one run over the scoped pairs' stats."""
+
+    q: Queries
+    args: PlanArgs
+    pairs: dict
+    catalog: PriceCatalog
+
+    def policy_plan(self, policy: Policy) -> list[dict[str, Any]] | str:
+        """Return one policy's stage, watch and rollback rows, or a note when its pair has no events."""
+        stats = policy_stats(self.q, self.args, policy, self.pairs)
+        if stats is None:
+            return f"{policy.policy_id}: no events of {policy.feature}/{policy.model} in scope; not planned"
+        family = provider_family(self.catalog, policy.model, policy.params)
+        return stage_rows(policy, stats) + _watch_rows(policy, stats, self.args) + rollback_rows(policy, family)
+
+    def plan(self, policies: list[Policy]) -> tuple[list[dict], list[str]]:
+        """Return every policy's rows, and notes on policies without data (and on an empty plan)."""
+        plans = [self.policy_plan(p) for p in policies]
+        rows = [r for p in plans if not isinstance(p, str) for r in p]
+        notes = [p for p in plans if isinstance(p, str)]
+        if not rows:
+            notes.append("no policies to plan")
+        return rows, notes
 
 
 def _values(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -208,5 +258,5 @@ def rollout_planner(ctx: ToolContext, args: PlanArgs) -> ToolResult:
     if not pairs:
         return empty(TOOL, FIGURES, q)
     policies, notes = planned(ctx, args)
-    rows, skipped = _plan(q, args, policies, pairs)
-    return finish(TOOL, FIGURES, _values(rows), rows, q, notes + skipped + ["no policies to plan"] * (not rows))
+    rows, skipped = _Planner(q, args, pairs, ctx.catalog).plan(policies)
+    return finish(TOOL, FIGURES, _values(rows), rows, q, notes + skipped)

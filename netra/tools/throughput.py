@@ -15,6 +15,11 @@ the segment taking at least half the tail's time dominates (ties go to TTFT).
 
 Percentiles follow ClickHouse `quantileExact`: sorted[floor(level × n)], the last element
 when that runs past the end.
+
+Latency figures use the events that carry `latency_ms` (`coverage.HAS`): the mean latency of
+Little's law, and the requests in flight. The split uses events that carry both `ttft_ms` and
+`latency_ms`. When no scoped event carries a field a figure needs, that figure is None (not in
+the telemetry) and a note says how many events lack it.
 """
 
 from __future__ import annotations
@@ -23,23 +28,27 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from netra.tools._sql import Queries, empty, finish, ratio
+from netra.tools._sql import Queries, empty, ratio
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.coverage import HAS, Coverage, CoveredFigures, needing
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope
 
 TOOL = "throughput_analyzer"
 BOTTLENECK = "latency_bottleneck_identifier"
 STREAMED = "ttft_ms > 0"
+_TIMED = HAS["latency_ms"]
+# a request split into TTFT and generation: streamed, and both times logged
+SPLIT = f"{STREAMED} AND {HAS['ttft_ms']} AND {_TIMED}"
 GEN_SQL = "greatest(toInt64(latency_ms) - ttft_ms, 0)"
 TTFT_NOTE = "TTFT includes queueing at the provider; there is no separate queue column"
 # grouping -> the SQL expression it partitions by (the only text that reaches SQL)
 PARTITIONS: dict[str, str] = {"feature": "feature", "overall": "''"}
 
-_MINUTES_SQL = """SELECT feature AS name, intDiv(toUnixTimestamp64Milli(timestamp), 60000) AS minute,
+_MINUTES_SQL = f"""SELECT feature AS name, intDiv(toUnixTimestamp64Milli(timestamp), 60000) AS minute,
     count() AS requests, sum(toUInt64(input_tokens) + output_tokens) AS tokens,
-    sum(latency_ms) AS latency_total
-FROM workload_events {where}
+    sumIf(latency_ms, {_TIMED}) AS latency_total, countIf({_TIMED}) AS timed
+FROM workload_events {{where}}
 GROUP BY name, minute ORDER BY name, minute"""
 
 _OVERLAP_SQL = """SELECT name, max(running) AS peak
@@ -49,7 +58,8 @@ FROM (SELECT name, sum(delta) OVER (PARTITION BY name ORDER BY t, delta ROWS UNB
             FROM workload_events {where}))
 GROUP BY name"""
 
-_COUNT_SQL = f"SELECT count() AS requests, countIf({STREAMED}) AS streamed FROM workload_events {{where}}"
+_COUNT_SQL = f"""SELECT count() AS requests, countIf({SPLIT}) AS streamed,
+    countIf(ttft_ms = 0 AND {HAS['ttft_ms']}) AS unstreamed FROM workload_events {{where}}"""
 
 _SEGMENTS_SQL = f"""SELECT feature, model, count() AS streamed,
     quantilesExact(0.5, 0.95)(ttft_ms) AS ttft, quantilesExact(0.5, 0.95)(gen) AS generation,
@@ -62,6 +72,8 @@ FROM (SELECT feature, model, ttft_ms, latency_ms, output_tokens, {GEN_SQL} AS ge
 GROUP BY feature, model ORDER BY feature, model"""
 
 SERIES = ("requests", "tokens")
+# the per-minute series kept: the two above, and the latency sum over the `timed` requests
+KEPT = (*SERIES, "latency_total", "timed")
 
 THROUGHPUT_FIGURES = {
     "requests": ("requests", "requests in scope"),
@@ -89,6 +101,12 @@ BOTTLENECK_FIGURES = {
     "generation_tokens_per_s": ("tokens/s", "output tokens / generation seconds, streamed requests"),
 }
 
+# figure -> the fields it is computed from (None when no scoped event carries them)
+NEEDS = needing("latency_ms", "littles_law_concurrency", "max_concurrency")
+SPLIT_NEEDS = needing(("ttft_ms", "latency_ms"), *(name for name in BOTTLENECK_FIGURES if name != "requests"))
+THROUGHPUT = CoveredFigures(TOOL, THROUGHPUT_FIGURES, NEEDS)
+SPLIT_RESULT = CoveredFigures(BOTTLENECK, BOTTLENECK_FIGURES, SPLIT_NEEDS)
+
 
 def exact_quantile(values: np.ndarray, level: float) -> float:
     """Return sorted(values)[floor(level × n)] (the last one past the end), as `quantileExact` does."""
@@ -109,7 +127,7 @@ def _series(rows: list[dict]) -> dict[str, dict[str, np.ndarray]]:
     first, minutes = _window(rows)
     out: dict[str, dict[str, np.ndarray]] = {}
     for row in rows:
-        arrays = out.setdefault(row["name"], {k: np.zeros(minutes) for k in (*SERIES, "latency_total")})
+        arrays = out.setdefault(row["name"], {k: np.zeros(minutes) for k in KEPT})
         for key, array in arrays.items():
             array[int(row["minute"]) - first] = float(row[key])
     return out
@@ -125,7 +143,7 @@ def stats(arrays: Mapping[str, np.ndarray], peak: int) -> dict[str, Any]:
     """Return the throughput figures of one per-minute series set and its peak concurrency."""
     counts = arrays["requests"]
     requests, mean = int(counts.sum()), float(counts.mean())
-    latency_s = ratio(arrays["latency_total"].sum(), requests) / 1000
+    latency_s = ratio(arrays["latency_total"].sum(), arrays["timed"].sum()) / 1000
     return {"requests": requests, "window_minutes": len(counts), **_rates("requests", counts),
             **_rates("tokens", arrays["tokens"]), "peak_to_mean": ratio(counts.max(), mean),
             "cv_per_minute": ratio(counts.std(), mean), "littles_law_concurrency": mean / 60 * latency_s,
@@ -134,20 +152,26 @@ def stats(arrays: Mapping[str, np.ndarray], peak: int) -> dict[str, Any]:
 
 def _peaks(q: Queries, args: Scope, partition: str) -> dict[str, int]:
     """Return {name: most requests in flight at once} for one partitioning."""
-    return {r["name"]: int(r["peak"]) for r in q.rows(_OVERLAP_SQL, args, column=PARTITIONS[partition])}
+    return {r["name"]: int(r["peak"]) for r in q.rows(_OVERLAP_SQL, args, _TIMED, column=PARTITIONS[partition])}
 
 
 def _overall(series: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Return the per-minute series summed over the features."""
-    return {k: sum(s[k] for s in series.values()) for k in (*SERIES, "latency_total")}
+    return {k: sum(s[k] for s in series.values()) for k in KEPT}
 
 
 def _rows(series: dict[str, dict[str, np.ndarray]], peaks: dict[str, int]) -> list[dict[str, Any]]:
-    """Return one row per feature, busiest first."""
-    rows = [{"feature": name, **stats(arrays, peaks.get(name, 0))} for name, arrays in series.items()]
+    """Return one row per feature, busiest first (None in latency columns when none of its requests has latency)."""
+    rows = [_timed({"feature": name, **stats(arrays, peaks.get(name, 0))}, arrays) for name, arrays in series.items()]
     for row in rows:
         del row["window_minutes"]
     return sorted(rows, key=lambda r: (-r["requests"], r["feature"]))
+
+
+def _timed(row: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Return a feature's row with None in its latency columns when none of its requests carries latency."""
+    requests = int(arrays["requests"].sum())
+    return Coverage(requests, {"latency_ms": requests - int(arrays["timed"].sum())}).blank(row, NEEDS)
 
 
 @apex_tool(TOOL, "Requests and tokens per minute (mean, peak, p99), burstiness (peak/mean, coefficient of "
@@ -169,7 +193,7 @@ def throughput_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
         return empty(TOOL, THROUGHPUT_FIGURES, q)
     series = _series(found)
     values = stats(_overall(series), _peaks(q, args, "overall").get("", 0))
-    return finish(TOOL, THROUGHPUT_FIGURES, values, _rows(series, _peaks(q, args, "feature")), q, [])
+    return THROUGHPUT.result(q, args, values, _rows(series, _peaks(q, args, "feature")), [])
 
 
 def _sums(rows: list[dict], keys: tuple[str, ...]) -> list[float]:
@@ -203,8 +227,8 @@ def _segment_figures(raw: list[dict], counts: dict) -> dict[str, float]:
 
 
 def _split_notes(counts: dict) -> list[str]:
-    """Return the TTFT caveat, and how many requests could not be split."""
-    unstreamed = counts["requests"] - counts["streamed"]
+    """Return the TTFT caveat, and how many requests were logged unstreamed (they cannot be split)."""
+    unstreamed = counts["unstreamed"]
     return [TTFT_NOTE] + ([f"{unstreamed} unstreamed requests (ttft_ms 0) cannot be split"] if unstreamed else [])
 
 
@@ -225,6 +249,6 @@ def latency_bottleneck_identifier(ctx: ToolContext, args: Scope) -> ToolResult:
     counts = q.one(_COUNT_SQL, args)
     if not counts["requests"]:
         return empty(BOTTLENECK, BOTTLENECK_FIGURES, q)
-    raw = q.rows(_SEGMENTS_SQL, args, STREAMED)
+    raw = q.rows(_SEGMENTS_SQL, args, SPLIT)
     rows = [_segment_row(r) for r in raw]
-    return finish(BOTTLENECK, BOTTLENECK_FIGURES, _segment_figures(raw, counts), rows, q, _split_notes(counts))
+    return SPLIT_RESULT.result(q, args, _segment_figures(raw, counts), rows, _split_notes(counts))

@@ -2,6 +2,11 @@
 
 Token semantics: `input_tokens` includes cached reads and cache writes, `output_tokens`
 includes reasoning, so `cache_read_share` is cached_input_tokens / input_tokens.
+
+The cache figures need cache token counts: they are summed over the events that carry them
+(`coverage.HAS["cached_input_tokens"]`), and `cache_read_share` divides by those events' input
+tokens. When no scoped event carries them (a trace that logs none), the cache figures are None
+(not in the telemetry) and a note says how many events lack them.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from typing import Any
 
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.coverage import HAS, Coverage, coverage, needing
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope
 from netra.workloads.catalog import PriceCatalog
@@ -27,12 +33,16 @@ TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "o
 AVERAGES: dict[str, tuple[str, str]] = {
     "avg_input_tokens": ("input_tokens", "requests"),
     "avg_output_tokens": ("output_tokens", "requests"),
-    "cache_read_share": ("cached_input_tokens", "input_tokens"),
+    "cache_read_share": ("cached_input_tokens", "cache_counted_input"),
 }
+# figure -> the fields it is computed from (None when no scoped event carries them)
+NEEDS = needing("cached_input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_read_share")
+_CACHE_COUNTED = HAS["cached_input_tokens"]
 
 _USAGE_STATS_SQL = ", ".join(
     ["count() AS requests"] + [f"sum({c}) AS sum_{c}" for c in TOKEN_COLUMNS]
-    + ["quantileExact(0.95)(input_tokens) AS p95_input", "quantileExact(0.95)(output_tokens) AS p95_output"])
+    + ["quantileExact(0.95)(input_tokens) AS p95_input", "quantileExact(0.95)(output_tokens) AS p95_output",
+       f"countIf({_CACHE_COUNTED}) AS cache_counted", f"sumIf(input_tokens, {_CACHE_COUNTED}) AS cache_counted_input"])
 
 _USAGE_SQL = f"""
 SELECT {_USAGE_STATS_SQL}
@@ -81,15 +91,22 @@ def token_usage_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
     overall = q.one(_USAGE_SQL, args)
     if not overall["requests"]:
         return empty(TOKEN_USAGE, USAGE_FIGURES, q)
-    rows = [{"feature": r["name"], **_usage(r)} for r in q.rows(_FEATURES_SQL, args)]
-    return finish(TOKEN_USAGE, USAGE_FIGURES, _usage(overall), rows, q, [])
+    rows = [_feature_row(r) for r in q.rows(_FEATURES_SQL, args)]
+    return coverage(q, args).mark(finish(TOKEN_USAGE, USAGE_FIGURES, _usage(overall), rows, q, []), NEEDS)
 
 
 def _usage(row: dict[str, Any]) -> dict[str, Any]:
     """Turn one SQL usage row into token sums, averages, cache-read share and p95s."""
     sums = {"requests": row["requests"], **{c: int(row[f"sum_{c}"]) for c in TOKEN_COLUMNS}}
-    averages = {name: ratio(sums[num], sums[den]) for name, (num, den) in AVERAGES.items()}
+    basis = sums | {"cache_counted_input": int(row["cache_counted_input"])}
+    averages = {name: ratio(basis[num], basis[den]) for name, (num, den) in AVERAGES.items()}
     return {**sums, **averages, "input_p95": row["p95_input"], "output_p95": row["p95_output"]}
+
+
+def _feature_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Return one feature's usage row, its cache columns None when none of its events logs cache tokens."""
+    lacking = {"cached_input_tokens": row["requests"] - row["cache_counted"]}
+    return Coverage(row["requests"], lacking).blank({"feature": row["name"], **_usage(row)}, NEEDS)
 
 
 @apex_tool(MODEL_MIX, "Per model: provider, request and cost shares, tokens, the catalog entry "

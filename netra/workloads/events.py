@@ -8,12 +8,13 @@ import numpy as np
 import pyarrow as pa
 
 from netra.persistence.analytics import AnalyticsStore
+from netra.tenancy import LOCAL_WORKSPACE
 from netra.workloads.catalog import PriceCatalog
 from netra.workloads.pricing import PricingReport, price_table
-from netra.workloads.schema import ARROW_SCHEMA, DEFAULT_BLOCK_SIZE
+from netra.workloads.schema import ARROW_SCHEMA, DEFAULT_BLOCK_SIZE, FIELD_BITS, FIELD_COLUMNS
 
 _DEFAULTS: dict[str, Any] = {"status": "ok", "finish_reason": "stop", "provider": "",
-                             "block_size": DEFAULT_BLOCK_SIZE}
+                             "block_size": DEFAULT_BLOCK_SIZE, "workspace_id": LOCAL_WORKSPACE}
 
 
 _NULLABLE = ("quality_score", "logged_cost_usd", "timestamp")
@@ -44,9 +45,18 @@ def _column(field: pa.Field, columns: Mapping[str, Any], n: int) -> pa.Array:
     return value if isinstance(value, pa.Array) else pa.array(value, field.type, from_pandas=True)
 
 
+def missing_bits(record: Mapping[str, Any]) -> int:
+    """Return the `missing_fields` bits of the fields `record` gives no value for (`schema.FIELD_COLUMNS`)."""
+    return sum(bit for name, bit in FIELD_BITS.items() if all(record.get(c) is None for c in FIELD_COLUMNS[name]))
+
+
 def events_from_records(records: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """Make an events table from dicts (tests and importers); a key a row lacks takes its default."""
-    rows = list(records)
+    """Make an events table from dicts (tests and importers); a key a row lacks takes its default.
+
+    A field (`schema.FIELD_BITS`) a row gives no value for is marked missing in its
+    `missing_fields`, unless the row states `missing_fields` itself.
+    """
+    rows = [{"missing_fields": missing_bits(row), **row} for row in records]
     names = [f for f in ARROW_SCHEMA if any(f.name in row for row in rows)]
     columns = {f.name: _with_defaults(f, rows) for f in names}
     return events_from_columns(columns, len(rows))

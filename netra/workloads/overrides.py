@@ -5,11 +5,15 @@
      "claude-sonnet-4-5": {"cache_write_1h": 5e-6, "input_batch": 1.2e-6}}
 
 Keys are model names (resolved as the catalog resolves them, so `openai/gpt-4o` sets
-`gpt-4o`); values map a token class of `PRICE_CLASSES`, or that class with `_batch`,
-to USD per token. A model the catalog does not know may be added when its override
+`gpt-4o`); values map a price key to USD per token. A price key is any key the catalog
+derivation produces (`catalog_derive.FIELDS`): a token class of `PRICE_CLASSES`, then
+optionally a mode (`_batch`, `_priority`, `_flex`), then optionally a long-context tier
+(`_above_128k`, `_above_200k`, `_above_272k`), e.g. `input_priority`, `output_above_200k`,
+`input_batch_above_200k`. A model the catalog does not know may be added when its override
 gives both `input` and `output`. Anything else is a `ConfigError` naming the key.
-A model whose effective prices an override changed has `ModelPrice.overridden` set to
-the changed keys, and its events record the catalog version with `+overrides`.
+A model whose effective prices an override changed has `ModelPrice.overridden` set to the
+changed keys (every key `ModelPrice.rate` answers differently, fallbacks included), and its
+events record the catalog version with `+overrides`.
 """
 
 from __future__ import annotations
@@ -20,15 +24,40 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from netra.errors import ConfigError
-from netra.workloads.catalog import OVERRIDES_FILE, PRICE_CLASSES, ModelPrice, PriceCatalog
+from netra.workloads.catalog import (MODE_SUFFIX, OVERRIDES_FILE, PRICE_CLASSES, TIERS, ModelPrice, PriceCatalog,
+                                     tier_suffix)
 
 NOTE_KEY = "_note"
 MAX_PER_TOKEN = 0.01  # $10,000 per 1M tokens: anything above is a per-1M price by mistake
-# override key -> (token class, batch)
-KEYS: dict[str, tuple[str, bool]] = {
-    **{k: (k, False) for k in PRICE_CLASSES}, **{f"{k}_batch": (k, True) for k in PRICE_CLASSES}}
+
+
+@dataclass(frozen=True)
+class PriceKey:
+    """What one price key prices: a token class, in a price mode, for prompts above a long-context tier."""
+
+    token_class: str
+    mode: str = "standard"
+    tier: int = 0
+
+    @property
+    def name(self) -> str:
+        """The key as the catalog and the overrides file spell it (`input_batch_above_200k`)."""
+        return self.token_class + MODE_SUFFIX[self.mode] + tier_suffix(self.tier)
+
+    @property
+    def slot(self) -> tuple[str, str]:
+        """Where `ModelPrice` keeps this price: (`prices` | `batch` | `extra`, the key there)."""
+        base = {"standard": "prices", "batch": "batch"}.get(self.mode) if not self.tier else None
+        return (base, self.token_class) if base else ("extra", self.name)
+
+
+# override key -> what it prices: every key `catalog_derive.FIELDS` derives
+KEYS: dict[str, PriceKey] = {key.name: key for key in (
+    PriceKey(c, m, t) for c in PRICE_CLASSES for m in MODE_SUFFIX for t in (0, *TIERS))}
+KEY_FORM = (f"<class>[_batch|_priority|_flex][{'|'.join(tier_suffix(t) for t in TIERS)}], "
+            f"<class> one of {', '.join(PRICE_CLASSES)}")
 _CHECKS = (
-    (lambda k, v: k not in KEYS, f"unknown token class (known: {', '.join(PRICE_CLASSES)}, each also with _batch)"),
+    (lambda k, v: k not in KEYS, f"unknown price key (known: {KEY_FORM})"),
     (lambda k, v: isinstance(v, bool) or not isinstance(v, (int, float)), "is not a number of USD per token"),
     (lambda k, v: not math.isfinite(v), "is not a finite number"),
     (lambda k, v: v < 0, "is negative"),
@@ -103,9 +132,11 @@ def _new_model(key: str, prices: dict[str, float]) -> ModelPrice:
 
 def _overridden(base: ModelPrice, prices: dict[str, float]) -> ModelPrice:
     """Set the override prices on `base`; mark every effective price they changed."""
-    standard = {**base.prices, **{KEYS[k][0]: v for k, v in prices.items() if not KEYS[k][1]}}
-    batch = {**base.batch, **{KEYS[k][0]: v for k, v in prices.items() if KEYS[k][1]}}
-    merged = replace(base, prices=standard, batch=batch)
+    slots = {"prices": dict(base.prices), "batch": dict(base.batch), "extra": dict(base.extra)}
+    for key, value in prices.items():
+        where, name = KEYS[key].slot
+        slots[where][name] = value
+    merged = replace(base, **slots)
     return replace(merged, overridden=_changed(base, merged))
 
 
@@ -113,4 +144,5 @@ def _changed(base: ModelPrice, merged: ModelPrice) -> frozenset[str]:
     """Return the keys whose effective price differs (every key for a model new to the catalog)."""
     if not base.prices:
         return frozenset(KEYS)
-    return frozenset(k for k, (cls, batch) in KEYS.items() if base.per_token(cls, batch) != merged.per_token(cls, batch))
+    return frozenset(k for k, p in KEYS.items() if base.rate(p.token_class, p.mode, p.tier)
+                     != merged.rate(p.token_class, p.mode, p.tier))

@@ -8,9 +8,17 @@ the price catalog at load; `priced` is 0 when the model was not in the catalog
 `catalog_version` is the price catalog version the row was priced with (`+overrides` when
 negotiated overrides changed its model's prices). `cache_write_1h_tokens` is the part of
 `cache_write_tokens` written with a 1-hour TTL (Anthropic), priced at the 1-hour write price.
+`workspace_id` is the workspace (one customer account) the event belongs to: every query is
+scoped to one (see docs/workspaces.md); events loaded without one go to `local`.
 `service_tier` is the provider's service tier as the response reported it (OpenAI
 `priority`, `flex`, `default`; `batch` for Batch API requests; "" when not logged): it selects
 the catalog's prices for that tier (see docs/pricing.md).
+`missing_fields` says which fields the event's source does not carry: a bitmask of
+`FIELD_BITS` (0, the default of old rows, = every field observed). A field whose bit is set
+holds its default (0, "", "ok", empty), which is not a measurement: tools leave such events
+out of that field's figures and report the figure as not in the telemetry
+(`netra.tools.coverage`). `FIELD_COLUMNS` names the columns that carry each field: a source
+with any of them observes it.
 """
 
 from __future__ import annotations
@@ -63,8 +71,29 @@ COLUMNS: tuple[Column, ...] = (
     Column("catalog_version", "LowCardinality(String)", _STR),
     Column("cache_write_1h_tokens", "UInt32", pa.uint32()),
     Column("service_tier", "LowCardinality(String)", _STR),
+    Column("workspace_id", "LowCardinality(String)", _STR),
+    Column("missing_fields", "UInt32", pa.uint32()),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 ARROW_SCHEMA = pa.schema([pa.field(c.name, c.arrow) for c in COLUMNS])
 DEFAULT_BLOCK_SIZE = 256
+
+# a field a source may not log -> its bit in `missing_fields` (set: the source does not carry it)
+FIELD_BITS: dict[str, int] = {
+    "latency_ms": 1 << 0,
+    "ttft_ms": 1 << 1,
+    "status": 1 << 2,
+    "user_id": 1 << 3,
+    "session_id": 1 << 4,
+    "prefix_hashes": 1 << 5,
+    "quality_score": 1 << 6,
+    "cached_input_tokens": 1 << 7,
+    "max_tokens": 1 << 8,
+    "finish_reason": 1 << 9,
+}
+# field -> the event columns that carry it (the session covers the thread, cache tokens both classes)
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {name: (name,) for name in FIELD_BITS} | {
+    "session_id": ("session_id", "thread_id"),
+    "cached_input_tokens": ("cached_input_tokens", "cache_write_tokens"),
+}

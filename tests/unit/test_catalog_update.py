@@ -23,7 +23,11 @@ from netra.cli.catalog import show_model, update_catalog
 from netra.config import get_settings
 from netra.errors import ConfigError, UserInputError
 from netra.workloads.catalog import OVERRIDES_TAG, TokenCounts, catalog_files, load_catalog
+from netra.workloads.catalog_derive import FIELDS
 from netra.workloads.overrides import KEYS
+
+# the standard and batch keys of every class (the others are priority, flex and long-context keys)
+CLASS_KEYS = {k for k, p in KEYS.items() if p.slot[0] != "extra"}
 
 PACKAGED_VERSION = "1.110.2"
 LITELLM = {
@@ -130,7 +134,7 @@ def test_unusable_updated_catalog_is_a_config_error(home: Path):
         load_catalog()
 
 
-# overrides -> model -> (input price, overridden keys, version suffix)
+# overrides -> model -> (input price, overridden standard and batch keys, version suffix)
 APPLIED = [
     ({"gpt-4o": {"input": 2e-6, "output": 8e-6}},
      {"gpt-4o": (2e-6, {"input", "output", "cache_write", "cache_write_1h", "reasoning"}, OVERRIDES_TAG),
@@ -148,9 +152,39 @@ def test_overrides_set_prices_and_mark_the_version(home: Path, doc: dict, expect
     overrides(home, doc)
     catalog = load_catalog()
     for model, (price, keys, suffix) in expected.items():
-        assert (catalog.unit_prices(model)["input"], catalog.lookup(model).overridden, catalog.version_of(model)) == (
+        overridden = catalog.lookup(model).overridden & (keys if keys == set(KEYS) else CLASS_KEYS)
+        assert (catalog.unit_prices(model)["input"], overridden, catalog.version_of(model)) == (
             price, keys, PACKAGED_VERSION + suffix)
     assert catalog.version == PACKAGED_VERSION
+
+
+# priority, flex and long-context keys: overrides -> (model, class, mode, tier, USD per token, every key it changed)
+MODE_TIER_OVERRIDES = [
+    # gemini-2.5-pro prices prompts above 200k; 272k falls back to them; its flex, priority and
+    # batch tiers have their own prices, so they do not change
+    ({"gemini-2.5-pro": {"input_above_200k": 3e-6}},
+     ("gemini-2.5-pro", "input", "standard", 200_000, 3e-6, {"input_above_200k", "input_above_272k"})),
+    ({"gpt-4o": {"output_priority": 1.6e-5}},
+     ("gpt-4o", "output", "priority", 0, 1.6e-5, {f"{c}_priority{t}" for c in ("output", "reasoning")
+                                                   for t in ("", "_above_128k", "_above_200k", "_above_272k")})),
+    # gpt-4o has no flex price: the override adds one
+    ({"gpt-4o": {"output_flex": 5e-6}},
+     ("gpt-4o", "output", "flex", 0, 5e-6, {f"{c}_flex{t}" for c in ("output", "reasoning")
+                                            for t in ("", "_above_128k", "_above_200k", "_above_272k")})),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), MODE_TIER_OVERRIDES)
+def test_overrides_set_mode_and_tier_prices(home: Path, doc: dict, expected: tuple):
+    """Accept every key the catalog derivation produces; mark the keys whose price changed."""
+    overrides(home, doc)
+    model, token_class, mode, tier, usd, changed = expected
+    price = load_catalog().lookup(model)
+    assert (price.rate(token_class, mode, tier), set(price.overridden)) == (usd, changed)
+
+
+def test_override_keys_are_the_keys_the_catalog_derives():
+    assert set(KEYS) == set(FIELDS)
 
 
 def test_overrides_reload_when_the_file_changes(home: Path):
@@ -166,7 +200,9 @@ def test_overrides_reload_when_the_file_changes(home: Path):
 @pytest.mark.parametrize(("doc", "message"), [
     ("{not json", "price_overrides.json at .* is not valid JSON"),
     ("[1, 2]", "must hold a JSON object"),
-    ({"gpt-4o": {"inptu": 1e-6}}, "'gpt-4o' 'inptu' = 1e-06 unknown token class"),
+    ({"gpt-4o": {"inptu": 1e-6}}, "'gpt-4o' 'inptu' = 1e-06 unknown price key"),
+    ({"gpt-4o": {"input_above_100k": 1e-6}}, "'input_above_100k' = 1e-06 unknown price key"),
+    ({"gpt-4o": {"input_above_200k_batch": 1e-6}}, "unknown price key .*<class>\\[_batch"),
     ({"gpt-4o": {"input": -1e-6}}, "'gpt-4o' 'input' = -1e-06 is negative"),
     ({"gpt-4o": {"cache_read_batch": "2e-6"}}, "'cache_read_batch' = '2e-6' is not a number"),
     ({"gpt-4o": {"output": True}}, "'output' = True is not a number"),
@@ -193,13 +229,20 @@ SHOWN = {
         "cache_write 3.75 1.875 own price; own batch price",
         "cache_write_1h 5* 5* own price; batch: its standard price",
         "reasoning 15 7.5 falls back to output; batch: output's batch price",
+        "no priority, flex or long-context prices",
         "packaged catalog: version 1.110.2+overrides, source litellm price file", "licence MIT (litellm)",
         "from overrides (*): cache_write_1h, cache_write_1h_batch (negotiated)"],
     "gpt-4o": ["input 2.5 1.25 own price; own batch price",
                "cache_read 1.25 1.25 own price; batch: its standard price",
                "cache_write 2.5 1.25 falls back to input; batch: input's batch price",
                "cache_write_1h 2.5 1.25 falls back to cache_write; batch: cache_write's batch price",
-               "packaged catalog: version 1.110.2,", "from overrides (*): none (negotiated)"],
+               "packaged catalog: version 1.110.2,", "from overrides (*): none (negotiated)",
+               "input_priority 4.25 input in priority mode", "output_priority 17 output in priority mode"],
+    "gemini-2.5-pro": ["input 1.25 0.625 own price; own batch price",
+                       "input_above_200k 2.5 input in standard mode, prompts above 200,000 tokens",
+                       "output_batch_above_200k 7.5 output in batch mode, prompts above 200,000 tokens",
+                       "output_flex 5 output in flex mode", "output_priority_above_200k 27 output in priority mode, "
+                       "prompts above 200,000 tokens"],
 }
 
 

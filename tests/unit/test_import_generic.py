@@ -117,6 +117,13 @@ def test_options_fill_rows_that_have_no_user_feature_or_model(tmp_path):
         ("ana", "chat", "gpt-4o", "ok", "stop")]
 
 
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_service_tier_column_is_trimmed_and_lower_cased(tmp_path, kind):
+    records = [dict(SOURCE[0], service_tier=tier) for tier in (" Priority ", "flex", "")]
+    rows, _ = imported(WRITERS[kind](tmp_path / f"t.{kind}", records), kind, mapping=RENAMED)
+    assert [r["service_tier"] for r in rows] == ["priority", "flex", ""]
+
+
 @pytest.mark.parametrize(("name", "content", "fmt", "expected"), [
     ("quoted.csv", 'timestamp,input_tokens,output_tokens,note\n2026-03-02T00:00:00Z,1,2,"a\nb"\n'
                    "2026-03-02T00:00:00Z,3,4,c\n", "csv", [(1, 1), (2, 3)]),

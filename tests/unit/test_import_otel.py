@@ -181,3 +181,30 @@ def test_records_fill_defaults_and_keep_typed_columns():
     assert got == [{"status": "ok", "is_batch": 1, "input_tokens": 10, "prefix_hashes": [1, 2**64 - 1],
                     "attributes": [("a", "1"), ("b", "x")]}]
     assert (rows.tolist(), rejections) == ([7], [Rejection(8, "missing_column", "output_tokens is missing")])
+
+
+# span attributes -> the event's `service_tier`: the tier that served the call, else the tier requested;
+# OTel's `openai.*` names and their older `gen_ai.openai.*` names; trimmed and lower-cased by `finalize`
+SERVICE_TIERS = [
+    ({"openai.response.service_tier": "priority", "openai.request.service_tier": "auto"}, "priority"),
+    ({"gen_ai.openai.response.service_tier": "flex"}, "flex"),
+    ({"openai.request.service_tier": "flex"}, "flex"),
+    ({"gen_ai.openai.request.service_tier": " Priority "}, "priority"),
+    ({"openai.response.service_tier": "default", "gen_ai.openai.request.service_tier": "priority"}, "default"),
+    ({}, ""),
+]
+
+
+def _span(found: dict[str, str]) -> dict:
+    """One chat span with usage and the given string attributes."""
+    usage = {"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 2}
+    return {"spanId": "00000000000000ff", "startTimeUnixNano": "1772409600000000000", "attributes": [
+        {"key": k, "value": {"intValue": str(v)} if isinstance(v, int) else {"stringValue": v}}
+        for k, v in {**usage, **found}.items()]}
+
+
+@pytest.mark.parametrize(("found", "tier"), SERVICE_TIERS)
+def test_service_tier_comes_from_the_openai_span_attributes(found: dict, tier: str):
+    document = {"resourceSpans": [{"scopeSpans": [{"spans": [_span(found)]}]}]}
+    table, _, _ = finalize(otlp_batch(document)[0], ImportOptions())
+    assert table.to_pylist()[0]["service_tier"] == tier

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +13,7 @@ from netra.persistence.analytics import AnalyticsStore
 from netra.workloads.catalog import PriceCatalog, TokenCounts
 from netra.workloads.events import events_from_records
 from netra.workloads.overrides import apply_overrides, read_overrides
-from netra.workloads.pricing import PricingReport, cost_of, price_table, token_classes
+from netra.workloads.pricing import TOKEN_COLUMNS, PricingReport, cost_of, price_events, price_table, token_classes
 from tests.factories import at, load
 
 UNKNOWN = "no-such-model"
@@ -193,3 +194,45 @@ def test_loaded_events_carry_their_cost(store: AnalyticsStore, catalog: PriceCat
                 for i, row in enumerate(ROWS)]
     assert got == expected
     assert report.unknown_models == {UNKNOWN: 2}
+
+
+# docs/pricing.md worked examples of price modes, long-context tiers and failed requests, priced as
+# events by the one pricing function: name -> (event columns, USD written out there)
+DOC_EVENT_EXAMPLES = {
+    "priority": ({"model": "gpt-4o", "input_tokens": 1_000, "output_tokens": 100, "service_tier": "priority"},
+                 0.00595),
+    "standard": ({"model": "gpt-4o", "input_tokens": 1_000, "output_tokens": 100}, 0.0035),
+    "flex": ({"model": "gpt-5", "input_tokens": 10_000, "output_tokens": 1_000, "service_tier": "flex"}, 0.01125),
+    "no flex price": ({"model": "gpt-4o", "input_tokens": 1_000, "output_tokens": 100, "service_tier": "flex"},
+                      0.0035),
+    "above 200k": ({"model": "gemini-2.5-pro", "input_tokens": 300_000, "output_tokens": 2_000}, 0.78),
+    "at 200k": ({"model": "gemini-2.5-pro", "input_tokens": 200_000, "output_tokens": 2_000}, 0.27),
+    "batch above 200k": ({"model": "gemini-2.5-pro", "input_tokens": 300_000, "output_tokens": 2_000,
+                          "is_batch": 1}, 0.39),
+    "priority above 200k": ({"model": "gemini-2.5-pro", "input_tokens": 300_000, "output_tokens": 2_000,
+                             "service_tier": "priority"}, 1.404),
+    "cache reads above 200k": ({"model": "gemini-2.5-pro", "input_tokens": 300_000, "cached_input_tokens": 100_000,
+                                "output_tokens": 2_000}, 0.555),
+    "lookup order": ({"model": "gemini-2.5-pro", "input_tokens": 300_000, "cached_input_tokens": 100_000,
+                      "output_tokens": 2_000, "service_tier": "flex"}, 0.2775),
+    "rate limited": ({"model": "gpt-4o", "input_tokens": 1_000, "output_tokens": 0, "status": "error"}, 0.0),
+    "timed out after output": ({"model": "gpt-4.1", "input_tokens": 1_000, "output_tokens": 50, "status": "timeout"},
+                               0.0024),
+}
+DOC = Path(__file__).resolve().parents[2] / "docs" / "pricing.md"
+
+
+def event_columns(event: dict) -> dict[str, np.ndarray]:
+    """Return one event as the columns `price_events` reads (absent token columns 0)."""
+    tokens = {k: np.array([event.get(k, 0)]) for k in TOKEN_COLUMNS}
+    texts = {k: np.array([event.get(k, default)], dtype=object) for k, default in
+             (("model", ""), ("service_tier", ""), ("status", "ok"))}
+    return {**tokens, **texts, "is_batch": np.array([event.get("is_batch", 0)])}
+
+
+@pytest.mark.parametrize("example", sorted(DOC_EVENT_EXAMPLES))
+def test_docs_event_examples(catalog: PriceCatalog, example: str):
+    """Reproduce the mode, tier and failed-request examples of docs/pricing.md and find them quoted there."""
+    event, usd = DOC_EVENT_EXAMPLES[example]
+    assert price_events(catalog, event_columns(event)).cost[0] == pytest.approx(usd, rel=1e-12, abs=1e-15)
+    assert f"**${usd:.6f}".rstrip("0").rstrip(".") + "**" in DOC.read_text()

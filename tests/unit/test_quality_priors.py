@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from netra.workloads.quality import PRIORS_FILE, load_priors, observed, prior, prior_drop, prior_key
+from netra.workloads.quality import (PRIORS_FILE, Comparison, load_priors, observed, prior, prior_drop, prior_key,
+                                     priors_from, quality_evidence)
 from tests.factories import at, load
 
 DOC = json.loads(PRIORS_FILE.read_text())
@@ -100,3 +101,74 @@ SCORED = [
 def test_observed_is_the_mean_of_present_scores(store, catalog, feature, model, score):
     load(store, catalog, SCORED)
     assert observed(store, feature, model) == score
+
+
+# ---------------------------------------------------------------- priors need their source
+
+def test_a_prior_without_its_source_is_dropped():
+    doc = {"sources": {"s": {"url": "https://example.org/a"}, "bare": {"publisher": "X"}},
+           "models": {"m": {"knowledge": {**DOC["models"]["gpt-4o"]["knowledge"], "source": "s"},
+                            "code": {**DOC["models"]["gpt-4o"]["code"], "source": "bare"},
+                            "math": {k: v for k, v in DOC["models"]["gpt-4o"]["math"].items() if k != "source"}}}}
+    doc["sources"]["s"].update(publisher="P", title="T", date="2024-01-01")
+    assert set(priors_from(doc)["m"]) == {"knowledge"}
+
+
+def test_every_packaged_prior_keeps_its_source():
+    assert sum(len(cats) for cats in load_priors().values()) == len(ENTRIES)
+
+
+# ---------------------------------------------------------------- quality evidence of a route
+
+NAN = float("nan")
+
+
+def comparison(n: tuple[int, int], means: tuple[float, float], ci: tuple[float, float], p: float) -> Comparison:
+    """A COMPARE_SQL row: Welch's interval of mean(current) - mean(target) and the p-value of drop = budget."""
+    return Comparison.of({"n_current": n[0], "n_target": n[1], "mean_current": means[0], "mean_target": means[1],
+                          "welch": {"confidence_interval_low": ci[0], "confidence_interval_high": ci[1]},
+                          "shifted": {"p_value": p}})
+
+
+# case -> (comparison, category, basis, delta, interval, within, risk at budget 0.02)
+EVIDENCE_CASES = {
+    "drop beyond": (comparison((40, 40), (0.85, 0.65), (0.18, 0.22), 1e-30), None, "measured", -0.2, (-0.22, -0.18),
+                    5e-31, None),
+    "kept": (comparison((40, 40), (0.85, 0.85), (-0.01, 0.01), 0.08), None, "measured", 0.0, (-0.01, 0.01), 0.96,
+             "low"),
+    "estimate within": (comparison((40, 40), (0.85, 0.84), (-0.01, 0.03), 0.5), None, "measured", -0.01,
+                        (-0.03, 0.01), 0.75, "medium"),
+    "estimate beyond": (comparison((40, 40), (0.85, 0.82), (0.01, 0.05), 0.5), None, "measured", -0.03, (-0.05, -0.01),
+                        0.25, "high"),
+    "constant scores": (comparison((5, 5), (0.9, 0.89), (NAN, NAN), NAN), None, "measured", -0.01, (-0.01, -0.01),
+                        1.0, "low"),
+    "one target score": (comparison((40, 1), (0.85, 0.5), (NAN, NAN), NAN), "knowledge", "prior", 0.82 - 0.887, None,
+                         0.0, "high"),
+    "no scores, no category": (None, None, "unknown", None, None, 0.0, "unknown"),
+    "no comparable prior": (None, "code", "unknown", None, None, 0.0, "unknown"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EVIDENCE_CASES))
+def test_quality_evidence_is_measured_else_prior_else_unknown(case):
+    found_in, category, basis, delta, interval, within, risk = EVIDENCE_CASES[case]
+    target = "gpt-4o-mini" if category != "code" else "gpt-4.1-mini"
+    found = quality_evidence(found_in, "gpt-4o", target, category, budget=0.02)
+    assert (found.basis, found.risk(0.02)) == (basis, risk)
+    assert found.delta == (None if delta is None else pytest.approx(delta))
+    assert found.interval == (None if interval is None else pytest.approx(interval))
+    assert found.within == pytest.approx(within)
+
+
+@pytest.mark.parametrize(("case", "source"), [
+    ("drop beyond", "measured: quality_score 0.8500 on gpt-4o (n=40) -> 0.6500 on gpt-4o-mini (n=40); 90% Welch "
+                    "interval of the change -0.2200..-0.1800"),
+    ("one target score", "prior, not a measurement (knowledge): MMLU 88.7% (0-shot CoT; OpenAI, \"Hello GPT-4o\", "
+                         "2024-05-13) -> MMLU 82.0% (as published; OpenAI, \"GPT-4o mini: advancing cost-efficient "
+                         "intelligence\", 2024-07-18)"),
+    ("no scores, no category", "unknown: 0 scored requests on gpt-4o and 0 on gpt-4o-mini (2 needed on each), no task "
+                               "category for a prior: shadow-test first"),
+])
+def test_quality_evidence_states_its_source(case, source):
+    found_in, category = EVIDENCE_CASES[case][:2]
+    assert quality_evidence(found_in, "gpt-4o", "gpt-4o-mini", category, 0.02).source == source

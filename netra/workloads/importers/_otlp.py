@@ -31,6 +31,10 @@ SPAN_ALIASES: dict[str, tuple[str, ...]] = {
     "user_id": ("user.id", "enduser.id"),
     "feature": ("netra.feature",),
     "error_type": ("error.type",),
+    # the tier that served the call (what it is billed at), else the tier requested: OpenAI
+    # attributes of the GenAI conventions (`openai.*`, formerly `gen_ai.openai.*`)
+    "service_tier": ("openai.response.service_tier", "gen_ai.openai.response.service_tier",
+                     "openai.request.service_tier", "gen_ai.openai.request.service_tier"),
 }
 # event column -> resource attribute keys, used when the span has none of the column's own
 RESOURCE_ALIASES: dict[str, tuple[str, ...]] = {

@@ -16,6 +16,8 @@ from typing import Iterator, Literal, Protocol
 import numpy as np
 import pyarrow as pa
 
+from netra.tenancy import LOCAL_WORKSPACE
+
 RejectReason = Literal["missing_column", "negative_tokens", "non_numeric_tokens", "bad_timestamp",
                        "invalid_utf8", "oversized_line", "malformed_row", "unknown_format"]
 DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -57,6 +59,7 @@ class ImportOptions:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     batch_rows: int = DEFAULT_BATCH_ROWS
     source: str = ""
+    workspace_id: str = LOCAL_WORKSPACE  # every row loads into this workspace, whatever the source says
 
 
 class Importer(Protocol):

@@ -4,6 +4,8 @@ Batches go to a private staging table first. Only when the whole source has been
 they move to `workload_events`, in one INSERT ... SELECT that gives rows without an id a
 stable one (a hash of the source name, row number and content) and skips ids already
 stored, so importing the same file twice adds nothing. A failure drops the staging table.
+Every row moves into the options' workspace (a `workspace_id` in the source is ignored), and
+duplicates are looked for in that workspace only: another workspace's ids are never seen.
 
 Staging inserts run on one background thread, so the next batch is read, validated and
 priced while the previous one is written (at most two batches are held at a time). A
@@ -35,6 +37,8 @@ MAX_REPORTED_REJECTIONS = 1000
 _ID_PARTS = "timestamp, user_id, feature, model, input_tokens, output_tokens, cached_input_tokens"
 # the source name is a bound parameter; cityHash64 of it equals that of a String column holding it
 _ID_SQL = f"if(request_id != '', request_id, hex(cityHash64({{source:String}}, row_number, {_ID_PARTS})))"
+# staged column -> what moves into the events instead: a stable id, the load's workspace
+_MOVED = {"request_id": _ID_SQL + " AS request_id", "workspace_id": "{workspace_id:String} AS workspace_id"}
 Progress = Callable[[int, int], None]
 # a staging table starts in memory; past this many rows it moves to disk
 SPILL_ROWS = 2_000_000
@@ -114,19 +118,20 @@ class Staging:
         pending, self.pending = self.pending, None
         _ = pending and pending.result()
 
-    def move(self, source: str) -> tuple[int, int]:
-        """Move staged rows without a stored twin into the events; return (moved, duplicates)."""
+    def move(self, source: str, workspace_id: str) -> tuple[int, int]:
+        """Move staged rows without a twin in the workspace into its events; return (moved, duplicates)."""
         self.wait()
-        before = self.store.count()
-        self.store.client.command(self._move_sql(), parameters={"source": source})
-        moved = self.store.count() - before
+        before = self.store.count(workspace_id)
+        self.store.client.command(self._move_sql(), parameters={"source": source, "workspace_id": workspace_id})
+        moved = self.store.count(workspace_id) - before
         return moved, self.staged - moved
 
     def _move_sql(self) -> str:
-        select = ", ".join(_ID_SQL + " AS request_id" if c == "request_id" else c for c in COLUMN_NAMES)
+        select = ", ".join(_MOVED.get(c, c) for c in COLUMN_NAMES)
         return (f"INSERT INTO workload_events ({', '.join(COLUMN_NAMES)}) SELECT {', '.join(COLUMN_NAMES)} "
                 f"FROM (SELECT {select}, row_number FROM {self.name} ORDER BY row_number LIMIT 1 BY request_id) "
-                f"WHERE request_id NOT IN (SELECT request_id FROM workload_events)")
+                f"WHERE request_id NOT IN (SELECT request_id FROM workload_events "
+                f"WHERE workspace_id = {{workspace_id:String}})")
 
     def drop(self) -> None:
         """Let a write in flight finish (its error is not this call's), then remove the tables."""
@@ -166,7 +171,7 @@ def _stage_all(staging: Staging, catalog: PriceCatalog, batches: Iterable[RawBat
     for batch in batches:
         _stage(staging, catalog, batch, options, summary)
         _ = progress and progress(summary.read, 0)
-    summary.accepted, summary.duplicates = staging.move(options.source)
+    summary.accepted, summary.duplicates = staging.move(options.source, options.workspace_id)
     summary.seconds = time.perf_counter() - started
 
 

@@ -5,7 +5,8 @@
 Keys are event column names (`netra.workloads.schema.COLUMNS`); other keys, and the
 computed `cost_usd`, `priced` and `catalog_version`, are ignored. A key a record lacks (or sets to null)
 takes the column's default, except the required `timestamp`, `input_tokens` and
-`output_tokens`, which stay missing so that `finalize` rejects the row. An entry that is
+`output_tokens`, which stay missing so that `finalize` rejects the row. A field
+(`schema.FIELD_BITS`) a record gives no value for is marked in its `missing_fields`. An entry that is
 not a JSON object, or whose `prefix_hashes` / `attributes` have the wrong shape, is
 rejected here as `malformed_row`.
 """
@@ -18,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import pyarrow as pa
 
-from netra.workloads.events import events_from_columns
+from netra.workloads.events import events_from_columns, missing_bits
 from netra.workloads.importers.base import RawBatch, Rejection
 from netra.workloads.importers.validate import REQUIRED
 from netra.workloads.schema import ARROW_SCHEMA, COLUMN_NAMES
@@ -29,6 +30,7 @@ ACCEPTED = tuple(c for c in COLUMN_NAMES if c not in COMPUTED)
 DEFAULTS: dict[str, Any] = {k: v for k, v in events_from_columns({}, 1).to_pylist()[0].items()
                             if k not in REQUIRED}
 MAX_HASH = 2**64 - 1
+MAX_BITS = 2**32 - 1
 
 
 def _hash_list(value: Any) -> bool:
@@ -74,7 +76,14 @@ def _json_type(value: Any) -> str:
 
 def _columns(records: list[dict]) -> dict[str, pa.Array]:
     present = [name for name in ACCEPTED if any(record.get(name) is not None for record in records)]
-    return {name: _array(name, [_value(record, name) for record in records]) for name in present}
+    columns = {name: _array(name, [_value(record, name) for record in records]) for name in present}
+    return columns | {"missing_fields": pa.array([_missing(record) for record in records], pa.uint32())}
+
+
+def _missing(record: dict) -> int:
+    """Return the bits of the fields a record gives no value for, and those it states (an int)."""
+    stated = record.get("missing_fields")
+    return missing_bits(record) | (stated if type(stated) is int and 0 <= stated <= MAX_BITS else 0)
 
 
 def _value(record: dict, name: str) -> Any:

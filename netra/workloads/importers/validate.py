@@ -1,4 +1,10 @@
-"""Validate raw batches: coerce each column, reject bad rows with their reason, fill defaults."""
+"""Validate raw batches: coerce each column, reject bad rows with their reason, fill defaults.
+
+Each row's `missing_fields` gets the bit of every field (`schema.FIELD_BITS`) none of whose
+columns holds a value in that row: not in the batch, null, blank text or an empty list (a
+`--user` option gives every row a user). A reader may set more bits itself, in a raw
+`missing_fields` column (the records reader does, per key a record lacks).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import pyarrow.compute as pc
 
 from netra.workloads.events import events_from_columns
 from netra.workloads.importers.base import ImportOptions, RawBatch, Rejection, RejectReason
-from netra.workloads.schema import ARROW_SCHEMA, DEFAULT_BLOCK_SIZE
+from netra.workloads.schema import ARROW_SCHEMA, DEFAULT_BLOCK_SIZE, FIELD_BITS, FIELD_COLUMNS
 
 REQUIRED = ("timestamp", "input_tokens", "output_tokens")
 TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
@@ -24,6 +30,8 @@ EPOCH_UNITS = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"), (0, "s"))
 OPTION_COLUMNS = {"user_id": "user", "feature": "feature", "model": "model"}
 # text column -> the value an empty or missing cell means
 TEXT_DEFAULTS = {"status": "ok", "finish_reason": "stop"}
+# text columns compared with fixed names (`priority`, `flex`, `batch` select prices): trimmed, lower-cased
+FOLDED = ("service_tier",)
 TRUE_WORDS = pa.array(["true", "t", "yes", "y"])
 _TOP_HASH = float(np.nextafter(2.0**64, 0))  # the largest float64 below 2**64
 _REASONS: tuple[str, ...] = ("", *get_args(RejectReason))
@@ -172,6 +180,8 @@ def _text(values: pa.Array) -> pa.Array:
 
 def _texts(raw: dict[str, pa.Array]) -> dict[str, pa.Array]:
     out = {k: _text(v) for k, v in raw.items() if k in TEXT_COLUMNS}
+    for name in [n for n in FOLDED if n in out]:
+        out[name] = pc.utf8_lower(pc.utf8_trim_whitespace(out[name]))
     for name, default in TEXT_DEFAULTS.items():
         out[name] = pc.if_else(pc.equal(out[name], ""), default, out[name]) if name in out else None
     return {k: v for k, v in out.items() if v is not None}
@@ -204,4 +214,40 @@ def _assemble(batch: RawBatch, options: ImportOptions, tokens: dict, stamps: np.
     columns |= {k: f(raw[k]) for k, f in COERCE.items() if k in raw}
     columns |= {k: v for k, v in raw.items() if k in ("prefix_hashes", "attributes") and v is not None}
     columns |= _texts({k: v for k, v in raw.items() if k not in columns})
-    return columns | _options(raw, options, batch.size)
+    return columns | _options(raw, options, batch.size) | {"missing_fields": _missing(raw, options, batch.size)}
+
+
+# raw type test -> which present values hold nothing all the same (blank text, an empty list)
+_EMPTY: tuple[tuple[Callable[[pa.DataType], bool], Callable[[pa.Array], pa.Array]], ...] = (
+    (pa.types.is_string, lambda a: pc.equal(pc.utf8_trim_whitespace(a), "")),
+    (pa.types.is_list, lambda a: pc.equal(pc.list_value_length(a), 0)),
+)
+
+
+def _absent(values: pa.Array) -> np.ndarray:
+    """Return which values hold nothing: null, blank text or an empty list."""
+    empty = next((test for kind, test in _EMPTY if kind(values.type)), None)
+    blank = pc.fill_null(empty(values), True).to_numpy(zero_copy_only=False) if empty else False
+    return _null_mask(values) | blank
+
+
+def field_lacking(columns: dict[str, pa.Array], names: tuple[str, ...], n: int) -> np.ndarray:
+    """Return which of `n` rows hold a value in none of the columns `names`."""
+    held = [_absent(columns[c]) for c in names if columns.get(c) is not None]
+    return np.logical_and.reduce(held) if held else np.ones(n, bool)
+
+
+def _stated(raw: dict[str, pa.Array], n: int) -> np.ndarray:
+    """Return the `missing_fields` bits the reader (or the source) stated: 0 where none."""
+    if "missing_fields" not in raw:
+        return np.zeros(n, np.uint32)
+    return _unsigned(pa.uint32())(raw["missing_fields"]).to_numpy(zero_copy_only=False).astype(np.uint32)
+
+
+def _missing(raw: dict[str, pa.Array], options: ImportOptions, n: int) -> pa.Array:
+    """Return each row's `missing_fields`: the bits stated, and those of the fields the row holds no value for."""
+    named = {c: pa.repeat(pa.scalar("option"), n) for c, option in OPTION_COLUMNS.items() if getattr(options, option)}
+    bits = _stated(raw, n)
+    for name, bit in FIELD_BITS.items():
+        bits[field_lacking(raw | named, FIELD_COLUMNS[name], n)] |= bit
+    return pa.array(bits, pa.uint32())

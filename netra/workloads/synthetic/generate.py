@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from netra.errors import ScenarioNotFoundError, UserInputError
 from netra.persistence.analytics import AnalyticsStore
+from netra.tenancy import LOCAL_WORKSPACE
 from netra.workloads.catalog import PriceCatalog, load_catalog
 from netra.workloads.pricing import price_table
 from netra.workloads.synthetic.plan import Plan, build_plan
@@ -68,27 +69,37 @@ def generate(scenario: str, events: int, seed: int, days: float = 14.0,
 
 def generate_and_load(store: AnalyticsStore, catalog: PriceCatalog | None, scenario: str, events: int,
                       seed: int, days: float = 14.0, chunk: int = 250_000,
-                      progress: Progress | None = None) -> dict:
-    """Generate a workload and insert it into `store` chunk by chunk; return its manifest.
+                      progress: Progress | None = None, workspace_id: str = LOCAL_WORKSPACE) -> dict:
+    """Generate a workload and insert it into `store` (in `workspace_id`) chunk by chunk; return its manifest.
 
     Only numeric columns exist for the whole workload; each chunk's Arrow table is built,
     priced and inserted on its own. Chunks are cut from one plan, so the events and the
     manifest equal those of `generate` with the same scenario, events, seed and days.
     `progress(loaded, total)` is called after each chunk.
     """
-    catalog = catalog or load_catalog()
     plan = _plan(scenario, events, seed, days, chunk)
+    target = _Target(store, catalog or load_catalog(), plan, progress, workspace_id)
     for start in range(0, plan.events, int(chunk)):
-        _load_chunk(store, catalog, plan, start, min(start + int(chunk), plan.events), progress)
-    return build_manifest(plan, catalog)
+        target.load(start, min(start + int(chunk), plan.events))
+    return build_manifest(plan, target.catalog)
 
 
-def _load_chunk(store: AnalyticsStore, catalog: PriceCatalog, plan: Plan, start: int, stop: int,
-                progress: Progress | None) -> None:
-    """Build, price and insert events [start, stop), then report progress."""
-    store.insert_events(price_table(catalog, chunk_table(plan, start, stop, catalog))[0])
-    if progress is not None:
-        progress(stop, plan.events)
+@dataclass
+class _Target:
+    """Where a planned workload's chunks go: the store and workspace, priced with the catalog."""
+
+    store: AnalyticsStore
+    catalog: PriceCatalog
+    plan: Plan
+    progress: Progress | None
+    workspace_id: str
+
+    def load(self, start: int, stop: int) -> None:
+        """Build, price and insert events [start, stop), then report progress."""
+        table = price_table(self.catalog, chunk_table(self.plan, start, stop, self.catalog))[0]
+        self.store.insert_events(table, self.workspace_id)
+        if self.progress is not None:
+            self.progress(stop, self.plan.events)
 
 
 def write_manifest(manifest: dict, path: str | Path) -> Path:

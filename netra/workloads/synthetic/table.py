@@ -22,6 +22,8 @@ from netra.workloads.synthetic.rows import Columns
 
 _MODELS = [spec.model for spec in specs.FEATURES.values()]
 _RETRYING = np.array([spec.retry.share > 0 for spec in specs.FEATURES.values()])
+# features whose callers do not wait for the answer log it, as a team would (`interactive=false`)
+_OFFLINE = np.array([not spec.interactive for spec in specs.FEATURES.values()])
 _UINT32 = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
            "reasoning_tokens", "max_tokens", "latency_ms", "ttft_ms")
 # schema column -> (label table, plan code column)
@@ -60,9 +62,15 @@ def _numbers(c: Columns, rows: np.ndarray, seed: int, catalog: PriceCatalog) -> 
 def _blocks(c: Columns, rows: np.ndarray, seed: int, catalog: PriceCatalog) -> dict[str, pa.Array]:
     blocks = c["input_tokens"] // DEFAULT_BLOCK_SIZE
     hashes = prefix_hashes(seed, rows, blocks, c["prompt"], c["shared_blocks"])
-    empty = pa.MapArray.from_arrays(np.zeros(len(rows) + 1, np.int32), pa.array([], pa.string()),
-                                    pa.array([], pa.string()))
-    return {"prefix_hashes": hashes, "attributes": empty.cast(ARROW_SCHEMA.field("attributes").type)}
+    return {"prefix_hashes": hashes, "attributes": _attributes(_OFFLINE[c["feature"]])}
+
+
+def _attributes(offline: np.ndarray) -> pa.Array:
+    """Return each row's attributes: `interactive=false` on offline features' rows, else none."""
+    offsets = np.concatenate([[0], np.cumsum(offline)]).astype(np.int32)
+    n = int(offline.sum())
+    keys, values = pa.array(["interactive"] * n, pa.string()), pa.array(["false"] * n, pa.string())
+    return pa.MapArray.from_arrays(offsets, keys, values).cast(ARROW_SCHEMA.field("attributes").type)
 
 
 BUILDERS: tuple[Callable[..., dict[str, pa.Array]], ...] = (_labels, _ids, _numbers, _blocks)

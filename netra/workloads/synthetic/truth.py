@@ -1,7 +1,9 @@
 """Ground truth: the cost of the generated events and the saving of each planted issue.
 
-Every figure is computed from the plan's token columns with the catalog's prices,
-following the formulas of `docs/scenarios.md`; windows scale to a 30-day month by
+Every figure is computed from the plan's token columns by the one pricing function
+(`pricing.price_events`, as ingest prices the events), following the formulas of
+`docs/scenarios.md`: a saving changes the affected rows' columns (another model, cache reads,
+a capped output, the Batch API) and prices them again. Windows scale to a 30-day month by
 `30 / span_days`, `span_days` being the time between the first and the last event.
 """
 
@@ -14,12 +16,26 @@ from typing import Callable
 import numpy as np
 
 from netra.workloads.catalog import PriceCatalog
-from netra.workloads.pricing import cost_of, token_classes
+from netra.workloads.pricing import TOKEN_COLUMNS, price_events
 from netra.workloads.synthetic import specs
 from netra.workloads.synthetic.plan import Plan
 from netra.workloads.synthetic.rows import Columns, code
 
 _DAY_MS = 86_400_000
+_MODELS = np.array([spec.model for spec in specs.FEATURES.values()], dtype=object)
+_STATUS = np.array(specs.STATUS, dtype=object)
+
+
+def events(columns: Columns, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Return plan rows (default: all) as the event columns `price_events` reads (the generator never batches)."""
+    take = {k: v if rows is None else v[rows] for k, v in columns.items() if k in (*TOKEN_COLUMNS, "feature", "status")}
+    return {**{k: v for k, v in take.items() if k in TOKEN_COLUMNS}, "model": _MODELS[take["feature"]],
+            "status": _STATUS[take["status"]], "is_batch": np.zeros(len(take["feature"]), np.uint8)}
+
+
+def cost(catalog: PriceCatalog, event_columns: dict[str, np.ndarray], **changed: np.ndarray) -> np.ndarray:
+    """Return every event's cost, priced as ingest prices it, with the `changed` columns replaced."""
+    return price_events(catalog, {**event_columns, **changed}).cost
 
 
 @dataclass(frozen=True)
@@ -31,61 +47,53 @@ class Affected:
     spec: specs.FeatureSpec
     catalog: PriceCatalog
 
-    def classes(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Return the billable token classes of `rows` (default: every affected row)."""
-        rows = self.rows if rows is None else rows
-        return token_classes({k: v[rows] for k, v in self.columns.items()})
+    def events(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Return the event columns of `rows` (default: every affected row)."""
+        return events(self.columns, self.rows if rows is None else rows)
 
-    def prices(self, batch: bool = False) -> dict[str, float]:
-        """Return the unit prices of the feature's model."""
-        return self.catalog.unit_prices(self.spec.model, batch)
+    def saving(self, rows: np.ndarray | None = None, **changed: np.ndarray) -> float:
+        """Return the cost of `rows` (default: every affected row) minus their cost with `changed` columns."""
+        before = self.events(rows)
+        return float((cost(self.catalog, before) - cost(self.catalog, before, **changed)).sum())
 
 
 def row_costs(columns: Columns, catalog: PriceCatalog) -> np.ndarray:
-    """Return the standard-price cost of every row (the generator never sets is_batch)."""
-    cost = np.zeros(len(columns["ts"]))
-    for feature, spec in enumerate(specs.FEATURES.values()):
-        rows = columns["feature"] == feature
-        if rows.any():
-            cost[rows] = cost_of(catalog, spec.model, token_classes(
-                {k: v[rows] for k, v in columns.items()}), False)
-    return cost
+    """Return the cost of every row, priced as ingest prices the generated events."""
+    return cost(catalog, events(columns))
 
 
 def _route(a: Affected) -> tuple[int, float, dict]:
     """Same tokens on the cheaper model."""
-    classes, target = a.classes(), specs.FIXES["premium_on_simple"]["target_model"]
-    saving = cost_of(a.catalog, a.spec.model, classes, False) - cost_of(a.catalog, target, classes, False)
-    return len(a.rows), float(saving.sum()), {}
+    target = specs.FIXES["premium_on_simple"]["target_model"]
+    return len(a.rows), a.saving(model=np.full(len(a.rows), target, dtype=object)), {}
 
 
 def _cache(a: Affected) -> tuple[int, float, dict]:
     """Hits read the prefix from cache; each prompt's first occurrence writes it."""
     served = a.rows[a.columns["status"][a.rows] == code("status", "ok")]
-    prompts = len(np.unique(a.columns["prompt"][served]))
-    p, size = a.prices(), a.spec.prefix_tokens
-    saving = (len(served) - prompts) * size * (p["input"] - p["cache_read"])
-    saving -= prompts * size * (p["cache_write"] - p["input"])
-    return len(a.rows), float(saving), {"prompts": prompts, "prefix_tokens": size}
+    prompts, first = np.unique(a.columns["prompt"][served], return_index=True)
+    size = a.spec.prefix_tokens
+    writes = np.zeros(len(served), np.int64)
+    writes[first] = size
+    saving = a.saving(served, cached_input_tokens=size - writes, cache_write_tokens=writes)
+    return len(a.rows), saving, {"prompts": len(prompts), "prefix_tokens": size}
 
 
 def _max_tokens(a: Affected) -> tuple[int, float, dict]:
     """Output past the cap is never produced."""
-    over = np.maximum(a.columns["output_tokens"][a.rows] - specs.OVERSIZED_CAP, 0)
-    return len(a.rows), float(over.sum() * a.prices()["output"]), {}
+    capped = np.minimum(a.columns["output_tokens"][a.rows], specs.OVERSIZED_CAP)
+    return len(a.rows), a.saving(output_tokens=capped), {}
 
 
 def _retry(a: Affected) -> tuple[int, float, dict]:
     """Failed attempts that were retried are not paid for."""
     failed = a.rows[a.columns["retried"][a.rows]]
-    return len(failed), float(cost_of(a.catalog, a.spec.model, a.classes(failed), False).sum()), {}
+    return len(failed), float(cost(a.catalog, a.events(failed)).sum()), {}
 
 
 def _batch(a: Affected) -> tuple[int, float, dict]:
     """The same requests at batch prices."""
-    classes, model = a.classes(), a.spec.model
-    saving = cost_of(a.catalog, model, classes, False) - cost_of(a.catalog, model, classes, True)
-    return len(a.rows), float(saving.sum()), {}
+    return len(a.rows), a.saving(is_batch=np.ones(len(a.rows), np.uint8)), {}
 
 
 SAVINGS: dict[str, Callable[[Affected], tuple[int, float, dict]]] = {

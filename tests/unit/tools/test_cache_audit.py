@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.cache_audit import FIGURES
-from tests.factories import at, load
+from tests.factories import at, bound_params, load
 
 TOOL = "kv_cache_optimization_audit"
 BLOCK = 256
@@ -86,7 +86,7 @@ def test_missed_tokens_match_kv_cache_finders_uncached_hit_tokens(ctx, catalog):
 def test_scope_filters_are_bound_parameters(ctx, catalog, scope, features):
     result = run(ctx, catalog, scope)
     assert sorted(r["feature"] for r in result.rows) == features
-    assert all(e.params == scope for e in result.evidence)
+    assert all(e.params == bound_params(scope, e.sql) for e in result.evidence)
     assert not any(v in e.sql for e in result.evidence for v in scope.values())
 
 
@@ -119,3 +119,17 @@ def test_empty_scope_gives_zeros_and_a_note(ctx, catalog):
 def test_bad_arguments_name_the_field(ctx, args, field):
     with pytest.raises(ToolArgumentsError, match=field):
         ToolDispatcher(ctx).run(TOOL, args)
+
+
+# missed tokens are priced in each request's pricing key (docs/pricing.md): columns -> support's missed USD
+PRICE_KEY_CASES = [
+    ({"is_batch": 1}, 256 * (1.5e-6 - 1.5e-7)),  # sonnet's batch input minus batch cache-read price
+    ({"status": "error", "output_tokens": 0}, 0.0),  # refused requests cost nothing, cached or not
+]
+
+
+@pytest.mark.parametrize(("columns", "missed_usd"), PRICE_KEY_CASES)
+def test_missed_tokens_are_priced_in_their_pricing_key(ctx, catalog, columns, missed_usd):
+    events = [{**e, **columns} if e["feature"] == "support" else e for e in EVENTS]
+    row = next(r for r in run(ctx, catalog, events=events).rows if r["feature"] == "support")
+    assert (row["missed_tokens"], row["missed_usd"]) == (256, pytest.approx(missed_usd, abs=1e-12))

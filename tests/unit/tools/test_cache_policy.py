@@ -101,7 +101,7 @@ def test_fallback_recommendations_are_noted(ctx, catalog, args, figures, notes):
 def test_scope_filters_are_bound_parameters(ctx, catalog, scope, hits):
     result = run(ctx, catalog, scope)
     assert next(r for r in result.rows if r["table"] == "unbounded")["hit_blocks"] == hits
-    assert [e.params for e in result.evidence] == [scope]
+    assert [e.params for e in result.evidence] == [{**scope, "workspace_id": "local"}]
     assert "ORDER BY timestamp, request_id" in result.evidence[0].sql
     assert not any(v in e.sql for e in result.evidence for v in scope.values())
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from netra.errors import ToolArgumentsError
+from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools import ToolContext, ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.catalog_tools import COMPARATOR_FIGURES
@@ -38,7 +39,8 @@ BIG_ROW = {"requested": "acme/BIG", "model": "big", "provider": "acme",
            "prices_per_1m": {"input": 4.0, "cache_read": 0.4, "cache_write": 4.0, "cache_write_1h": 4.0,
                              "output": 16.0, "reasoning": 16.0},
            "fallback_classes": ["cache_write", "cache_write_1h", "reasoning"],
-           "batch_prices_per_1m": {"input": 2.0, "output": 8.0}, "supports_prompt_caching": True,
+           "batch_prices_per_1m": {"input": 2.0, "output": 8.0}, "other_prices_per_1m": {},
+           "supports_prompt_caching": True,
            "max_input_tokens": None, "max_output_tokens": 8000, "quality_priors": {}, "quality_sources": {}}
 
 BAD_LOOKUPS = [({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"max_output_price_per_1m": -1}, "max_output"),
@@ -49,7 +51,7 @@ BAD_LOOKUPS = [({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"max_output
 @pytest.fixture
 def small(store) -> ToolDispatcher:
     """A dispatcher over the four-model catalog (the store stays empty: lookup never reads it)."""
-    return ToolDispatcher(ToolContext(store=store, catalog=SMALL))
+    return ToolDispatcher(ToolContext(store=store, catalog=SMALL, workspace_id=LOCAL_WORKSPACE))
 
 
 @pytest.mark.parametrize("args,keys", FILTERS)
@@ -81,6 +83,12 @@ def test_lookup_in_the_packaged_catalog(ctx):
     assert (row["model"], row["max_input_tokens"], row["prices_per_1m"]["output"]) == ("gpt-4o-2024-08-06",
                                                                                       128000, 10.0)
     assert row["quality_priors"]["knowledge"] == 0.887
+
+
+def test_lookup_lists_priority_flex_and_long_context_prices(ctx):
+    other = ToolDispatcher(ctx).run("supply_catalog_lookup", {"model": "gemini-2.5-pro"}).rows[0]["other_prices_per_1m"]
+    assert {k: other[k] for k in ("input_above_200k", "output_priority", "output_flex_above_200k")} == {
+        "input_above_200k": 2.5, "output_priority": 18.0, "output_flex_above_200k": 7.5}
 
 
 @pytest.mark.parametrize("args,field", BAD_LOOKUPS)
@@ -201,3 +209,26 @@ def test_comparator_empty_scope(planted):
     result = planted.run("price_comparator", {"feature": "nothing-here"})
     assert {k: f.value for k, f in result.figures.items()} == dict.fromkeys(COMPARATOR_FIGURES, 0.0)
     assert (result.rows, result.notes) == ([], [EMPTY_NOTE])
+
+
+# the comparator prices each pricing key as ingest does (docs/pricing.md): feature -> (event, candidate, USD)
+PRICE_KEY_CASES = {
+    # above gemini-2.5-pro's 200k tier: 300000*2.5e-6 + 2000*1.5e-5
+    "long": (event(0, "long", "gemini-2.5-pro", (300_000, 2_000)), "gemini-2.5-pro", 0.78),
+    # the same tokens on gemini-2.5-flash, which has no long-context prices: 300000*3e-7 + 2000*2.5e-6
+    "long on flash": (event(0, "long", "gemini-2.5-pro", (300_000, 2_000)), "gemini-2.5-flash", 0.095),
+    # priority processing, on gpt-4o and re-priced on gpt-4o-mini: 1000*4.25e-6 + 100*1.7e-5; 1000*2.5e-7 + 100*1e-6
+    "priority": (event(0, "priority", "gpt-4o", (1_000, 100), service_tier="priority"), "gpt-4o", 0.00595),
+    "priority on mini": (event(0, "priority", "gpt-4o", (1_000, 100), service_tier="priority"), "gpt-4o-mini",
+                         0.00035),
+    # a 429 with no output is refused: $0 on any model
+    "refused": (event(0, "refused", "gpt-4o", (1_000, 0), status="error", error_type="rate_limit"), "gpt-4o", 0.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PRICE_KEY_CASES))
+def test_candidates_price_each_pricing_key_as_ingest_does(ctx, case):
+    planted, candidate, usd = PRICE_KEY_CASES[case]
+    load(ctx.store, ctx.catalog, [planted])
+    row = compare(ToolDispatcher(ctx), candidates=[candidate])[candidate]
+    assert row["window_cost_usd"] == close(usd)

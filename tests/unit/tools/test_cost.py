@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.cost import COST_FIGURES, DRIVER_FIGURES
-from tests.factories import at, load
+from tests.factories import at, bound_params, load
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "output": 1e-5}
@@ -37,7 +37,7 @@ C4_SPLIT = {"input": 1000 * SONNET["input"], "cache_read": 2000 * SONNET["cache_
             "cache_write": 1000 * SONNET["cache_write"], "output": 500 * SONNET["output"], "reasoning": 0.0}
 C4 = sum(C4_SPLIT.values())
 C5 = 1000 * MINI["input"] + 100 * MINI["output"]
-C7 = 400 * GPT4O["input"]
+C7 = 0.0  # a timeout with no output: refused, not billed (docs/pricing.md)
 TOTAL = C1 + C2 + C3 + C4 + C5 + C7
 SPAN_DAYS = 4.0
 
@@ -140,6 +140,21 @@ def test_cost_analyzer_filters(planted, scope, requests, cost):
     assert (result.value("requests"), result.value("total_cost_usd")) == (requests, close(cost))
 
 
+# scope -> (span days, monthly cost): the span is the question's window over every event of the workspace,
+# never the span of a filter's own events (scope.span_days), so a filter never changes a monthly rate
+SPANS = [
+    ({"feature": "chat"}, 4.0, (C1 + C2 + C3) * 30 / 4),   # chat's own events span 1 day; the window at(0)..at(4)
+    ({"user_id": "u3"}, 4.0, (C4 + C5) * 30 / 4),          # u3's span 12 h
+    ({"start": at(1).isoformat(), "end": at(2).isoformat()}, 0.5, (C3 + C4) * 30 / 0.5),  # at(1) to at(1, 12 h)
+]
+
+
+@pytest.mark.parametrize("scope,days,monthly", SPANS)
+def test_span_is_the_questions_window_never_a_filters(planted, scope, days, monthly):
+    result = planted.run("cost_analyzer", scope)
+    assert (result.value("span_days"), result.value("monthly_cost_usd")) == (close(days), close(monthly))
+
+
 @pytest.mark.parametrize("tool,spec", [("cost_analyzer", COST_FIGURES), ("cost_driver_identifier", DRIVER_FIGURES)])
 def test_empty_store_gives_zero_figures_and_a_note(ctx, tool, spec):
     result = ToolDispatcher(ctx).run(tool)
@@ -151,8 +166,9 @@ def test_empty_store_gives_zero_figures_and_a_note(ctx, tool, spec):
                                        ("cost_driver_identifier", {"feature": "chat", "dimension": "model"})])
 def test_evidence_binds_values_and_never_inlines_them(planted, tool, args):
     evidence = planted.run(tool, args).evidence
-    assert evidence and all(e.params["feature"] == "chat" and "chat" not in e.sql for e in evidence)
-    assert all("{feature:String}" in e.sql for e in evidence)
+    bound = [bound_params({"feature": "chat"}, e.sql) for e in evidence]
+    assert evidence and all(b.items() <= e.params.items() and "chat" not in e.sql for b, e in zip(bound, evidence))
+    assert all(("{feature:String}" in e.sql) == ("feature" in b) for b, e in zip(bound, evidence))
 
 
 @pytest.mark.parametrize("dimension", sorted(DRIVERS))
@@ -261,4 +277,4 @@ def test_logged_query_binds_the_scope(ctx):
     load(ctx.store, ctx.catalog, LOGGED_EVENTS)
     evidence = ToolDispatcher(ctx).run("cost_analyzer", {"feature": "cached"}).evidence
     logged = next(e for e in evidence if "logged_cost_usd IS NOT NULL" in e.sql)
-    assert logged.params == {"feature": "cached"} and "cached" not in logged.sql.replace("{feature:String}", "")
+    assert logged.params == {"feature": "cached", "workspace_id": "local"} and "cached" not in logged.sql.replace("{feature:String}", "")

@@ -32,7 +32,7 @@ SCOPE_CLASSES = {k: sum(c.get(k, 0.0) for c in (SONNET_CLASSES, BATCH_CLASSES, M
 
 # the planted EVENTS' whole-scope classes (mystery-model adds $0)
 PLANTED_CLASSES = {
-    "input": 3400 * GPT4O["input"] + 11000 * MINI["input"] + C4_SPLIT["input"],
+    "input": 3000 * GPT4O["input"] + 11000 * MINI["input"] + C4_SPLIT["input"],  # the timeout is refused: $0
     "cache_read": C4_SPLIT["cache_read"], "cache_write": C4_SPLIT["cache_write"], "cache_write_1h": 0.0,
     "output": 300 * GPT4O["output"] + 1100 * MINI["output"] + C4_SPLIT["output"], "reasoning": 0.0}
 
@@ -40,8 +40,8 @@ PLANTED_CLASSES = {
 BREAKDOWNS = [
     (["provider"], [(("anthropic",), 1, C4), (("openai",), 5, C1 + C2 + C3 + C5 + C7), (("",), 1, 0.0)]),
     (["feature", "day"], [(("search", "2026-03-03"), 1, C4), (("chat", "2026-03-02"), 2, C1 + C2),
-                          (("chat", "2026-03-03"), 1, C3), (("search", "2026-03-06"), 1, C7),
-                          (("search", "2026-03-04"), 2, C5)]),
+                          (("chat", "2026-03-03"), 1, C3), (("search", "2026-03-04"), 2, C5),
+                          (("search", "2026-03-06"), 1, C7)]),
     (["user_id", "model"], [(("u3", "claude-sonnet-4-5"), 1, C4), (("u2", "gpt-4o"), 1, C2),
                             (("u1", "gpt-4o"), 2, C1 + C7), (("u1", "gpt-4o-mini"), 1, C3),
                             (("u3", "gpt-4o-mini"), 1, C5), (("u2", "mystery-model"), 1, 0.0)]),
@@ -50,8 +50,23 @@ BREAKDOWNS = [
 TOTAL = C1 + C2 + C3 + C4 + C5 + C7
 # model x feature, ranked: (keys, cost, cumulative share, pareto)
 COMBINED = [(("claude-sonnet-4-5", "search"), C4), (("gpt-4o", "chat"), C1 + C2), (("gpt-4o-mini", "chat"), C3),
-            (("gpt-4o", "search"), C7), (("gpt-4o-mini", "search"), C5), (("mystery-model", "search"), 0.0)]
+            (("gpt-4o-mini", "search"), C5), (("gpt-4o", "search"), C7), (("mystery-model", "search"), 0.0)]
 CUMULATIVE = [sum(c for _, c in COMBINED[:i + 1]) / TOTAL for i in range(len(COMBINED))]
+
+# the pricing key reaches the split (docs/pricing.md): feature -> (event, its classes in USD, by hand)
+PRICE_KEY_CASES = {
+    # a 300k-token prompt is above gemini-2.5-pro's 200k tier: 300000*2.5e-6 + 2000*1.5e-5 = $0.78
+    "long": (event(at(0), "long", "gemini-2.5-pro", "u1", (300_000, 2_000)), {"input": 0.75, "output": 0.03}),
+    # OpenAI priority processing: 1000*4.25e-6 + 100*1.7e-5
+    "priority": (event(at(0), "priority", "gpt-4o", "u1", (1_000, 100), service_tier="priority"),
+                 {"input": 0.00425, "output": 0.0017}),
+    # a 429 with no output is refused, not billed
+    "refused": (event(at(0), "refused", "gpt-4o", "u1", (1_000, 0), status="error", error_type="rate_limit"), {}),
+    # 10,000 tokens written with a 1-hour TTL: 2000*3e-6 + 10000*6e-6 + 500*1.5e-5 = $0.0735
+    "1h": (event(at(0), "1h", "claude-sonnet-4-5", "u1", (12_000, 500, 0, 10_000), cache_write_1h_tokens=10_000),
+           {"input": 0.006, "cache_write_1h": 0.06, "output": 0.0075}),
+}
+
 
 # 50 / 30 / 20 dollars of gpt-4o output: the third driver starts exactly at 80%
 PARETO_EVENTS = [event(at(i), f, "gpt-4o", "u1", (0, n)) for i, (f, n) in
@@ -132,11 +147,19 @@ def test_breakdown_prices_each_class_with_batch_and_1h_prices(ctx, keys, classes
     assert {k: row[f"{k}_cost_usd"] for k in CLASSES} == {k: exact(classes.get(k, 0.0)) for k in CLASSES}
 
 
+@pytest.mark.parametrize("feature", sorted(PRICE_KEY_CASES))
+def test_breakdown_prices_each_class_as_ingest_does(ctx, feature):
+    rows = breakdown(run(ctx, [e for e, _ in PRICE_KEY_CASES.values()], "cost_analyzer", {"by": ["feature"]}))
+    row, classes = next(r for r in rows if r["feature"] == feature), PRICE_KEY_CASES[feature][1]
+    assert {k: row[f"{k}_cost_usd"] for k in CLASSES} == {k: exact(classes.get(k, 0.0)) for k in CLASSES}
+    assert row["cost_usd"] == exact(sum(classes.values()))
+
+
 def test_breakdown_binds_the_scope_and_names_whitelisted_columns_only(planted):
     result = planted.run("cost_analyzer", {"by": ["day", "user_id"], "feature": "search"})
     query = next(e for e in result.evidence if "k_day" in e.sql)
-    assert query.params == {"feature": "search"} and "toString(toDate(timestamp)) AS k_day" in query.sql
-    assert [r["cost_usd"] for r in breakdown(result)] == [exact(C4), exact(C7), exact(C5), exact(0.0)]
+    assert query.params == {"feature": "search", "workspace_id": "local"} and "toString(toDate(timestamp)) AS k_day" in query.sql
+    assert [r["cost_usd"] for r in breakdown(result)] == [exact(C4), exact(C5), exact(C7), exact(0.0)]
 
 
 def test_unknown_models_add_zero_to_every_class(planted):
@@ -163,10 +186,17 @@ def test_pareto_count_counts_drivers_beyond_the_listed_ones(planted, top_n):
 def test_combination_split_prices_only_the_listed_combinations(planted):
     result = planted.run("cost_driver_identifier", {"dimensions": ["feature", "model"], "top_n": 3})
     split = result.evidence[-1]
-    assert split.params == {"names": ["search", "chat"], "names_2": ["claude-sonnet-4-5", "gpt-4o", "gpt-4o-mini"]}
+    assert split.params == {"names": ["search", "chat"], "names_2": ["claude-sonnet-4-5", "gpt-4o", "gpt-4o-mini"],
+                            "workspace_id": "local"}
     assert "search" not in split.sql and "gpt-4o" not in split.sql
-    assert all(sum(r[f"{k}_cost_usd"] for k in CLASSES if k != "cache_write_1h") == exact(r["cost_usd"])
-               for r in result.rows)
+    assert all(sum(r[f"{k}_cost_usd"] for k in CLASSES) == exact(r["cost_usd"]) for r in result.rows)
+
+
+@pytest.mark.parametrize("feature", sorted(PRICE_KEY_CASES))
+def test_driver_split_prices_each_class_as_ingest_does(ctx, feature):
+    rows = run(ctx, [e for e, _ in PRICE_KEY_CASES.values()], "cost_driver_identifier").rows
+    row, classes = next(r for r in rows if r["feature"] == feature), PRICE_KEY_CASES[feature][1]
+    assert {k: row[f"{k}_cost_usd"] for k in CLASSES} == {k: exact(classes.get(k, 0.0)) for k in CLASSES}
 
 
 def test_dimensions_win_over_dimension(planted):

@@ -17,10 +17,11 @@ from tests.factories import at, load
 GPT4O = {"input": 2.5e-6, "cache_read": 1.25e-6, "output": 1e-5}
 MINI = {"input": 1.5e-7, "cache_read": 7.5e-8, "output": 6e-7}
 MINI_BATCH = {"input": 7.5e-8, "output": 3e-7}
-SONNET = {"input": 3e-6, "cache_read": 3e-7, "cache_write": 3.75e-6, "output": 1.5e-5}
+SONNET = {"input": 3e-6, "output": 1.5e-5}
+HAIKU = {"input": 1e-6, "output": 5e-6}
 
 ZERO = {"input_tokens": 0, "cached_input_tokens": 0, "cache_write_tokens": 0, "output_tokens": 0,
-        "reasoning_tokens": 0, "is_batch": 0, "status": "ok", "prompt_hash": 0}
+        "reasoning_tokens": 0, "is_batch": 0, "status": "ok", "prompt_hash": 0, "max_tokens": 1000}
 
 
 def event(when, feature: str, model: str, tokens: tuple[int, ...], **extra: Any) -> dict[str, Any]:
@@ -34,7 +35,7 @@ EVENTS = [
     event(at(0), "chat", "gpt-4o", (1000, 200)),
     event(at(0, hours=1), "chat", "gpt-4o", (2000, 500, 1000, 100)),   # cap 300 cuts 200 visible output
     event(at(0, hours=2), "chat", "gpt-4o", (500, 400, 0, 350)),       # cap 300 cuts 50 visible + 50 reasoning
-    event(at(1), "chat", "gpt-4o", (1000, 0), status="error", prompt_hash=7),  # retried failure
+    event(at(1), "chat", "gpt-4o", (1000, 10), status="error", prompt_hash=7),  # billed retried failure
     event(at(1, seconds=5), "chat", "gpt-4o", (1000, 100), prompt_hash=7),
     event(at(1, hours=2), "search", "claude-sonnet-4-5", (4000, 100)),
     event(at(2), "search", "claude-sonnet-4-5", (4000, 100)),
@@ -44,18 +45,19 @@ EVENTS = [
 ]
 SPAN_DAYS = 4.0
 
-CHAT = 4500 * GPT4O["input"] + 1000 * GPT4O["cache_read"] + 1200 * GPT4O["output"]
+# chat: input 1000 + 1000 + 500 + 1000 + 1000, 1000 cached, output 200 + 400 + 50 + 10 + 100 (+ 450 reasoning)
+CHAT = 4500 * GPT4O["input"] + 1000 * GPT4O["cache_read"] + 1210 * GPT4O["output"]
 SEARCH = 8000 * SONNET["input"] + 200 * SONNET["output"]
 REPORT = 10000 * MINI["input"] + 1000 * MINI["output"] + 10000 * MINI_BATCH["input"] + 1000 * MINI_BATCH["output"]
 BASELINE = CHAT + SEARCH + REPORT
 
-RETRY = 1000 * GPT4O["input"]                      # the retried failure's tokens
-CAP = (200 + 50 + 50) * GPT4O["output"]            # output above 300 tokens
-LEFT = {"input": 3500, "cache_read": 1000, "output": 900}  # chat after retry budget and cap
-ROUTE = sum(n * (GPT4O[k] - MINI[k]) for k, n in LEFT.items())
-CACHE = 3000 * (SONNET["input"] - SONNET["cache_read"]) - 1000 * (SONNET["cache_write"] - SONNET["input"])
+# the fixed order: cache, route, cap, batch, retries -- so the cap and the retry budget act on mini
+ROUTE = CHAT - (4500 * MINI["input"] + 1000 * MINI["cache_read"] + 1210 * MINI["output"])
+SEARCH_ROUTE = SEARCH - (8000 * HAIKU["input"] + 200 * HAIKU["output"])
+CAP = (200 + 50 + 50) * MINI["output"]               # output above 300 tokens, on mini
 BATCH = 10000 * (MINI["input"] - MINI_BATCH["input"]) + 1000 * (MINI["output"] - MINI_BATCH["output"])
-SAVED = RETRY + CAP + ROUTE + CACHE + BATCH
+RETRY = 1000 * MINI["input"] + 10 * MINI["output"]   # the billed retried failure, on mini
+SAVED = ROUTE + SEARCH_ROUTE + CAP + BATCH + RETRY
 
 
 def policy(kind: str, feature: str, model: str, **fields: Any) -> dict[str, Any]:
@@ -66,15 +68,14 @@ def policy(kind: str, feature: str, model: str, **fields: Any) -> dict[str, Any]
 POLICIES = [
     policy("route_model", "chat", "gpt-4o", params={"target_model": "gpt-4o-mini"}),
     policy("cap_max_tokens", "chat", "gpt-4o", params={"cap": 300}),
-    policy("retry_budget", "chat", "gpt-4o"),
-    policy("prompt_cache", "search", "claude-sonnet-4-5",
-           params={"uncached_hit_tokens": 3000, "written_tokens": 1000}),
+    policy("retry_budget", "chat", "gpt-4o", params={"max_retries": 0}),
+    policy("route_model", "search", "claude-sonnet-4-5", params={"target_model": "claude-haiku-4-5"}),
     policy("batch_api", "report", "gpt-4o-mini"),
 ]
-# policy_id -> window saving, in the order rows list them (by feature, model, then kind order)
-EXPECTED_ROWS = [("retry_budget:chat:gpt-4o", RETRY), ("cap_max_tokens:chat:gpt-4o", CAP),
-                 ("route_model:chat:gpt-4o", ROUTE), ("batch_api:report:gpt-4o-mini", BATCH),
-                 ("prompt_cache:search:claude-sonnet-4-5", CACHE)]
+# policy_id -> window saving, in the order applied (kind order, then feature)
+EXPECTED_ROWS = [("route_model:chat:gpt-4o", ROUTE), ("route_model:search:claude-sonnet-4-5", SEARCH_ROUTE),
+                 ("cap_max_tokens:chat:gpt-4o", CAP), ("batch_api:report:gpt-4o-mini", BATCH),
+                 ("retry_budget:chat:gpt-4o", RETRY)]
 
 SIM_EXPECTED = {
     "baseline_window_cost_usd": BASELINE, "repriced_window_cost_usd": BASELINE - SAVED,
@@ -89,13 +90,8 @@ SKIPPED = [
     (policy("batch_api", "misc", "mystery-model"), "not in the price catalog"),
     (policy("route_model", "report", "gpt-4o-mini", params={"target_model": "nope-1"}), "'nope-1'"),
     (policy("cap_max_tokens", "chat", "gpt-4o"), "params.cap"),
-]
-
-# prompt-cache policy fields -> its window saving (hit tokens derived from the saving)
-CACHE_FROM_SAVING = [
-    ({"window_saving_usd": 0.0054}, 0.0054),
-    ({"monthly_saving_usd": 0.0054 * 7.5}, 0.0054),
-    ({"window_saving_usd": 1.0}, 8000 * (SONNET["input"] - SONNET["cache_read"])),  # capped at all input
+    (policy("retry_budget", "chat", "gpt-4o"), "params.max_retries"),
+    (policy("prompt_cache", "search", "claude-sonnet-4-5"), "params.ttl_option"),
 ]
 
 INVALID = [
@@ -143,8 +139,8 @@ def test_policy_rows_follow_the_fixed_order_whatever_the_input_order(planted, or
 def test_feature_rows_reprice_each_feature(planted):
     rows = {r["feature"]: r for r in simulate(planted, POLICIES).rows if r["table"] == "feature"}
     got = {f: (r["baseline_window_cost_usd"], r["repriced_window_cost_usd"]) for f, r in rows.items()}
-    assert got == {"chat": (exact(CHAT), exact(CHAT - RETRY - CAP - ROUTE)),
-                   "search": (exact(SEARCH), exact(SEARCH - CACHE)),
+    assert got == {"chat": (exact(CHAT), exact(CHAT - ROUTE - CAP - RETRY)),
+                   "search": (exact(SEARCH), exact(SEARCH - SEARCH_ROUTE)),
                    "report": (exact(REPORT), exact(REPORT - BATCH)), "misc": (0.0, 0.0)}
 
 
@@ -162,12 +158,6 @@ def test_policy_that_cannot_apply_is_skipped_with_a_note(planted, bad, words):
     assert len(result.notes) == 1 and words in result.notes[0]
 
 
-@pytest.mark.parametrize("fields,saving", CACHE_FROM_SAVING)
-def test_prompt_cache_without_token_params_uses_the_policys_saving(planted, fields, saving):
-    cache = policy("prompt_cache", "search", "claude-sonnet-4-5", **fields)
-    assert simulate(planted, [cache]).value("window_saving_usd") == close(saving)
-
-
 def test_scope_filters_the_baseline(planted):
     result = simulate(planted, POLICIES, feature="report")
     figures = (result.value("baseline_window_cost_usd"), result.value("window_saving_usd"))
@@ -179,10 +169,10 @@ def test_scope_filters_the_baseline(planted):
 FAQ = [event(at(0, hours=h), "faq", model, (100, 10), quality_score=score)
        for h, (model, score) in enumerate([("gpt-4o", 0.75), ("gpt-4o", 0.75), ("gpt-4o-mini", 0.75),
                                            ("gpt-4o-mini", 0.6875)])]
-SUMMARIZE = [event(at(1), "summarize", "gpt-4o", (1000, 600))]
+SUMMARIZE = [event(at(1), "summarize", "gpt-4o", (1000, 600))]   # sets max_tokens 1000
 FAQ_ROUTE_SAVING = 2 * (100 * (GPT4O["input"] - MINI["input"]) + 10 * (GPT4O["output"] - MINI["output"]))
 CAP_SAVING = 400 * GPT4O["output"]
-BATCH_SAVING = 1000 * GPT4O["input"] / 2 + 200 * GPT4O["output"] / 2
+BATCH_SAVING = 1000 * GPT4O["input"] / 2 + 200 * GPT4O["output"] / 2   # after the cap (batch comes later)
 
 QUALITY_POLICIES = [
     policy("route_model", "faq", "gpt-4o", params={"target_model": "gpt-4o-mini"}),            # measured 0.03125

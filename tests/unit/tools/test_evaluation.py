@@ -19,8 +19,11 @@ MONTH = 30 / SPAN_DAYS
 
 CHAT = 20 * 1000 * GPT4O["input"] + 3000 * GPT4O["output"]          # 15 outputs of 100 and 5 of 300
 REPORT = 2 * (10000 * MINI["input"] + 1000 * MINI["output"])
-CAP = 5 * 100 * GPT4O["output"]                                      # outputs above 200 are cut
-ROUTE = 20000 * (GPT4O["input"] - MINI["input"]) + 2500 * (GPT4O["output"] - MINI["output"])  # after the cap
+# the joint order is route then cap (docs/tools.md): the route moves all 3000 output tokens,
+# 20000·(2.5e-6 − 1.5e-7) + 3000·(1e-5 − 6e-7) = 0.047 + 0.0282 = $0.0752
+ROUTE = 20000 * (GPT4O["input"] - MINI["input"]) + 3000 * (GPT4O["output"] - MINI["output"])
+# then the 5 outputs of 300 (each set max_tokens 1000) are cut to 200, at the target's price: 5·100·6e-7 = $0.0003
+CAP = 5 * 100 * MINI["output"]
 BATCH = REPORT / 2
 CHAT_AFTER, REPORT_AFTER = CHAT - CAP - ROUTE, REPORT - BATCH
 

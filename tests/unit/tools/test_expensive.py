@@ -30,7 +30,8 @@ EVENTS = [
     event("B", at(1), "chat", "gpt-4o", (5000, 100), prefix_hashes=[1, 2, 3]),   # prefix 1 seen at A, no cache
     event("C", at(2), "chat", "gpt-4o", (5000, 100), prefix_hashes=[1, 2, 3], cached_input_tokens=4000),
     event("D", at(2, hours=1), "chat", "gpt-4o-mini", (100, 2000)),
-    event("E", at(3), "chat", "gpt-4o", (3000, 0), status="error", prompt_hash=9),
+    # a timeout after 50 output tokens: billed (one with no output would be refused and cost $0)
+    event("E", at(3), "chat", "gpt-4o", (3000, 50), status="error", prompt_hash=9),
     event("F", at(3, seconds=1), "chat", "gpt-4o", (3000, 200), prompt_hash=9),
     event("G", at(3, hours=2), "chat", "claude-sonnet-4-5", (200, 300)),
     event("H", at(4), "search", "gpt-4o-mini", (100, 10)),
@@ -41,7 +42,7 @@ COST = {
     "B": 5000 * GPT4O["input"] + 100 * GPT4O["output"],
     "C": 1000 * GPT4O["input"] + 4000 * GPT4O["cache_read"] + 100 * GPT4O["output"],
     "D": 100 * MINI["input"] + 2000 * MINI["output"],
-    "E": 3000 * GPT4O["input"],
+    "E": 3000 * GPT4O["input"] + 50 * GPT4O["output"],
     "F": 3000 * GPT4O["input"] + 200 * GPT4O["output"],
     "G": 200 * SONNET["input"] + 300 * SONNET["output"],
     "H": 100 * MINI["input"] + 10 * MINI["output"],

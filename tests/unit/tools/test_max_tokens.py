@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from netra.tools import ToolDispatcher
-from tests.factories import at, load
+from tests.factories import at, bound_params, load
 
 # literal USD per output token, as in the price catalog
 OUTPUT_PRICE = {"gpt-4.1": 8e-6, "gpt-4o": 1e-5}
@@ -121,7 +121,7 @@ def test_length_share_decides_flagging(ctx, catalog, min_length_share, flagged, 
 def test_scope_filters_are_bound_parameters(ctx, catalog, scope, features):
     result = run(ctx, catalog, scope)
     assert [r["feature"] for r in result.rows] == features
-    assert all(scope.items() <= e.params.items() for e in result.evidence)
+    assert all(bound_params(scope, e.sql).items() <= e.params.items() for e in result.evidence)
     assert not any(str(v) in e.sql for e in result.evidence for v in scope.values())
 
 
@@ -133,3 +133,15 @@ def test_unknown_model_is_skipped_with_a_note(ctx, catalog, model, rows, notes):
     events = [event("summarizer", model, h, 100 + h, 4096) for h in range(3)]
     result = run(ctx, catalog, events=events)
     assert (len(result.rows), result.notes) == (rows, notes)
+
+
+# the tokens above the cap are priced as output in each request's pricing key (docs/pricing.md):
+# service tier -> USD per gpt-4o output token
+PRIORITY_CASES = [("", 1e-5), ("priority", 1.7e-5), ("default", 1e-5)]
+
+
+@pytest.mark.parametrize(("tier", "output_price"), PRIORITY_CASES)
+def test_excess_output_is_priced_in_its_service_tier(ctx, catalog, tier, output_price):
+    planted = [{**e, "model": "gpt-4o", "service_tier": tier} for e in EVENTS if e["feature"] == "summarizer"]
+    row = summarizer(run(ctx, catalog, events=planted))
+    assert row["window_saving_usd"] == pytest.approx(2 * (4096 - 384) * output_price)

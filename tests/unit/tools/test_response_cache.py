@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.response_cache import FIGURES
-from tests.factories import at, load
+from tests.factories import at, bound_params, load
 
 TOOL = "response_cache_estimator"
 COST = 1000 * 2.5e-6 + 100 * 1e-5  # one gpt-4o request: 1,000 input and 100 output tokens
@@ -87,7 +87,7 @@ def test_unhashed_requests_are_noted(ctx, catalog):
 def test_scope_filters_are_bound_parameters(ctx, catalog, scope, served):
     result = run(ctx, catalog, scope)
     assert result.value("cacheable_requests") == served
-    assert all(scope.items() <= e.params.items() for e in result.evidence)
+    assert all(bound_params(scope, e.sql).items() <= e.params.items() for e in result.evidence)
     assert not any(v in e.sql for e in result.evidence for v in scope.values())
 
 

@@ -11,8 +11,8 @@ from tests.factories import at, load
 
 # literal USD per token, as in the price catalog
 GPT41 = {"input": 2e-6, "output": 8e-6}
-FAILED_INPUT = 1000  # a billed failure is charged its input tokens only
-FAILED_COST = FAILED_INPUT * GPT41["input"]
+FAILED_INPUT, FAILED_OUTPUT = 1000, 50  # a billed failure streamed some output before it failed
+FAILED_COST = FAILED_INPUT * GPT41["input"] + FAILED_OUTPUT * GPT41["output"]
 SPAN_DAYS = 2.0
 
 # every column the events use, so no record leaves one null
@@ -21,8 +21,8 @@ ZERO = {"input_tokens": 0, "cached_input_tokens": 0, "cache_write_tokens": 0, "o
 
 
 def attempt(feature: str, model: str, prompt: int, when, error: str = "", billed: bool = True) -> dict[str, Any]:
-    """One attempt of a logical request; an `error` makes it a failure (billed: input tokens only)."""
-    tokens = {"input_tokens": FAILED_INPUT * billed, "output_tokens": 0} if error else \
+    """One attempt of a logical request; an `error` makes it a failure, refused (no output) unless `billed`."""
+    tokens = {"input_tokens": FAILED_INPUT, "output_tokens": FAILED_OUTPUT * billed} if error else \
         {"input_tokens": FAILED_INPUT, "output_tokens": 100}
     return {**ZERO, **tokens, "timestamp": when, "feature": feature, "model": model, "prompt_hash": prompt,
             "status": "error" if error else "ok", "error_type": error, "request_id": f"{feature}-{prompt}-{when}"}
@@ -46,7 +46,7 @@ TIMEOUTS = ("timeout", "timeout")
 AGENT = requests([("agent_tools", "gpt-4.1", g + 1, g, TIMEOUTS) for g in range(10)]
                  + [("agent_tools", "gpt-4.1", 11, 10, ("server_error",) * 3, False)]
                  + [("agent_tools", "gpt-4.1", p, p % 40) for p in range(12, 41)])
-# chat: 20 prompts, 2 retried rate-limit errors that bill nothing -> rate 10 % but no waste
+# chat: 20 prompts, 2 retried rate-limit errors refused (no output) -> rate 10 % but no waste
 CHAT = requests([("chat", "gpt-4o-mini", 100 + p, p, ("rate_limit",) * (p < 2), True, False) for p in range(20)])
 # doc: 40 prompts, 1 retried billed timeout -> rate 2.5 %; the last request sits at 48 h (span 2 days)
 DOC = requests([("doc", "gpt-4.1", 200 + p, 9 + p, ("timeout",) * (p == 0)) for p in range(40)])
@@ -60,13 +60,13 @@ EXPECTED_ROWS = {
                     "window_saving_usd": pytest.approx(AGENT_WASTE),
                     "monthly_saving_usd": pytest.approx(AGENT_WASTE * 30 / SPAN_DAYS), "quality_risk": "low",
                     "latency_impact": "fewer timeouts", "params": {"max_retries": 1, "backoff": "exponential with "
-                    "jitter", "retry_rate": 0.55, "top_error": "timeout"}},
+                    "jitter", "retry_rate": 0.55, "top_error": "timeout", "billed_failures": 22}},
     "chat": {"flagged": False, "affected_requests": 2, "window_saving_usd": 0.0,
              "params": {"max_retries": 1, "backoff": "exponential with jitter", "retry_rate": 0.1,
-                        "top_error": "rate_limit"}},
+                        "top_error": "rate_limit", "billed_failures": 0}},
     "doc": {"flagged": False, "affected_requests": 1, "monthly_saving_usd": 0.0,
             "params": {"max_retries": 1, "backoff": "exponential with jitter", "retry_rate": 0.025,
-                       "top_error": "timeout"}},
+                       "top_error": "timeout", "billed_failures": 1}},
 }
 EXPECTED_FIGURES = {"monthly_saving_usd": AGENT_WASTE * 30 / SPAN_DAYS, "retried_failures": 22 + 2 + 1,
                     "wasted_usd": AGENT_WASTE + FAILED_COST}
@@ -97,11 +97,18 @@ def test_min_retry_rate_decides_flagging(ctx, catalog, min_rate, flagged):
 
 @pytest.mark.parametrize(("feature", "reason_part"), [
     ("agent_tools", "22 failed attempts were retried (mostly timeout)"),
-    ("chat", "2 retried failures billed nothing"),
+    ("agent_tools", "the 22 billed ones wasted $0.0528"),
+    ("chat", "2 retried failures billed nothing (refused requests are not billed)"),
     ("doc", "retry rate 2.5% < 5.0%"),
 ])
 def test_reasons(ctx, catalog, feature, reason_part):
     assert reason_part in next(r for r in run(ctx, catalog).rows if r["feature"] == feature)["reason"]
+
+
+def test_refused_retried_failures_waste_nothing_and_are_noted(ctx, catalog):
+    notes = run(ctx, catalog).notes
+    assert notes == ["chat/gpt-4o-mini: 2 retried failures reported no output: refused, not billed, so they "
+                     "waste $0 (only billed failed attempts count)"]
 
 
 @pytest.mark.parametrize(("scope", "features"), [
@@ -112,5 +119,5 @@ def test_reasons(ctx, catalog, feature, reason_part):
 def test_rows_are_ordered_and_scoped_with_bound_parameters(ctx, catalog, scope, features):
     result = run(ctx, catalog, scope)
     assert [r["feature"] for r in result.rows] == features
-    assert all(e.params == scope and "prompt_hash != 0" in e.sql for e in result.evidence[1:])
+    assert all(e.params == {**scope, "workspace_id": "local"} and "prompt_hash != 0" in e.sql for e in result.evidence[1:])
     assert not any(str(v) in e.sql for e in result.evidence for v in scope.values())

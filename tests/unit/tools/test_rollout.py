@@ -10,7 +10,8 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.findings import Policy
-from netra.tools.rollout import FIGURES, stage_rows
+from netra.tools.rollout import FIGURES, rollback_rows, stage_rows
+from netra.workloads.playbooks import ANTHROPIC_BATCH, ANTHROPIC_CACHE, OPENAI_BATCH, OPENAI_CACHE, VERTEX_BATCH
 from tests.factories import at, load
 
 ZERO: dict[str, Any] = {"cached_input_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0, "is_batch": 0,
@@ -18,9 +19,10 @@ ZERO: dict[str, Any] = {"cached_input_tokens": 0, "cache_write_tokens": 0, "reas
 
 
 def chat(i: int) -> dict[str, Any]:
-    """Chat request i of 20, one an hour: latency 100·(i+1) ms, i < 2 failed, i < 10 scored 0.5,
-    i ≥ 15 output 300 (else 100), i = 19 cut at its length limit."""
+    """Chat request i of 20, one an hour, max_tokens 1000: latency 100·(i+1) ms, i < 2 failed, i < 10 scored
+    0.5, i ≥ 15 output 300 (else 100), i = 19 cut at its length limit."""
     return {**ZERO, "timestamp": at(hours=i), "feature": "chat", "model": "gpt-4o", "request_id": f"chat-{i}",
+            "max_tokens": 1000,
             "latency_ms": 100 * (i + 1), "status": "error" if i < 2 else "ok",
             "quality_score": 0.5 if i < 10 else None, "output_tokens": 300 if i >= 15 else 100,
             "finish_reason": "length" if i == 19 else "stop"}
@@ -172,3 +174,37 @@ def test_empty_scope_gives_zero_figures_and_a_note(planted):
     result = planted.run("rollout_planner", {"policies": POLICIES, "feature": "nothing-here"})
     assert {k: f.value for k, f in result.figures.items()} == dict.fromkeys(FIGURES, 0.0)
     assert (result.rows, result.notes) == ([], [EMPTY_NOTE])
+
+
+# ---------------------------------------------------------------- rollback by provider
+
+CLAUDE_CACHE = Policy(policy_id="prompt_cache:bot:claude-sonnet-4-5", kind="prompt_cache", feature="bot",
+                      model="claude-sonnet-4-5", params={"provider": "anthropic", "ttl_option": "1h", "ttl_s": 3600})
+# (policy, provider family) -> (its kind's condition, action, source)
+PROVIDER_ROWS = [
+    (CLAUDE_CACHE, "anthropic", ("cache-read share has not risen by the end of canary_5", "hold: end the static prefix "
+     "with a cache_control breakpoint (TTL 1h) and keep everything before it byte-identical", ANTHROPIC_CACHE)),
+    (Policy(**policy("prompt_cache")), "openai", ("cache-read share has not risen by the end of canary_5", "hold: put "
+     "the static prefix first and keep it byte-identical across requests, and send a stable prompt_cache_key",
+     OPENAI_CACHE)),
+    (Policy(**policy("batch_api")), "anthropic", ("a Message Batch ends with expired requests (not processed within "
+     "24 h)", "send the expired requests interactively and pause the Message Batches route", ANTHROPIC_BATCH)),
+    (Policy(**policy("batch_api")), "vertex_ai", ("the batch job has not succeeded within 24 h", "send its requests "
+     "interactively and pause the batch route", VERTEX_BATCH)),
+    (Policy(**policy("batch_api")), "", ("a batch is not complete within 24 h", "send its requests interactively and "
+     "pause the Batch API route", "docs/tools.md")),
+]
+
+
+@pytest.mark.parametrize("chosen,family,expected", PROVIDER_ROWS,
+                         ids=["claude-cache", "openai-cache", "anthropic-batch", "vertex-batch", "unknown-batch"])
+def test_rollback_follows_the_provider(chosen, family, expected):
+    rows = rollback_rows(chosen, family)
+    assert (rows[1]["condition"], rows[1]["action"], rows[1]["source"]) == expected
+    assert rows[0]["source"] == "docs/tools.md" and {r["provider"] for r in rows} == {family}
+
+
+def test_the_planner_takes_the_provider_from_the_catalog(planted):
+    rows = plan(planted, [policy("batch_api")], "rollback")
+    assert (rows[1]["provider"], rows[1]["source"]) == ("openai", OPENAI_BATCH)
+    assert rows[1]["condition"] == "a batch is not completed within its 24h completion window (status expired)"

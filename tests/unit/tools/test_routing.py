@@ -68,17 +68,45 @@ SAVING_CASES = [
 def test_short_output_premium_pair_is_flagged_with_the_exact_saving(ctx, catalog, tokens, per_request):
     result = run(ctx, catalog, classifier(*tokens) + DOC_QA)
     row, window = row_of(result, "ticket_classifier"), REQUESTS * per_request
-    assert row["flagged"] and row["params"] == {"target_model": "gpt-4o-mini"}
+    assert row["flagged"] and row["params"]["target_model"] == "gpt-4o-mini"
     assert (row["window_saving_usd"], row["monthly_saving_usd"]) == pytest.approx((window, monthly(window)))
     assert result.value("monthly_saving_usd") == pytest.approx(monthly(window), abs=1e-6)
     assert result.value("flagged_pairs") == 1
+
+
+# The same tokens on the sibling are priced as ingest prices them (docs/pricing.md), group by group:
+# name -> (events, args, window saving by hand)
+PRICE_KEY_CASES = {
+    # 50 sonnet requests, each 20,000 tokens written with a 1-hour TTL plus 2,200 uncached input:
+    # 1,000,000 1-hour writes x ($6 - $2 per 1M, haiku's 1-hour write price) + 110,000 x ($3 - $1)
+    # = $4.22 ($2.72 if the 1-hour writes were re-priced at the 5-minute write prices, $3.75 - $1.25)
+    "1-hour writes": (events("agent", "claude-sonnet-4-5", 50, provider="anthropic", input_tokens=22_200,
+                             cache_write_tokens=20_000, cache_write_1h_tokens=20_000),
+                      {"max_input_p95": 30_000}, 4.22),
+    # 300k-token prompts are above gemini-2.5-pro's 200k tier (2.5 and 15 per 1M); flash has no tier
+    # (0.3 and 2.5): 60 x (300000 x 2.2e-6 + 2000 x 1.25e-5) = 60 x 0.685
+    "long context": (events("long", "gemini-2.5-pro", provider="gemini", input_tokens=300_000, output_tokens=2_000),
+                     {"max_input_p95": 300_000, "max_output_p95": 2_000}, 60 * 0.685),
+    # priority processing on gpt-4o and on gpt-4o-mini: 60 x (1000 x (4.25 - 0.25) + 100 x (17 - 1)) per 1M
+    "priority": (events("chat", "gpt-4o", input_tokens=1_000, output_tokens=100, service_tier="priority"),
+                 {"max_output_p95": 100}, 60 * 0.0056),
+    # a 429 with no output is refused: it costs nothing on either model
+    "refused": (events("chat", "gpt-4o", input_tokens=1_000, status="error", error_type="rate_limit"), {}, 0.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PRICE_KEY_CASES))
+def test_sibling_prices_the_same_pricing_keys(ctx, catalog, case):
+    records, args, window = PRICE_KEY_CASES[case]
+    row = run(ctx, catalog, records, args).rows[0]
+    assert (row["window_saving_usd"], row["flagged"]) == (pytest.approx(window), window > 0)
 
 
 @pytest.mark.parametrize(("field", "expected"), [
     ("flagged", False), ("window_saving_usd", 0.0), ("monthly_saving_usd", 0.0), ("affected_requests", 0),
     ("requests", REQUESTS), ("params", {"target_model": "gpt-4.1-mini"}),
     ("window_cost_usd", pytest.approx(REQUESTS * (800 * GPT41["input"] + 300 * GPT41["output"]))),
-    ("reason", "not simple: p95 output 300 > 50"),
+    ("reason", "not simple: p95 output 300 > 50"), ("quality_risk", "unknown"), ("confidence", 0.0),
 ])
 def test_long_output_pair_is_examined_but_not_flagged(ctx, catalog, field, expected):
     assert row_of(run(ctx, catalog, classifier() + DOC_QA), "doc_qa")[field] == expected
@@ -96,17 +124,86 @@ def test_thresholds_decide_flagging(ctx, catalog, args, flagged, reason_part):
     assert reason_part in row["reason"]
 
 
-@pytest.mark.parametrize(("output", "risk", "confidence", "shadow_note"), [
-    (4, "low", 0.8, False),
-    (16, "low", 0.8, False),
-    (30, "medium", 0.6, True),
-])
-def test_quality_risk_follows_p95_output(ctx, catalog, output, risk, confidence, shadow_note):
-    result = run(ctx, catalog, classifier(output=output))
-    row = result.rows[0]
-    assert (row["flagged"], row["quality_risk"], row["confidence"]) == (True, risk, confidence)
-    assert row["latency_impact"] == "faster (smaller model)"
-    assert any("shadow evaluation" in note for note in result.notes) is shadow_note
+# ---------------------------------------------------------------- quality from evidence
+
+BUDGET = 0.02
+
+
+def scored(model: str, scores: tuple[float, ...], n: int = 40) -> list[dict[str, Any]]:
+    """`n` short ticket_classifier requests on `model`, scored in turn with `scores`, one an hour."""
+    return [{**ZERO, "timestamp": at(hours=i), "feature": "ticket_classifier", "model": model, "input_tokens": 400,
+             "output_tokens": 4, "quality_score": scores[i % len(scores)], "request_id": f"{model}-{i}"}
+            for i in range(n)]
+
+
+# 40 scores on each model alternating between two values 0.1 apart: each sample's variance is
+# 40 x 0.05^2 / 39, the standard error of the difference sqrt(2 x 0.0025641 / 40) = 0.0113228 and
+# Welch's degrees of freedom 78 (t(0.95, 78) = 1.6646): the 90% interval is the difference +- 0.018848.
+HALF_WIDTH = 1.6646 * 0.0113228
+# case -> (target's scores, flagged, quality risk, the drop's estimate)
+QUALITY_CASES = {
+    "beyond": ((0.6, 0.7), False, "high", 0.2),      # interval 0.181..0.219, all above the budget
+    "high": ((0.775, 0.875), True, "high", 0.025),   # 0.006..0.044: the estimate above the budget, part below
+    "medium": ((0.79, 0.89), True, "medium", 0.01),  # -0.009..0.029: the estimate within, part above
+    "low": ((0.8, 0.9), True, "low", 0.0),           # -0.019..0.019: all within
+}
+
+
+def quality_run(ctx, catalog, target_scores: tuple[float, ...], args: dict | None = None):
+    """Run the recommender on gpt-4o scored 0.8/0.9 and gpt-4o-mini scored `target_scores`."""
+    return run(ctx, catalog, classifier()[:20] + scored("gpt-4o", (0.8, 0.9)) + scored("gpt-4o-mini", target_scores),
+               args)
+
+
+@pytest.mark.parametrize("case", sorted(QUALITY_CASES))
+def test_measured_quality_decides_flag_and_risk(ctx, catalog, case):
+    target, flagged, risk, drop = QUALITY_CASES[case]
+    row = row_of(quality_run(ctx, catalog, target), "ticket_classifier")
+    assert (row["flagged"], row["quality_risk"], row["params"]["quality_basis"]) == (flagged, risk, "measured")
+    assert (row["params"]["scored_current"], row["params"]["scored_target"]) == (40, 40)
+    low, high = row["params"]["quality_interval"]
+    assert (-row["params"]["quality_delta"], -high, -low) == pytest.approx((drop, drop - HALF_WIDTH,
+                                                                           drop + HALF_WIDTH), abs=2e-4)
+
+
+def test_a_measured_drop_beyond_the_budget_is_not_flagged_and_says_why(ctx, catalog):
+    row = row_of(quality_run(ctx, catalog, (0.6, 0.7)), "ticket_classifier")
+    assert (row["monthly_saving_usd"], row["affected_requests"], row["confidence"]) == (0.0, 0, 0.0)
+    assert row["reason"].startswith("measured quality drop beyond the budget 0.02: measured: quality_score 0.8500 on "
+                                    "gpt-4o (n=40) -> 0.6500 on gpt-4o-mini (n=40); 90% Welch interval of the change ")
+    assert row["reason"].endswith("; keep gpt-4o")
+
+
+def test_measured_quality_kept_gives_the_probability_it_is_within_the_budget(ctx, catalog):
+    """Drop 0, standard error 0.0113228: P(drop <= 0.02) is Student's t(78) at 1.7664, just under the
+    normal's 0.9613."""
+    row = row_of(quality_run(ctx, catalog, (0.8, 0.9)), "ticket_classifier")
+    assert 0.955 < row["confidence"] < 0.9613 and row["quality_risk"] == "low"
+    assert "quality kept within the budget 0.02: measured" in row["reason"]
+
+
+def test_constant_scores_give_a_point_interval_and_certainty(ctx, catalog):
+    records = scored("gpt-4o", (0.9,), REQUESTS) + scored("gpt-4o-mini", (0.89,), REQUESTS)
+    row = row_of(run(ctx, catalog, records), "ticket_classifier")
+    assert row["params"]["quality_interval"] == pytest.approx([-0.01, -0.01], abs=1e-6)
+    assert (row["flagged"], row["quality_risk"], row["confidence"]) == (True, "low", 1.0)
+
+
+def test_without_scores_or_prior_quality_is_unknown_and_shadow_tested_first(ctx, catalog):
+    result = run(ctx, catalog, classifier())
+    row = row_of(result, "ticket_classifier")
+    assert (row["flagged"], row["quality_risk"], row["confidence"]) == (True, "unknown", 0.0)
+    assert row["reason"].endswith("quality unknown: 0 scored requests on gpt-4o and 0 on gpt-4o-mini (2 needed on "
+                                  "each), no task category for a prior: shadow-test first")
+    assert result.notes == ["ticket_classifier/gpt-4o: quality on gpt-4o-mini is not shown kept (unknown, unknown "
+                            "risk); shadow-test it before switching"]
+
+
+def test_a_benchmark_prior_is_stated_as_a_prior(ctx, catalog):
+    row = row_of(run(ctx, catalog, classifier(), {"category": "knowledge"}), "ticket_classifier")
+    assert (row["flagged"], row["quality_risk"], row["confidence"]) == (True, "high", 0.0)
+    assert row["params"]["quality_delta"] == pytest.approx(0.82 - 0.887)
+    assert "prior, not a measurement (knowledge): MMLU 88.7%" in row["reason"] and "shadow-test first" in row["reason"]
 
 
 @pytest.mark.parametrize(("model", "note_part"), [
@@ -125,9 +222,11 @@ def test_pairs_without_a_sibling_are_skipped_with_a_note(ctx, catalog, model, no
 ])
 def test_scope_values_reach_sql_only_as_bound_parameters(ctx, catalog, scope):
     result = run(ctx, catalog, classifier(), scope)
-    assert len(result.evidence) == 3
-    assert all(e.params == scope for e in result.evidence)
     assert not any(str(v) in e.sql for e in result.evidence for v in scope.values())
+    assert all(e.params[k] == v for e in result.evidence for k, v in scope.items() if f"{{{k}:" in e.sql)
+    assert sum(f"{{{k}:" in e.sql for e in result.evidence for k in scope) >= 2 * len(scope)
+    compared = [e for e in result.evidence if "welchTTest" in e.sql]
+    assert all("model" not in e.params and e.params["q_current"] == "gpt-4o" for e in compared)  # both models read
 
 
 # ---------------------------------------------------------------- tiers

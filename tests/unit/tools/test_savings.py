@@ -1,4 +1,4 @@
-"""savings_summarizer on the rollout workload: policy_simulator's combination, totalled by kind and feature."""
+"""savings_summarizer on a planted workload: the joint simulation's savings, totalled by kind and feature."""
 
 from __future__ import annotations
 
@@ -10,33 +10,51 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.savings import FIGURES
-from tests.factories import load
-from tests.unit.tools.test_rollout import EVENTS, SPAN_DAYS, policy
+from tests.factories import at, load
 
-MONTH, YEAR = 30 / SPAN_DAYS, 365 / SPAN_DAYS
-CHAT = 20 * 1000 * 2.5e-6 + 3000 * 1e-5                 # 0.08
-REPORT = 2 * (10000 * 1.5e-7 + 1000 * 6e-7)             # 0.0042
-STATED = {"route_model": 0.04, "cap_max_tokens": 0.02, "batch_api": 0.0021}   # window savings
+ZERO: dict[str, Any] = {"cached_input_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0, "is_batch": 0,
+                        "prompt_hash": 0, "ttft_ms": 0, "status": "ok", "max_tokens": 1000}
 
-# chat: C × (1 − (1 − 0.04/C)(1 − 0.02/C)) = 0.05, shared 2:1; report: 0.0021 alone
-CHAT_SAVED = CHAT * (1 - (1 - 0.04 / CHAT) * (1 - 0.02 / CHAT))
-ATTRIBUTED = {"route_model": CHAT_SAVED * 2 / 3, "cap_max_tokens": CHAT_SAVED / 3, "batch_api": 0.0021}
-SAVED = CHAT_SAVED + 0.0021
-POLICIES = [{**policy("route_model", target_model="gpt-4o-mini"), "window_saving_usd": STATED["route_model"]},
-            {**policy("cap_max_tokens", cap=200), "window_saving_usd": STATED["cap_max_tokens"]},
-            {**policy("batch_api", "report", "gpt-4o-mini"), "window_saving_usd": STATED["batch_api"]}]
+
+def event(hours: float, feature: str, model: str, tokens: tuple[int, int]) -> dict[str, Any]:
+    """One request of (input, output) tokens."""
+    return {**ZERO, "timestamp": at(hours=hours), "feature": feature, "model": model,
+            "request_id": f"{feature}-{hours}", "input_tokens": tokens[0], "output_tokens": tokens[1]}
+
+
+# chat: four gpt-4o requests over exactly one day; report: two gpt-4o-mini requests
+EVENTS = [event(h, "chat", "gpt-4o", (1000, 300)) for h in (0, 8, 16, 24)] + [
+    event(h, "report", "gpt-4o-mini", (10_000, 1000)) for h in (2, 3)]
+MONTH, YEAR = 30.0, 365.0
+CHAT = 4 * (1000 * 2.5e-6 + 300 * 1e-5)                 # 0.022
+REPORT = 2 * (10_000 * 1.5e-7 + 1000 * 6e-7)             # 0.0042
+# together, in order: route chat to mini (0.022 -> 4 x (150 + 180) µ$ = 0.00132), cap its output at 200
+# (4 x 100 x 0.6 µ$), batch report (half of 0.0042)
+ATTRIBUTED = {"route_model": CHAT - 0.00132, "cap_max_tokens": 0.00024, "batch_api": 0.0021}
+ALONE = {"route_model": CHAT - 0.00132, "cap_max_tokens": 4 * 100 * 1e-5, "batch_api": 0.0021}   # cap on gpt-4o
+SAVED, CHAT_SAVED = sum(ATTRIBUTED.values()), ATTRIBUTED["route_model"] + ATTRIBUTED["cap_max_tokens"]
+
+
+def policy(kind: str, feature: str = "chat", model: str = "gpt-4o", **params: Any) -> dict[str, Any]:
+    """A policy as the dispatcher receives it (its stated saving plays no part)."""
+    return {"policy_id": f"{kind}:{feature}:{model}", "kind": kind, "feature": feature, "model": model,
+            "params": params, "monthly_saving_usd": 99.0}
+
+
+POLICIES = [policy("route_model", target_model="gpt-4o-mini"), policy("cap_max_tokens", cap=200),
+            policy("batch_api", "report", "gpt-4o-mini")]
 
 EXPECTED_FIGURES = {"policies": 3, "baseline_monthly_cost_usd": (CHAT + REPORT) * MONTH,
                     "monthly_saving_usd": SAVED * MONTH, "annual_saving_usd": SAVED * YEAR,
                     "saving_share_pct": 100 * SAVED / (CHAT + REPORT),
-                    "standalone_sum_monthly_usd": sum(STATED.values()) * MONTH,
-                    "overlap_removed_monthly_usd": (sum(STATED.values()) - SAVED) * MONTH}
+                    "standalone_sum_monthly_usd": sum(ALONE.values()) * MONTH,
+                    "overlap_removed_monthly_usd": (sum(ALONE.values()) - SAVED) * MONTH}
 KIND_ROWS = [(kind, {"policies": 1, "monthly_saving_usd": s * MONTH, "annual_saving_usd": s * YEAR,
                      "share_of_spend_pct": 100 * s / (CHAT + REPORT), "share_of_saving_pct": 100 * s / SAVED})
              for kind, s in sorted(ATTRIBUTED.items())]
 FEATURE_ROWS = [
     ("chat", {"baseline_monthly_cost_usd": CHAT * MONTH, "policies": 2, "monthly_saving_usd": CHAT_SAVED * MONTH,
-              "annual_saving_usd": CHAT_SAVED * YEAR, "share_of_spend_pct": 62.5,
+              "annual_saving_usd": CHAT_SAVED * YEAR, "share_of_spend_pct": 100 * CHAT_SAVED / CHAT,
               "share_of_saving_pct": 100 * CHAT_SAVED / SAVED}),
     ("report", {"baseline_monthly_cost_usd": REPORT * MONTH, "policies": 1, "monthly_saving_usd": 0.0021 * MONTH,
                 "annual_saving_usd": 0.0021 * YEAR, "share_of_spend_pct": 50.0,
@@ -53,7 +71,7 @@ def approx(value: float) -> Any:
 
 @pytest.fixture
 def planted(ctx) -> ToolDispatcher:
-    """The store holding the rollout workload; returns a dispatcher over it."""
+    """The store holding EVENTS; returns a dispatcher over it."""
     load(ctx.store, ctx.catalog, EVENTS)
     return ToolDispatcher(ctx)
 
@@ -76,9 +94,16 @@ def test_totals_by_kind_and_by_feature(planted, table, key, rows):
         {k: approx(v) for k, v in expected.items()} for _, expected in rows]
 
 
-def test_combined_saving_is_at_most_the_simple_sum(planted):
+def test_the_kind_totals_add_up_to_the_joint_saving(planted):
     result = summarize(planted)
-    assert result.value("monthly_saving_usd") < result.value("standalone_sum_monthly_usd")
+    kinds = sum(r["monthly_saving_usd"] for r in result.rows if r["table"] == "kind")
+    assert kinds == approx(result.value("monthly_saving_usd"))
+
+
+def test_a_policy_that_cannot_apply_adds_nothing_and_is_noted(planted):
+    result = summarize(planted, policies=[*POLICIES, policy("batch_api", "absent")])
+    assert result.value("monthly_saving_usd") == approx(SAVED * MONTH)
+    assert result.notes == ["batch_api:absent:gpt-4o: not applied: no events of this (feature, model) in scope"]
 
 
 def test_without_policies_the_optimal_set_is_totalled(planted):

@@ -92,7 +92,8 @@ def test_empty_scope_gives_zero_figures_and_a_note(ctx, scope):
 
 def test_values_are_bound_never_inlined(planted):
     evidence = planted.run(TOOL, {"feature": "chat"}).evidence
-    assert len(evidence) == 3 and all(e.params == {"feature": "chat"} and "'chat'" not in e.sql for e in evidence)
+    # minutes, peaks overall and per feature, and the field coverage
+    assert len(evidence) == 4 and all(e.params["feature"] == "chat" and "'chat'" not in e.sql for e in evidence)
 
 
 @pytest.mark.parametrize(("args", "field"), [({"start": "last tuesday"}, "start"), ({"feature": 3}, "feature"),
