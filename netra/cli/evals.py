@@ -23,7 +23,8 @@ from netra.evals.runner import progress_line, run_eval
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # aggregate -> label in the one-line summary
 SUMMARY = {"finding_recall_micro": "recall", "finding_precision_micro": "precision",
-           "savings_error_median": "median savings error", "grounding_mean": "grounding",
+           "savings_error_median": "median savings error", "savings_error_max": "worst savings error",
+           "grounding_mean": "grounding",
            "trajectory_strict_rate": "trajectory strict", "latency_p50_s": "p50 s", "latency_p95_s": "p95 s"}
 
 
@@ -58,15 +59,25 @@ def _figure(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def print_summary(console: Console, doc: dict[str, Any], folder: Path) -> None:
-    """Print pass count, headline aggregates, failed cases and where the files are."""
+def summary_lines(doc: dict[str, Any], folder: Path) -> list[str]:
+    """Return the summary: pass count and headline aggregates, goals missed, failed cases, where the files are."""
     agg = doc["aggregates"]
     figures = ", ".join(f"{label} {_figure(agg.get(key))}" for key, label in SUMMARY.items())
-    console.print(f"{agg['passed']}/{agg['cases']} passed ({doc['mode']}, {doc['wall_seconds']:.1f} s); {figures}",
-                  markup=False)
+    missed = ", ".join(key for key, met in agg.get("goals", {}).items() if met is False)
+    return [f"{agg['passed']}/{agg['cases']} passed ({doc['mode']}, {doc['wall_seconds']:.1f} s); {figures}",
+            f"goals not met: {missed or 'none'}", *_failed(doc), f"results: {folder / RESULTS_FILE}",
+            f"report:  {folder / REPORT_FILE}"]
+
+
+def _failed(doc: dict[str, Any]) -> list[str]:
     failed = [c["id"] for c in doc["cases"] if not c["passed"]]
-    _ = failed and console.print(f"failed: {', '.join(failed)} (reasons under Failures in {REPORT_FILE})", markup=False)
-    console.print(f"results: {folder / RESULTS_FILE}\nreport:  {folder / REPORT_FILE}", markup=False)
+    return [f"failed: {', '.join(failed)} (reasons under Failures in {REPORT_FILE})"] if failed else []
+
+
+def print_summary(console: Console, doc: dict[str, Any], folder: Path) -> None:
+    """Print the summary lines."""
+    for line in summary_lines(doc, folder):
+        console.print(line, markup=False)
 
 
 def compare_command(console: Console, a: Path, b: Path, **limits: float) -> int:

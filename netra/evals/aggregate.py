@@ -3,9 +3,11 @@
     aggregates(cases)["finding_recall_micro"]   # Σ found / Σ expected over the cases
 
 Micro figures pool every finding of every case; macro figures average the per-case scores
-of the cases where the figure is defined (recall: cases expecting findings; precision:
-cases with recommendations). Crashed cases count in `cases`, `failed` and `crashed` only.
-A figure with nothing to measure is None.
+of the cases where the figure is defined (recall: cases the reference expects findings in;
+precision: cases with recommendations). The savings error is taken per supported
+recommendation over the whole run: its median and its worst. Crashed cases count in `cases`,
+`failed` and `crashed` only. A figure with nothing to measure is None. `goals` says whether
+each figure meets the goal of the "Evals that can fail" issue (`GOALS`).
 """
 
 from __future__ import annotations
@@ -58,11 +60,22 @@ def findings(cases: list[dict]) -> dict[str, Any]:
 
 
 def savings(cases: list[dict]) -> dict[str, Any]:
-    """Return the median (over cases) of the per-case median savings error, and the worst single error."""
-    medians = _scores(cases, "savings_error")
+    """Return the median and the worst savings error over every supported recommendation of the run."""
     errors = [e["error"] for d in _details(cases, "savings_error") for e in d.get("errors", [])]
-    return {"savings_error_median": float(statistics.median(medians)) if medians else None,
+    return {"savings_error_median": float(statistics.median(errors)) if errors else None,
             "savings_error_max": max(errors) if errors else None, "savings_checked": len(errors)}
+
+
+# aggregate -> (goal, +1: at least the goal / -1: at most), from the issue "Evals that can fail"
+GOALS: dict[str, tuple[float, int]] = {"cases": (40, 1), "finding_precision_micro": (0.95, 1),
+                                       "finding_recall_micro": (0.95, 1), "savings_error_median": (0.02, -1),
+                                       "savings_error_max": (0.10, -1)}
+
+
+def goals(figures: dict[str, Any]) -> dict[str, bool | None]:
+    """Return, per goal, whether the figure meets it (None when the figure is not measured)."""
+    return {key: None if figures.get(key) is None else (figures[key] - goal) * side >= 0
+            for key, (goal, side) in GOALS.items()}
 
 
 def quality(cases: list[dict]) -> dict[str, Any]:
@@ -74,12 +87,14 @@ def quality(cases: list[dict]) -> dict[str, Any]:
 
 
 def timing(cases: list[dict]) -> dict[str, Any]:
-    """Return run latency p50 / p95 / total (seconds, loads excluded) and model token use."""
+    """Return run latency p50 / p95 / total (seconds, loads excluded), the reference's time and model token use."""
     seconds = _scores(cases, "latency")
     p50, p95 = (float(v) for v in np.percentile(seconds, [50, 95])) if seconds else (None, None)
     usage = _details(cases, "token_cost")
+    reference = sum(float((c.get("truth") or {}).get("seconds", 0.0)) for c in cases)
     return {"latency_p50_s": p50, "latency_p95_s": p95, "latency_total_s": float(sum(seconds)),
-            "tokens_total": int(sum(d.get("total_tokens", 0) for d in usage)), "cost_usd_total": _cost(usage)}
+            "reference_total_s": reference, "tokens_total": int(sum(d.get("total_tokens", 0) for d in usage)),
+            "cost_usd_total": _cost(usage)}
 
 
 def _cost(usage: list[dict[str, Any]]) -> float | None:
@@ -89,4 +104,5 @@ def _cost(usage: list[dict[str, Any]]) -> float | None:
 
 def aggregates(cases: list[dict]) -> dict[str, Any]:
     """Return every aggregate of results.json for the cases' results."""
-    return {**counts(cases), **findings(cases), **savings(cases), **quality(cases), **timing(cases)}
+    figures = {**counts(cases), **findings(cases), **savings(cases), **quality(cases), **timing(cases)}
+    return {**figures, "goals": goals(figures)}

@@ -21,6 +21,7 @@ class Thresholds:
     max_recall_drop: float = 0.02
     max_precision_drop: float = 0.02
     max_savings_error_rise: float = 0.02
+    max_worst_savings_error_rise: float = 0.02
     max_grounding_drop: float = 0.01
 
 
@@ -29,12 +30,13 @@ GUARDED: dict[str, tuple[str, int]] = {
     "finding_recall_micro": ("max_recall_drop", 1),
     "finding_precision_micro": ("max_precision_drop", 1),
     "savings_error_median": ("max_savings_error_rise", -1),
+    "savings_error_max": ("max_worst_savings_error_rise", -1),
     "grounding_mean": ("max_grounding_drop", 1),
 }
-SHOWN = ("pass_rate", "finding_recall_micro", "finding_recall_macro", "finding_precision_micro",
-         "finding_precision_macro", "savings_error_median", "grounding_mean", "trajectory_strict_rate",
-         "trajectory_subset_rate", "intent_accuracy", "latency_p50_s", "latency_p95_s", "latency_total_s",
-         "tokens_total")
+SHOWN = ("cases", "pass_rate", "finding_recall_micro", "finding_recall_macro", "finding_precision_micro",
+         "finding_precision_macro", "savings_error_median", "savings_error_max", "savings_checked", "grounding_mean",
+         "trajectory_strict_rate", "trajectory_subset_rate", "intent_accuracy", "latency_p50_s", "latency_p95_s",
+         "latency_total_s", "tokens_total")
 
 
 @dataclass

@@ -3,51 +3,78 @@
     cases = load_dataset("evals/datasets/core")                       # every case, in file order
     cases = load_dataset("evals/datasets/core", ["mixed-optimize-cost"])  # only these
 
-A case names the workload to load (scenario, seed, events, days), the question to ask and
-what a correct run does (`expected`). Kinds in `findings` / `absent` are manifest kinds
-(see docs/scenarios.md); `FIXES` maps each to the recommendation kind that fixes it.
+A case names the workload to load, the question to ask, the scope the question is about and
+what a correct run does (`expected`). The workload is a synthetic scenario (`scenario`, `seed`,
+`events` as a count, `days`), a planted event set (`"events": "planted:<name>"`, built with
+`seed`) or shared real traces (`"events": "trace:<name>"`). The recommendations a run must make
+are not written in the case: the reference computes them from the loaded events
+(`netra.evals.truth`). `expected.findings` and `expected.absent` only state what the case is
+built to hold (`kind@feature`): a case whose workload does not hold it crashes.
 A malformed line raises `DatasetError` naming `file:line` and the problem.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from netra.errors import UserInputError
+from netra.evals.planted import PLANTED
+from netra.evals.reference.joint import ORDER
+from netra.evals.traces import TRACES
 from netra.graph.state import AGENTS
 from netra.workloads.synthetic import SCENARIOS
 
 CASES_FILE = "cases.jsonl"
-# manifest kind -> the recommendation (policy) kind that fixes it
-FIXES: dict[str, str] = {"premium_on_simple": "route_model", "uncached_prefix": "prompt_cache",
-                         "oversized_max_tokens": "cap_max_tokens", "retry_storm": "retry_budget",
-                         "batchable_offline": "batch_api"}
-FIXED_BY: dict[str, str] = {fix: kind for kind, fix in FIXES.items()}
-Kind = Literal[tuple(FIXES)]  # type: ignore[valid-type]
+# a recommendation kind on a feature, as `expected.findings` and `expected.absent` name it
+PAIR_PATTERN = rf"^({'|'.join(ORDER)})@[A-Za-z0-9_.:/-]+$"
+# events given as a name -> the table that knows the names
+SOURCES: dict[str, frozenset[str]] = {"planted": frozenset(PLANTED), "trace": frozenset(TRACES)}
 Agent = Literal[AGENTS]  # type: ignore[valid-type]
 Scenario = Literal[SCENARIOS]  # type: ignore[valid-type]
+Pair = str
+_PAIR = re.compile(PAIR_PATTERN)
 
 
 class DatasetError(UserInputError):
     """A dataset is missing, empty or has a malformed case (the message names file:line)."""
 
 
-class Expected(BaseModel):
-    """What a correct run of a case does."""
+class CaseScope(BaseModel):
+    """What the question is about: a look-back of `days` ending at the newest event, and filters."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    findings: list[Kind] = Field(default_factory=list)
-    absent: list[Kind] = Field(default_factory=list)
+    feature: str | None = None
+    model: str | None = None
+    user_id: str | None = None
+    days: float | None = Field(None, gt=0)
+
+
+class Expected(BaseModel):
+    """What a correct run of a case does, besides the reference's recommendations."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    findings: list[Pair] = Field(default_factory=list)
+    absent: list[Pair] = Field(default_factory=list)
     agents: list[Agent] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
-    savings_from_manifest: bool = True
+    check_savings: bool = True
     savings_tolerance: float = Field(0.10, ge=0)
     max_seconds: float | None = Field(None, gt=0)
+
+    @field_validator("findings", "absent")
+    @classmethod
+    def _pairs(cls, pairs: list[str]) -> list[str]:
+        bad = [p for p in pairs if not _PAIR.match(p)]
+        if bad:
+            raise ValueError(f"not `kind@feature` with a kind of {list(ORDER)}: {bad}")
+        return pairs
 
     @field_validator("tools")
     @classmethod
@@ -63,30 +90,57 @@ class Expected(BaseModel):
     def _disjoint(self) -> Expected:
         both = sorted(set(self.findings) & set(self.absent))
         if both:
-            raise ValueError(f"kinds both expected and absent: {both}")
+            raise ValueError(f"pairs both expected and absent: {both}")
         return self
 
 
 class Case(BaseModel):
-    """One evaluation case: a workload, a question, and the expected outcome."""
+    """One evaluation case: a workload, a question and its scope, and the expected outcome."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    scenario: Scenario
-    seed: int = Field(ge=0)
-    events: int = Field(ge=1, le=5_000_000)
+    scenario: Scenario | None = None
+    seed: int = Field(0, ge=0)
+    events: int | str
     days: float = Field(14.0, gt=0, le=366)
     question: str = Field(min_length=1)
     intent: Literal["optimize", "question"]
     goal: Literal["cost", "latency", "both"] | None = None
+    scope: CaseScope = Field(default_factory=CaseScope)
     expected: Expected = Field(default_factory=Expected)
     tags: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _workload(self) -> Case:
+        problem = _workload_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @property
-    def data_key(self) -> tuple[str, int, int, float]:
+    def source(self) -> tuple[str, str]:
+        """Return where the events come from: ("scenario", name), ("planted", name) or ("trace", name)."""
+        if isinstance(self.events, int):
+            return "scenario", str(self.scenario)
+        kind, _, name = self.events.partition(":")
+        return kind, name
+
+    @property
+    def data_key(self) -> tuple[str | None, int, int | str, float]:
         """Return what identifies the loaded workload: (scenario, seed, events, days)."""
         return self.scenario, self.seed, self.events, self.days
+
+
+def _workload_problem(case: Case) -> str:
+    """Return what is wrong with a case's workload fields ("" when nothing)."""
+    if isinstance(case.events, int):
+        count_ok = 1 <= case.events <= 5_000_000
+        return "" if case.scenario and count_ok else "a scenario and 1..5,000,000 events are needed"
+    kind, _, name = case.events.partition(":")
+    if kind not in SOURCES or case.scenario is not None:
+        return f"events {case.events!r}: a count with a scenario, or `planted:<name>` / `trace:<name>` without one"
+    return "" if name in SOURCES[kind] else f"unknown {kind} workload {name!r}; known: {sorted(SOURCES[kind])}"
 
 
 def dataset_file(path: str | Path) -> Path:

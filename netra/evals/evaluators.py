@@ -1,13 +1,12 @@
-"""Evaluators: each scores one aspect of a run against its case and ground-truth manifest.
+"""Evaluators: each scores one aspect of a run against its case and the reference truth.
 
-    result = EVALUATORS["finding_recall"](case, state, manifest, run_info)
+    result = EVALUATORS["finding_recall"](case, state, truth, run_info)
     result  # {"score": 0.8, "passed": False, "details": {..., "failures": ["missed ..."]}}
 
-`state` is the graph's final state, `manifest` the scenario's ground truth and `run_info`
-what the runner measured: `{"seconds", "mode", "usage": {"input_tokens", "output_tokens",
+`state` is the graph's final state, `truth` the case's `CaseTruth` (the reference's expected
+opportunities and its verdict on each recommendation, `netra.evals.truth`) and `run_info` what
+the runner measured: `{"seconds", "mode", "usage": {"input_tokens", "output_tokens",
 "total_tokens", "cost_usd"}}`. `details["failures"]` explains each failed check in words.
-A case whose expectation cannot be checked (an expected kind the manifest does not plant)
-raises `CaseError`; the runner records the case as crashed.
 """
 
 from __future__ import annotations
@@ -15,16 +14,15 @@ from __future__ import annotations
 import statistics
 from typing import Any, Callable
 
-from netra.evals.dataset import FIXED_BY, FIXES, Case
+from netra.evals.dataset import Case
+from netra.evals.truth import CaseError, CaseTruth, Judged
+from netra.evals.reference import Opportunity
 from netra.graph.state import AGENTS
 from netra.report.cite import ungrounded
 
 Result = dict[str, Any]
-Evaluator = Callable[[Case, dict, dict, dict], Result]
-
-
-class CaseError(Exception):
-    """The case's expectations do not fit its workload (e.g. an expected kind is not planted)."""
+Evaluator = Callable[[Case, dict, CaseTruth, dict], Result]
+__all__ = ["EVALUATORS", "CaseError", "evaluate"]
 
 
 def result(score: float | None, passed: bool, details: dict[str, Any], failures: list[str] | None = None) -> Result:
@@ -32,71 +30,46 @@ def result(score: float | None, passed: bool, details: dict[str, Any], failures:
     return {"score": score, "passed": passed, "details": {**details, "failures": failures or []}}
 
 
-def planted(manifest: dict) -> dict[str, dict]:
-    """Return {manifest kind: inefficiency} of the manifest."""
-    return {i["kind"]: i for i in manifest.get("inefficiencies", [])}
+def _key(opportunity: Opportunity) -> str:
+    kind, feature, model = opportunity.policy.key
+    return f"{kind}@{feature}:{model}"
 
 
-def expected_pairs(case: Case, manifest: dict) -> dict[tuple[str, str], dict]:
-    """Return {(recommendation kind, feature): inefficiency} for the case's expected findings."""
-    truth = planted(manifest)
-    missing = [k for k in case.expected.findings if k not in truth]
-    if missing:
-        raise CaseError(f"expected findings {missing} are not planted in {case.scenario} "
-                        f"(seed {case.seed}, {case.events} events); planted: {sorted(truth)}")
-    return {(FIXES[k], truth[k]["feature"]): truth[k] for k in case.expected.findings}
+def finding_recall(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
+    """Share of the reference's expected opportunities the run recommended (same kind, feature and model)."""
+    missed, expected = truth.missed(), len(truth.expected)
+    details = {"expected": expected, "found": expected - len(missed), "missed": [_key(o) for o in missed]}
+    return result((expected - len(missed)) / expected if expected else 1.0, not missed, details,
+                  [_missed(o) for o in missed])
 
 
-def recommendations(state: dict) -> list[dict]:
-    """Return the run's recommendations (empty when it made none)."""
-    return list(state.get("recommendations") or [])
+def _missed(opportunity: Opportunity) -> str:
+    kind, feature, model = opportunity.policy.key
+    return (f"missed `{kind}` on `{feature}` ({model}): the reference expects it "
+            f"(${opportunity.monthly_saving_usd:,.2f}/month; {opportunity.verdict.reason})")
 
 
-def _pair(rec: dict) -> tuple[str, str]:
-    return rec.get("kind", ""), rec.get("feature", "")
+def finding_precision(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
+    """Share of recommendations the reference supports; an unsupported one is a false positive."""
+    wrong, recommended = truth.false_positives(), len(truth.judged)
+    details = {"recommended": recommended, "correct": recommended - len(wrong),
+               "false_positives": [f"{j.recommendation.policy.kind}@{j.recommendation.policy.feature}" for j in wrong]}
+    score = (recommended - len(wrong)) / recommended if recommended else 1.0
+    return result(score, not wrong, details, [_false_positive(j) for j in wrong])
 
 
-def finding_recall(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
-    """Share of expected findings recommended (right kind on the planted feature)."""
-    wanted = expected_pairs(case, manifest)
-    found = {_pair(r) for r in recommendations(state)}
-    missed = [truth for pair, truth in wanted.items() if pair not in found]
-    hits = len(wanted) - len(missed)
-    details = {"expected": len(wanted), "found": hits, "missed": [m["kind"] for m in missed]}
-    return result(hits / len(wanted) if wanted else 1.0, not missed, details, [_missed(m) for m in missed])
+def _false_positive(judged: Judged) -> str:
+    rec = judged.recommendation
+    return (f"recommended {rec.label} (${rec.stated_monthly_usd:,.2f}/month), which the reference does not "
+            f"support: {judged.verdict.reason}")
 
 
-def _missed(truth: dict) -> str:
-    return (f"missed `{truth['kind']}` on `{truth['feature']}`: no `{FIXES[truth['kind']]}` recommendation "
-            f"(manifest saving ${truth['monthly_saving_usd']:,.2f}/month)")
-
-
-def finding_precision(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
-    """Share of recommendations that are expected findings; any other one is a false positive."""
-    wanted, recs = expected_pairs(case, manifest), recommendations(state)
-    wrong = [r for r in recs if _pair(r) not in wanted]
-    details = {"recommended": len(recs), "correct": len(recs) - len(wrong),
-               "false_positives": [f"{r.get('kind')}@{r.get('feature')}" for r in wrong]}
-    score = (len(recs) - len(wrong)) / len(recs) if recs else 1.0
-    return result(score, not wrong, details, [_false_positive(r, case, manifest) for r in wrong])
-
-
-def _false_positive(rec: dict, case: Case, manifest: dict) -> str:
-    kind, feature = _pair(rec)
-    said = f"recommended `{kind}` on `{feature}` (${rec.get('monthly_saving_usd', 0):,.2f}/month)"
-    if feature not in {i["feature"] for i in planted(manifest).values()}:
-        return f"{said}, but `{feature}` is healthy: it must get no recommendation"
-    if FIXED_BY.get(kind) in case.expected.absent:
-        return f"{said}, but `{FIXED_BY[kind]}` is listed as absent: it must not be recommended"
-    return f"{said}, which the case does not expect"
-
-
-def savings_error(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
-    """Median relative error of the expected findings' savings vs the manifest; each within tolerance."""
-    if not case.expected.savings_from_manifest:
+def savings_error(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
+    """Median relative error of the supported recommendations' savings against the reference; each within tolerance."""
+    if not case.expected.check_savings:
         return result(None, True, {"checked": False})
-    wanted, tolerance = expected_pairs(case, manifest), case.expected.savings_tolerance
-    errors = [_saving_error(r, wanted[_pair(r)]) for r in recommendations(state) if _pair(r) in wanted]
+    tolerance, checked = case.expected.savings_tolerance, truth.savings_errors()
+    errors = [_saving_error(j) for j in checked]
     off = [e for e in errors if e["error"] > tolerance]
     details = {"checked": True, "tolerance": tolerance, "errors": errors}
     return result(_median([e["error"] for e in errors]), not off, details, [_off(e, tolerance) for e in off])
@@ -106,20 +79,19 @@ def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def _saving_error(rec: dict, truth: dict) -> dict[str, Any]:
-    estimate, actual = float(rec.get("monthly_saving_usd") or 0.0), float(truth["monthly_saving_usd"])
-    # a one-cent floor keeps the ratio finite when the true saving is zero
-    error = abs(estimate - actual) / max(abs(actual), 0.01)
-    return {"kind": rec["kind"], "feature": rec["feature"], "estimate_usd": estimate,
-            "manifest_usd": actual, "error": error}
+def _saving_error(judged: Judged) -> dict[str, Any]:
+    policy = judged.recommendation.policy
+    return {"kind": policy.kind, "feature": policy.feature, "model": policy.model,
+            "estimate_usd": judged.recommendation.stated_monthly_usd,
+            "reference_usd": judged.reference_monthly_usd, "error": judged.error}
 
 
 def _off(error: dict[str, Any], tolerance: float) -> str:
-    return (f"`{error['kind']}` on `{error['feature']}` estimated ${error['estimate_usd']:,.2f}/month vs manifest "
-            f"${error['manifest_usd']:,.2f}: off by {error['error']:.1%} (tolerance {tolerance:.0%})")
+    return (f"`{error['kind']}` on `{error['feature']}` estimated ${error['estimate_usd']:,.2f}/month vs reference "
+            f"${error['reference_usd']:,.2f}: off by {error['error']:.1%} (tolerance {tolerance:.0%})")
 
 
-def grounding(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
+def grounding(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
     """Share of the report's numbers that trace to a cited tool figure; passes when all do."""
     report = state.get("report") or {}
     markdown = report.get("markdown") or ""
@@ -147,7 +119,7 @@ def tools_called(state: dict) -> list[str]:
     return sorted({c.get("tool", "") for c in state.get("tool_calls") or []})
 
 
-def trajectory(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
+def trajectory(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
     """Agents run and tools called vs expected: 1.0 equal sets, 0.5 expected ⊆ run, else 0.0."""
     agents = _compare("agents", case.expected.agents, agents_run(state))
     tools = _compare("tools", case.expected.tools, tools_called(state))
@@ -167,23 +139,28 @@ def _compare(what: str, expected: list[str], actual: list[str]) -> dict[str, Any
             "failures": failures if missing else []}
 
 
-def intent(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
-    """Whether triage read the question's intent (and goal, when the case names one) as expected."""
+def _filters(case: Case) -> dict[str, str]:
+    """Return the filters of the case's scope, as triage's request holds them."""
+    return {k: v for k, v in case.scope.model_dump().items() if k != "days" and v is not None}
+
+
+def intent(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
+    """Whether triage read the question's intent, filters (and goal, when the case names one) as expected."""
     request = state.get("request") or {}
-    got = {"intent": request.get("intent"), "goal": request.get("goal")}
-    wanted = {"intent": case.intent, "goal": case.goal or got["goal"]}
+    got = {"intent": request.get("intent"), "goal": request.get("goal"), "filters": request.get("filters") or {}}
+    wanted = {"intent": case.intent, "goal": case.goal or got["goal"], "filters": _filters(case)}
     wrong = [f"triage read {k} `{got[k]}`, expected `{wanted[k]}`" for k in wanted if got[k] != wanted[k]]
     return result(0.0 if wrong else 1.0, not wrong, {"expected": wanted, "actual": got}, wrong)
 
 
-def run_errors(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
+def run_errors(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
     """Agent failures the run recorded (an agent that failed after its retries); passes when none."""
     errors = list(state.get("errors") or [])
     failures = [f"agent `{e.get('agent')}` failed: {e.get('type', '')}: {e.get('message', '')}" for e in errors]
     return result(float(len(errors)), not errors, {"errors": errors}, failures)
 
 
-def latency(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
+def latency(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
     """Wall seconds of the run (the workload load excluded); fails only past `max_seconds`."""
     seconds, budget = float(run_info.get("seconds", 0.0)), case.expected.max_seconds
     over = budget is not None and seconds > budget
@@ -191,7 +168,7 @@ def latency(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
     return result(seconds, not over, {"seconds": seconds, "max_seconds": budget}, failures)
 
 
-def token_cost(case: Case, state: dict, manifest: dict, run_info: dict) -> Result:
+def token_cost(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> Result:
     """Model tokens the run used (0 offline) and their price when the catalog knows the model."""
     usage = run_info.get("usage") or {}
     return result(float(usage.get("total_tokens", 0)), True, {"mode": run_info.get("mode"), **usage})
@@ -210,6 +187,6 @@ EVALUATORS: dict[str, Evaluator] = {
 }
 
 
-def evaluate(case: Case, state: dict, manifest: dict, run_info: dict) -> dict[str, Result]:
+def evaluate(case: Case, state: dict, truth: CaseTruth, run_info: dict) -> dict[str, Result]:
     """Run every evaluator of `EVALUATORS` on one case's run."""
-    return {name: fn(case, state, manifest, run_info) for name, fn in EVALUATORS.items()}
+    return {name: fn(case, state, truth, run_info) for name, fn in EVALUATORS.items()}

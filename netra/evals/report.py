@@ -1,4 +1,5 @@
-"""report.md of an evaluation run: header, aggregates, a row per case, failures in words.
+"""report.md of an evaluation run: header, goals, aggregates, a row per case, every recommendation
+against the reference, failures in words.
 
     render_report(results_document)   # -> markdown text
 """
@@ -6,6 +7,8 @@
 from __future__ import annotations
 
 from typing import Any, Callable
+
+from netra.evals.aggregate import GOALS
 
 Shown = Callable[[Any], str]
 
@@ -34,11 +37,13 @@ AGGREGATE_ROWS: list[tuple[str, str, Shown]] = [
     ("finding_precision_micro", "finding precision (micro)", _fixed),
     ("finding_precision_macro", "finding precision (macro)", _fixed),
     ("savings_error_median", "median savings error", _pct), ("savings_error_max", "worst savings error", _pct),
+    ("savings_checked", "savings checked (supported recommendations)", _plain),
     ("grounding_mean", "grounding (mean share of numbers cited)", _fixed),
     ("trajectory_strict_rate", "trajectory strict rate", _fixed),
     ("trajectory_subset_rate", "trajectory subset rate", _fixed), ("intent_accuracy", "intent accuracy", _fixed),
     ("run_error_free_rate", "runs without agent errors", _fixed), ("latency_p50_s", "latency p50", _secs),
     ("latency_p95_s", "latency p95", _secs), ("latency_total_s", "latency total", _secs),
+    ("reference_total_s", "reference truth total", _secs),
     ("tokens_total", "model tokens", _plain), ("cost_usd_total", "model cost (USD)", _plain),
 ]
 # case table column -> (evaluator, how its score is shown)
@@ -66,6 +71,41 @@ def aggregate_table(agg: dict[str, Any]) -> list[str]:
     return ["## Aggregates", "", "| metric | value |", "|---|---|", *rows, ""]
 
 
+# goal -> (label, how the goal and the figure are shown)
+GOAL_ROWS: list[tuple[str, str, Shown]] = [
+    ("cases", "cases", _plain), ("finding_precision_micro", "precision", _fixed),
+    ("finding_recall_micro", "recall", _fixed), ("savings_error_median", "median savings error", _pct),
+    ("savings_error_max", "worst savings error", _pct)]
+_MET = {True: "met", False: "**not met**", None: "not measured"}
+
+
+def goal_table(agg: dict[str, Any]) -> list[str]:
+    """Return each goal of the issue beside the run's figure."""
+    rows = [f"| {label} | {'≥' if GOALS[key][1] > 0 else '≤'} {shown(GOALS[key][0])} | {shown(agg.get(key))} | "
+            f"{_MET[agg.get('goals', {}).get(key)]} |" for key, label, shown in GOAL_ROWS]
+    return ["## Goals", "", "| figure | goal | this run | |", "|---|---|---|---|", *rows, ""]
+
+
+def _usd(value: Any) -> str:
+    return "–" if value is None else f"${value:,.2f}"
+
+
+def recommendation_rows(case: dict[str, Any]) -> list[str]:
+    """Return one row per recommendation of a case: stated and reference saving, error, verdict."""
+    return [f"| {case['id']} | `{r['kind']}` on `{r['feature']}` ({r['model']}) | {_usd(r['stated_monthly_usd'])} | "
+            f"{_usd(r['reference_monthly_usd'] if r['supported'] else None)} | {_pct(r['error'])} | "
+            f"{'supported' if r['supported'] else '**false positive**'} |"
+            for r in (case.get("truth") or {}).get("recommendations", [])]
+
+
+def recommendation_table(cases: list[dict[str, Any]]) -> list[str]:
+    """Return every recommendation of the run against the reference (monthly USD)."""
+    rows = [row for case in cases for row in recommendation_rows(case)]
+    head = ["## Recommendations against the reference", "",
+            "| case | recommendation | stated | reference | error | verdict |", "|---|---|---|---|---|---|"]
+    return head + (rows or ["| – | no recommendation | | | | |"]) + [""]
+
+
 def _score(case: dict[str, Any], evaluator: str, shown: Shown) -> str:
     output = case["evaluators"].get(evaluator)
     return "–" if output is None else shown(output["score"]) + ("" if output["passed"] else " ✗")
@@ -75,12 +115,17 @@ def case_row(case: dict[str, Any]) -> str:
     """Return one case's table row: verdict and each headline score (✗ marks a failed check)."""
     verdict = "pass" if case["passed"] else "crash" if case.get("error") else "FAIL"
     scores = [_score(case, evaluator, shown) for _, evaluator, shown in CASE_COLUMNS]
-    return f"| {case['id']} | {case['scenario']} | {case['intent']} | {verdict} | " + " | ".join(scores) + " |"
+    return f"| {case['id']} | {workload(case)} | {case['intent']} | {verdict} | " + " | ".join(scores) + " |"
+
+
+def workload(case: dict[str, Any]) -> str:
+    """Return the case's workload in a few words: a scenario, or a planted or trace name."""
+    return case["scenario"] if isinstance(case["events"], int) else str(case["events"])
 
 
 def case_table(cases: list[dict[str, Any]]) -> list[str]:
     """Return the per-case table."""
-    columns = ["case", "scenario", "intent", "result", *(name for name, _, _ in CASE_COLUMNS)]
+    columns = ["case", "workload", "intent", "result", *(name for name, _, _ in CASE_COLUMNS)]
     return ["## Cases", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
             *(case_row(c) for c in cases), ""]
 
@@ -104,4 +149,5 @@ def failures(cases: list[dict[str, Any]]) -> list[str]:
 def render_report(doc: dict[str, Any]) -> str:
     """Return the markdown report of a results document."""
     cases = doc["cases"]
-    return "\n".join(header(doc) + aggregate_table(doc["aggregates"]) + case_table(cases) + failures(cases))
+    return "\n".join(header(doc) + goal_table(doc["aggregates"]) + aggregate_table(doc["aggregates"])
+                     + case_table(cases) + recommendation_table(cases) + failures(cases))

@@ -6,8 +6,10 @@
 One analytics store serves the whole run (embedded chDB allows one data path per process):
 the `store` given, else an embedded chDB under `NETRA_HOME/eval-analytics` (`eval_store_url`),
 so an evaluation never empties the user's own analytics store. Per case the store is
-truncated and the case's scenario loaded, unless the previous case loaded the same
-(scenario, seed, events, days). The graph runs with the given settings: offline rules, or
+truncated and the case's workload loaded (a scenario, a planted event set or shared traces),
+unless the previous case loaded the same one; its events are then read back with one query for
+the reference, whose truth of each scope is computed once per workload. The graph runs with
+the given settings: offline rules, or
 the chat model they configure (`mode` records which; LangChain's usage-metadata callback
 counts its tokens); checkpoints go to an in-memory SQLite.
 A case that raises is recorded as failed with its error and the run goes on.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -27,10 +29,13 @@ from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.language_models import BaseChatModel
 
 from netra.config import Settings
-from netra.evals.dataset import Case, load_dataset
+from netra.evals.dataset import Case, CaseScope, load_dataset
 from netra.evals.evaluators import agents_run, evaluate, tools_called
+from netra.evals.reference import ReferenceCatalog, ScopeTruth
 from netra.evals.results import results_document, write_outputs
+from netra.evals.truth import CaseTruth, Recommendation, check_case, judge_case, scope_truth
 from netra.evals.usage import usage_summary
+from netra.evals.workloads import load_workload, read_events, reference_catalog
 from netra.graph.deps import Deps
 from netra.graph.hooks import Hooks, RetrySettings
 from netra.graph.runner import ask
@@ -38,7 +43,6 @@ from netra.llm.factory import chat_model
 from netra.persistence.analytics import AnalyticsStore, open_store
 from netra.persistence.cache import open_cache
 from netra.workloads.catalog import PriceCatalog, load_catalog
-from netra.workloads.synthetic import generate_and_load
 
 ProgressFn = Callable[[int, int, dict], None]
 CHECKPOINTS_URL = "sqlite:///:memory:"  # every ask() opens (and drops) its own
@@ -57,9 +61,12 @@ class EvalSession:
     store: AnalyticsStore
     catalog: PriceCatalog
     settings: Settings
+    reference: ReferenceCatalog
     llm: BaseChatModel | None = None
     loaded: tuple | None = None
     manifest: dict = field(default_factory=dict)
+    events: list[dict] = field(default_factory=list)
+    truths: dict[tuple[str, CaseScope], ScopeTruth | None] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
@@ -75,10 +82,19 @@ class EvalSession:
         return {"load_seconds": time.perf_counter() - started, "workload_reused": False}
 
     def _reload(self, case: Case) -> None:
-        self.loaded, self.manifest = None, {}  # a load that fails leaves nothing to reuse
+        self.loaded, self.manifest, self.events, self.truths = None, {}, [], {}  # a failed load leaves nothing
         self.store.truncate()
-        self.manifest = generate_and_load(self.store, self.catalog, case.scenario, case.events, case.seed, case.days)
-        self.loaded = case.data_key
+        self.manifest = load_workload(self.store, self.catalog, case)
+        self.events, self.loaded = read_events(self.store), case.data_key
+
+    def truth(self, case: Case, recommendations: list[dict]) -> CaseTruth:
+        """Return the reference truth of the case's scope (computed once per workload) judging the run."""
+        key, started = (case.intent, case.scope), time.perf_counter()
+        if key not in self.truths:
+            self.truths[key] = scope_truth(case, self.events, self.reference)
+        check_case(case, self.truths[key])
+        truth = judge_case(self.truths[key], recommendations)
+        return replace(truth, seconds=time.perf_counter() - started)
 
     def deps(self) -> Deps:
         """Return fresh graph dependencies over the session's store (quiet hooks, own tool cache)."""
@@ -91,9 +107,9 @@ def open_session(settings: Settings, store: AnalyticsStore | None = None,
                  catalog: PriceCatalog | None = None) -> EvalSession:
     """Return a session over `store` (default: the evaluation store), checkpoints in memory, and the
     chat model the settings configure (None offline), built as `deps_from_settings` builds it."""
-    run_settings = settings.model_copy(update={"database_url": CHECKPOINTS_URL})
-    return EvalSession(store or open_store(eval_store_url(settings)), catalog or load_catalog(), run_settings,
-                       llm=chat_model(run_settings))
+    run_settings, catalog = settings.model_copy(update={"database_url": CHECKPOINTS_URL}), catalog or load_catalog()
+    return EvalSession(store or open_store(eval_store_url(settings)), catalog, run_settings,
+                       reference_catalog(catalog), llm=chat_model(run_settings))
 
 
 def ask_case(session: EvalSession, case: Case) -> tuple[dict, dict[str, Any]]:
@@ -115,12 +131,18 @@ def observed(state: dict) -> dict[str, Any]:
 
 
 def _recommendation(rec: dict) -> dict[str, Any]:
-    return {"kind": rec.get("kind"), "feature": rec.get("feature"),
-            "monthly_saving_usd": float(rec.get("monthly_saving_usd") or 0.0)}
+    read = Recommendation.of(rec)
+    return {"kind": rec.get("kind"), "feature": rec.get("feature"), "model": rec.get("model"),
+            "params": dict(read.policy.params), "quality_risk": read.quality_risk,
+            "monthly_saving_usd": read.stated_monthly_usd}
 
 
 def truth_rows(manifest: dict) -> list[dict[str, Any]]:
-    """Return the manifest's planted inefficiencies as (kind, feature, monthly saving) rows."""
+    """Return a scenario manifest's planted inefficiencies as (kind, feature, monthly saving) rows.
+
+    Kept beside the reference truth for comparison only: the manifest follows the generator's
+    simplified rules, and no evaluator reads it.
+    """
     keys = ("kind", "feature", "monthly_saving_usd")
     return [{k: i[k] for k in keys} for i in manifest.get("inefficiencies", [])]
 
@@ -137,16 +159,17 @@ def run_case(session: EvalSession, case: Case) -> dict[str, Any]:
 def _evaluated(session: EvalSession, case: Case) -> dict[str, Any]:
     loaded = session.load(case)
     state, info = ask_case(session, case)
-    outputs = evaluate(case, state, session.manifest, info)
+    truth = session.truth(case, list(state.get("recommendations") or []))
+    outputs = evaluate(case, state, truth, info)
     return {**case.model_dump(mode="json"), "passed": all(o["passed"] for o in outputs.values()), "error": None,
             "seconds": info["seconds"], **loaded, "mode": info["mode"], "evaluators": outputs,
-            "observed": observed(state), "manifest": truth_rows(session.manifest)}
+            "observed": observed(state), "truth": truth.document(), "manifest": truth_rows(session.manifest)}
 
 
 def _crashed(session: EvalSession, case: Case, exc: Exception, seconds: float) -> dict[str, Any]:
     return {**case.model_dump(mode="json"), "passed": False, "error": f"{type(exc).__name__}: {exc}",
             "traceback": "".join(traceback.format_exception(exc)[-4:]), "seconds": seconds, "load_seconds": None,
-            "workload_reused": None, "mode": session.mode, "evaluators": {}, "observed": {},
+            "workload_reused": None, "mode": session.mode, "evaluators": {}, "observed": {}, "truth": {},
             "manifest": truth_rows(session.manifest)}
 
 
@@ -162,7 +185,8 @@ def run_cases(session: EvalSession, cases: list[Case], progress: ProgressFn | No
     results = []
     for index, case in enumerate(cases, start=1):
         results.append(run_case(session, case))
-        _ = progress and progress(index, len(cases), results[-1])
+        if progress is not None:
+            progress(index, len(cases), results[-1])
     return results
 
 

@@ -13,8 +13,9 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 NETRA = str(Path(sys.executable).with_name("netra"))
 SMOKE = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "smoke"
-UNPLANTED = {"id": "broken", "scenario": "baseline", "seed": 1, "events": 2000, "question": "What did we spend?",
-             "intent": "question", "expected": {"findings": ["retry_storm"]}}
+UNPLANTED = {"id": "broken", "seed": 5, "events": "planted:sparse_cache", "question": "Cut the cost of weekly_digest",
+             "intent": "optimize", "scope": {"feature": "weekly_digest"},
+             "expected": {"findings": ["prompt_cache@weekly_digest"]}}
 
 
 def netra(home: Path, *args: str) -> subprocess.CompletedProcess:
@@ -39,7 +40,7 @@ def smoke_run(tmp_path_factory):
 def test_eval_runs_the_smoke_set_and_exits_0(smoke_run):
     home, out, done = smoke_run
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "[4/4] retry-optimize-latency ✓" in done.stdout and "4/4 passed (offline" in flat(done.stdout)
+    assert "[5/5] unlogged-interactive-optimize ✓" in done.stdout and "5/5 passed (offline" in flat(done.stdout)
     assert json.loads((out / "results.json").read_text())["aggregates"]["finding_recall_micro"] == 1.0
     assert (out / "report.md").read_text().startswith("# Netra evaluation: smoke")
     assert (home / "eval-analytics").is_dir() and not (home / "analytics").exists()
