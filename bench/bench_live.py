@@ -46,6 +46,7 @@ from netra.config import Settings
 from netra.graph.runner import ask
 from netra.persistence.analytics import open_store
 from netra.server import create_app
+from netra.tenancy import LOCAL_WORKSPACE
 from netra.workloads.catalog import load_catalog
 from netra.workloads.synthetic import generate_and_load
 
@@ -80,7 +81,8 @@ async def _first_and_last(ws: ClientConnection, started: float) -> Timing:
 
 async def over_websocket(base_url: str, token: str, question: str) -> Timing:
     """Ask over `/ws` (`start_agent`) and follow the run to its terminal event."""
-    async with connect(f"{base_url.replace('http://', 'ws://')}/ws?token={token}", max_size=None) as ws:
+    async with connect(f"{base_url.replace('http://', 'ws://')}/ws", max_size=None) as ws:
+        await ws.send(json.dumps({"action": "auth", "data": {"token": token}}))  # the token never goes in the URL
         await ws.recv()  # connection_established
         started = time.perf_counter()
         await ws.send(json.dumps({"action": "start_agent", "data": {"message": question}}))
@@ -264,7 +266,7 @@ def run(args: argparse.Namespace, folder: Path, database_url: str) -> None:
     app = create_app(settings_of(folder, database_url, args.redis, args.concurrency), store=store, catalog=catalog)
     with serving(app) as base_url:
         token = sign_in(base_url)
-        latency(app.state.resources.deps(), base_url, token, args.repeat)
+        latency(app.state.resources.deps(LOCAL_WORKSPACE), base_url, token, args.repeat)
         throughput(base_url, token, args.clients, args.concurrency)
 
 

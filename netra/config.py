@@ -27,15 +27,18 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 60.0
     strategy: str = "conditional"
+    min_projection_hours: float = 24.0  # a shorter window is reported as window totals, never a month
     agent_max_attempts: int = 3
     agent_backoff_s: float = 0.5
     demo_events: int = 200_000
     demo_seed: int = 7
     max_ingest_bytes: int = 10 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024  # every other route's request body (413 above)
+    trusted_proxies: list[str] = []  # IPs/CIDRs whose X-Forwarded-For is believed
     cors_origins: list[str] = []
     rate_limit_per_minute: int = 120
     log_json: bool = True
-    auth_mode: Literal["dev", "oauth"] = "dev"
+    auth_mode: Literal["dev", "oauth"] = "oauth"  # dev: the password-less POST /auth/dev-login (loopback only)
     jwt_secret: SecretStr = SecretStr("")  # unset: derived from NETRA_SECRET_KEY / the dev secret
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_ttl_s: int = 3600
@@ -43,15 +46,19 @@ class Settings(BaseSettings):
     oauth_client_id: str = ""
     oauth_client_secret: SecretStr = SecretStr("")
     oauth_redirect_url: str = ""
+    oauth_allowed_domains: list[str] = []  # empty: any verified email; else only these email domains
     llm_max_retries: int = 3
     llm_breaker_threshold: int = 5
     llm_breaker_reset_s: float = 30.0
     llm_cache_ttl_s: int = 86_400
     run_concurrency: int = 4
+    run_queue_per_user: int = 20  # a user's runs waiting for a slot (429 above)
     run_event_ttl_s: int = 3600
     runs_on_restart: Literal["resume", "interrupt"] = "resume"
     ws_heartbeat_s: float = 30.0
     ws_timeout_s: float = 60.0
+    ws_connections_per_user: int = 10  # open /ws connections of one user per process (4429 above)
+    ws_auth_timeout_s: float = 5.0  # a new socket's first frame, {"action": "auth", ...}, must come this soon
     slow_query_ms: float = 200.0
 
     def resolved_database_url(self) -> str:

@@ -9,7 +9,11 @@ An unknown tool, arguments that fail the tool's schema, or a failed query come b
 error result (`isError`) whose text is Netra's message (it names the tool or the field), so a
 model can correct its call; the server keeps serving.
 
-The analytics store is the one the settings name (NETRA_HOME, or NETRA_CLICKHOUSE_URL).
+Every call reads one workspace's events: `local` (the embedded CLI's), or, when the server
+is started with a workspace API key with the `read` scope (`netra mcp --key nk_...`, or
+NETRA_API_KEY), the key's workspace; the key is checked again at every call, so a revoked key
+stops working at once. The analytics store is the one the settings name (NETRA_HOME, or
+NETRA_CLICKHOUSE_URL).
 Embedded chDB serves one data path per process, so an embedded store is opened for each call
 and closed after it: between calls other `netra` commands can use the same NETRA_HOME. Calls
 run one at a time, off the event loop.
@@ -19,6 +23,7 @@ Built on the low-level server of the official MCP Python SDK (package `mcp`, 2.x
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from contextlib import contextmanager
@@ -30,11 +35,14 @@ import mcp.types as types
 from clickhouse_connect.driver.exceptions import ClickHouseError
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
+from pydantic import SecretStr
 
 from netra import __version__
 from netra.config import get_settings
 from netra.errors import NetraError, ServiceError
 from netra.persistence.analytics import AnalyticsStore, open_store
+from netra.persistence.apikeys import KeyScope
+from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools import ToolContext, ToolDispatcher, ToolRegistry, ToolResult
 from netra.tools.base import ToolSpec
 from netra.workloads.catalog import PriceCatalog, load_catalog
@@ -65,12 +73,12 @@ def error_result(message: str) -> types.CallToolResult:
 
 
 @contextmanager
-def settings_context(catalog: PriceCatalog) -> Iterator[ToolContext]:
-    """Yield a tool context over the store the settings name; an embedded store is closed after."""
+def settings_context(catalog: PriceCatalog, workspace_id: str) -> Iterator[ToolContext]:
+    """Yield a tool context of the workspace over the store the settings name; an embedded store is closed after."""
     url = get_settings().resolved_clickhouse_url()
     store = _opened(url)
     try:
-        yield ToolContext(store, catalog)
+        yield ToolContext(store, catalog, workspace_id=workspace_id)
     finally:
         _ = url.startswith("chdb://") and store.close()
 
@@ -90,8 +98,8 @@ class ToolRunner:
     on the same NETRA_HOME keep working between calls while an MCP client stays connected.
     """
 
-    def __init__(self, ctx: ToolContext | None = None) -> None:
-        self._ctx, self._catalog, self._lock = ctx, None, threading.Lock()
+    def __init__(self, ctx: ToolContext | None = None, key: SecretStr | None = None) -> None:
+        self._ctx, self._catalog, self._lock, self._key = ctx, None, threading.Lock(), key
 
     def call(self, name: str, args: dict[str, Any]) -> types.CallToolResult:
         """Run tool `name`; Netra's errors become an error result with their message."""
@@ -105,8 +113,14 @@ class ToolRunner:
         ToolRegistry().get(name)
         if self._ctx is not None:
             return ToolDispatcher(self._ctx).run(name, args)
-        with settings_context(self._price_catalog()) as ctx:
+        with settings_context(self._price_catalog(), self._workspace()) as ctx:
             return ToolDispatcher(ctx).run(name, args)
+
+    def _workspace(self) -> str:
+        """Return the workspace of the calls: the key's (checked now: AuthError when refused), else `local`."""
+        if self._key is None:
+            return LOCAL_WORKSPACE
+        return asyncio.run(key_workspace(self._key.get_secret_value()))
 
     def _price_catalog(self) -> PriceCatalog:
         if self._catalog is None:
@@ -129,9 +143,18 @@ class ToolHandlers:
         return await anyio.to_thread.run_sync(self.runner.call, params.name, dict(params.arguments or {}))
 
 
-def build_server(ctx: ToolContext | None = None) -> Server:
-    """Return the MCP server of the Apex tools; `ctx` replaces the store of the settings."""
-    handlers = ToolHandlers(ToolRunner(ctx))
+async def key_workspace(key: str) -> str:
+    """Return the workspace of a workspace API key granting `read` (AuthError: refused, revoked or no `read`)."""
+    from netra.server.auth.records import unit_of_work  # the server's records helpers, only when a key is used
+    from netra.server.keyauth import grant_of
+
+    async with unit_of_work(get_settings()) as uow:
+        return (await grant_of(uow, f"Bearer {key}", KeyScope.READ)).workspace_id
+
+
+def build_server(ctx: ToolContext | None = None, key: SecretStr | None = None) -> Server:
+    """Return the MCP server of the Apex tools; `ctx` replaces the store of the settings, `key` picks the workspace."""
+    handlers = ToolHandlers(ToolRunner(ctx, key))
     return Server(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS,
                   on_list_tools=handlers.list_tools, on_call_tool=handlers.call_tool)
 
@@ -142,6 +165,6 @@ async def serve_stdio(server: Server) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
-def run_stdio() -> None:
-    """Serve the Apex tools over MCP on stdin/stdout (`netra mcp`)."""
-    anyio.run(serve_stdio, build_server())
+def run_stdio(key: SecretStr | None = None) -> None:
+    """Serve the Apex tools over MCP on stdin/stdout (`netra mcp`), in the key's workspace or `local`."""
+    anyio.run(serve_stdio, build_server(key=key))

@@ -113,12 +113,17 @@ def options_of(args: argparse.Namespace) -> harness.Options:
 def run(args: argparse.Namespace, home: Path) -> int:
     """Serve over `home`, prepare, fuzz and print the figures; return the exit status."""
     options = options_of(args)
-    with serving(harness.embedded_settings(home, args.database_url, args.redis_url)) as url:
-        with httpx.Client(base_url=url, timeout=60.0) as client:
-            token = harness.prepare(client)
-        figures = harness.fuzz(url, token, options)
+    figures = fuzzed(harness.embedded_settings(home, args.database_url, args.redis_url), options)
     print(harness.summary(figures, options))
     return 0 if figures.ok else 1
+
+
+def fuzzed(settings: Any, options: harness.Options) -> harness.Figures:
+    """Serve over `settings`, sign the fuzz admin in and plant the seeds, fuzz; return the figures."""
+    with serving(settings) as url:
+        with httpx.Client(base_url=url, timeout=60.0) as client:
+            token = harness.prepare(client, settings)
+        return harness.fuzz(url, token, options)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from netra.persistence.analytics import AnalyticsStore, open_store
+from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools.base import ToolContext
 from netra.workloads.catalog import PriceCatalog, load_catalog
 from tests.services import require_service
@@ -47,8 +48,8 @@ def catalog(isolated_home) -> PriceCatalog:
 
 @pytest.fixture
 def ctx(store: AnalyticsStore, catalog: PriceCatalog) -> ToolContext:
-    """A tool context over an empty store."""
-    return ToolContext(store=store, catalog=catalog)
+    """A tool context over an empty store, in the `local` workspace (where planted events go)."""
+    return ToolContext(store=store, catalog=catalog, workspace_id=LOCAL_WORKSPACE)
 
 
 @pytest.fixture(scope="module")

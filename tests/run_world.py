@@ -31,6 +31,7 @@ from netra.server.runs.events import RunIds
 from netra.server.runs.log import open_event_log
 from netra.server.runs.manager import RunManager
 from netra.server.runs.recovery import open_leases
+from netra.tenancy import Owner
 from tests.conftest import PG_URL, REDIS_URL
 from tests.databases import fresh_pg
 from tests.services import require_service
@@ -60,8 +61,8 @@ class World:
     log: Any
     manager: RunManager
     others: list[RunManager] = field(default_factory=list)
-    alice: str = ""
-    bob: str = ""
+    alice: Owner | None = None  # a user acting in their personal workspace
+    bob: Owner | None = None
 
     async def close(self) -> None:
         """Shut every manager down; close the log and the resources."""
@@ -69,12 +70,13 @@ class World:
         await self.log.aclose()
         await self.resources.close()
 
-    async def user(self, name: str) -> str:
-        """Create a user (a unique email per world); return their id."""
+    async def user(self, name: str) -> Owner:
+        """Create a user (a unique email per world); return them as the owner of their personal workspace."""
         async with UnitOfWork(self.resources.session_factory) as uow:
             user = await uow.users.create(email=f"{name}-{uuid.uuid4().hex[:8]}@example.com", name=name)
+            workspace = await uow.workspaces.personal(user.id)
             await uow.commit()
-        return user.id
+        return Owner(user.id, workspace.id)
 
     def process(self, executor: Any, **options: Any) -> RunManager:
         """Return another manager over the same records and log, with leases of its own (another process)."""
@@ -82,16 +84,16 @@ class World:
         self.others.append(RunManager(self.resources, self.log, executor, leases=leases, **{**FAST, **options}))
         return self.others[-1]
 
-    async def status(self, user_id: str, run_id: str) -> str:
+    async def status(self, owner: Owner, run_id: str) -> str:
         """Return the run's status in the records."""
-        async with UnitOfWork(self.resources.session_factory) as uow:
-            return (await uow.runs.get(user_id, run_id)).status
+        async with UnitOfWork(self.resources.session_factory, workspace_id=owner.workspace_id) as uow:
+            return (await uow.runs.get(owner.user_id, run_id)).status
 
-    async def plant(self, user_id: str, status: str, thread_id: str | None = None) -> tuple[str, str]:
+    async def plant(self, owner: Owner, status: str, thread_id: str | None = None) -> tuple[str, str]:
         """Leave a run in `status` in the records, as a process that died would; return (thread_id, run_id)."""
-        thread_id, run_id = await records.open_run(self.resources, user_id, "cut spend?", thread_id)
+        thread_id, run_id = await records.open_run(self.resources, owner, "cut spend?", thread_id)
         if status != "pending":
-            await records.mark(self.resources, user_id, run_id, status)
+            await records.mark(self.resources, owner, run_id, status)
         return thread_id, run_id
 
     async def checkpoint(self, thread_id: str) -> None:
@@ -150,7 +152,7 @@ class FakeExecutor:
         """Return the run ids the executor was called with, in order."""
         return [call["run_id"] for call in self.calls]
 
-    async def __call__(self, resources: AppResources, user_id: str, run_id: str, thread_id: str, question: str,
+    async def __call__(self, resources: AppResources, user_id: Owner, run_id: str, thread_id: str, question: str,
                        strategy: str | None = None, emit: Any = None, cancel: Any = None,
                        resume: bool = False) -> dict[str, Any]:
         self.calls.append({"run_id": run_id, "resume": resume, "question": question})
@@ -159,7 +161,7 @@ class FakeExecutor:
         await self._held(run_id, cancel)
         return await self._finish(resources, user_id, ids, emit, cancel.is_set())
 
-    async def _begin(self, resources: AppResources, user_id: str, ids: RunIds, emit: Any, question: str,
+    async def _begin(self, resources: AppResources, user_id: Owner, ids: RunIds, emit: Any, question: str,
                      resume: bool) -> None:
         await records.mark(resources, user_id, ids.run_id, "running")
         await emit(events.run_started(ids, question, "conditional", resume))
@@ -172,7 +174,7 @@ class FakeExecutor:
             await asyncio.sleep(0.01)
         self.active.discard(run_id)
 
-    async def _finish(self, resources: AppResources, user_id: str, ids: RunIds, emit: Any,
+    async def _finish(self, resources: AppResources, user_id: Owner, ids: RunIds, emit: Any,
                       cancelled: bool) -> dict[str, Any]:
         status = "cancelled" if cancelled else "success"
         await records.mark(resources, user_id, ids.run_id, status)

@@ -17,10 +17,14 @@ START_TIMEOUT_S = 10.0
 @contextlib.contextmanager
 def serving(make_app: Callable[[str], FastAPI], log_level: str = "warning", lifespan: str = "off",
             ws: str = "none") -> Iterator[str]:
-    """Serve the app `make_app(base_url)` builds; yield the base URL; stop the server after."""
+    """Serve the app `make_app(base_url)` builds; yield the base URL; stop the server after.
+
+    uvicorn's own X-Forwarded-For handling is off, as under `netra serve`: only the app's
+    NETRA_TRUSTED_PROXIES decide who the client is.
+    """
     sock = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(make_app(url), log_level=log_level, lifespan=lifespan, ws=ws)
+    config = uvicorn.Config(make_app(url), log_level=log_level, lifespan=lifespan, ws=ws, proxy_headers=False)
     server = uvicorn.Server(config)
     with _running(server, sock):
         yield url

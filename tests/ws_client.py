@@ -1,8 +1,11 @@
 """A client of Netra's `/ws` live-run protocol for tests and benches (`websockets`, asyncio).
 
-    async with connected(ws_url(base_url, token)) as ws:     # connection_established checked
+    async with connected(endpoint(base_url, token)) as ws:   # auth frame sent, connection_established checked
         ack = await started(ws, "Cut spend?")                 # start_agent -> its ack
         events = run_events(await until(ws, is_final))        # the run's events, through the terminal one
+
+The token goes in the connection's first frame, `{"action": "auth", "data": {"token": ...}}`,
+never in the URL.
 
 Every wait is bounded by DEADLINE_S (generous: tests never assert durations).
 """
@@ -19,36 +22,50 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from netra.config import Settings
+from tests.roles import grant
+
 DEADLINE_S = 60.0
 Message = dict[str, Any]
 
 
-def ws_url(base_url: str, token: str) -> str:
-    """Return the `/ws` URL of an `http://` server with `token`."""
-    return f"{base_url.replace('http://', 'ws://')}/ws?token={token}"
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a client connects (`ws://host:port/ws`) and the token its first frame sends."""
+
+    url: str
+    token: str
+
+
+def endpoint(base_url: str, token: str) -> Endpoint:
+    """Return the `/ws` endpoint of an `http://` server, with `token`."""
+    return Endpoint(f"{base_url.replace('http://', 'ws://')}/ws", token)
 
 
 @dataclass
 class Server:
-    """A running server (dev login on): its URL and the tokens of users signed in (once per name)."""
+    """A running server (dev login on): its URL, settings, and the tokens of users signed in (once per name)."""
 
     url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    settings: Settings | None = None  # needed to give a user a role (the records database)
 
     def token(self, name: str, role: str | None = None) -> str:
-        """Sign `name`@example.com in through `POST /auth/dev-login` (once); return the bearer token."""
+        """Sign `name`@example.com in through `POST /auth/dev-login` (once), with the stored `role`; return the token."""
         if name not in self.tokens:
-            body = {"email": f"{name}@example.com", **({"role": role} if role else {})}
+            body = {"email": f"{name}@example.com"}
             self.tokens[name] = httpx.post(f"{self.url}/auth/dev-login", json=body).json()["access_token"]
+            if role:
+                grant(self.settings, body["email"], role)  # type: ignore[arg-type]
         return self.tokens[name]
 
     def get(self, path: str, token: str | None = None) -> httpx.Response:
         """GET `path` (with the bearer token when given)."""
         return httpx.get(self.url + path, headers={"Authorization": f"Bearer {token}"} if token else {})
 
-    def ws_url(self, token: str) -> str:
-        """Return the `/ws` URL with `token`."""
-        return ws_url(self.url, token)
+    def ws(self, token: str) -> Endpoint:
+        """Return the `/ws` endpoint with `token`."""
+        return endpoint(self.url, token)
 
 
 async def receive(ws: ClientConnection, deadline_s: float = DEADLINE_S) -> Message:
@@ -100,10 +117,16 @@ def plain(events: list[Message]) -> list[Message]:
     return json.loads(json.dumps(events, default=str))
 
 
+async def authenticate(ws: ClientConnection, token: str) -> None:
+    """Send the `auth` frame every connection starts with."""
+    await send(ws, "auth", token=token)
+
+
 @contextlib.asynccontextmanager
-async def connected(url: str) -> AsyncIterator[ClientConnection]:
-    """Connect to `url`; check `connection_established` comes first; yield the socket."""
-    async with connect(url, max_size=None, open_timeout=DEADLINE_S) as ws:
+async def connected(to: Endpoint) -> AsyncIterator[ClientConnection]:
+    """Connect, send the token; check `connection_established` comes first; yield the socket."""
+    async with connect(to.url, max_size=None, open_timeout=DEADLINE_S) as ws:
+        await authenticate(ws, to.token)
         first = await receive(ws)
         assert first["type"] == "connection_established", first
         yield ws
@@ -117,9 +140,9 @@ async def started(ws: ClientConnection, question: str, **options: Any) -> Messag
     return ack
 
 
-async def resumed(url: str, run_id: str, after_seq: int, deadline_s: float = DEADLINE_S) -> list[Message]:
+async def resumed(to: Endpoint, run_id: str, after_seq: int, deadline_s: float = DEADLINE_S) -> list[Message]:
     """Connect, `resume` the run after `after_seq`; return its events through the terminal one."""
-    async with connected(url) as ws:
+    async with connected(to) as ws:
         await send(ws, "resume", run_id=run_id, after_seq=after_seq)
         return run_events(await until(ws, is_final, deadline_s))
 

@@ -10,8 +10,10 @@ import typer
 from rich.console import Console
 
 from netra.cli.ingest import run_ingest
+from netra.cli.keys import keys_app
 from netra.cli.runs import ask_and_report, ensure_demo_data, generate_into_store
 from netra.errors import NetraError, UserInputError
+from netra.persistence.models.users import Role
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Netra: where your LLM money and latency go.")
@@ -130,11 +132,14 @@ def main() -> None:
 
 
 @app.command()
-def mcp() -> None:
+def mcp(key: str = typer.Option(None, envvar="NETRA_API_KEY", show_default=False,
+                                help="a workspace API key with the read scope (default: the local workspace)")) -> None:
     """Serve the Apex tools to MCP clients over stdin/stdout (see docs/mcp.md)."""
+    from pydantic import SecretStr
+
     from netra.mcp_server import run_stdio
 
-    run_stdio()
+    run_stdio(SecretStr(key) if key else None)
 
 
 db_app = typer.Typer(no_args_is_help=True, help="Migrate and inspect the records database.")
@@ -157,6 +162,21 @@ def db_current() -> None:
     show_current(console)
 
 
+users_app = typer.Typer(no_args_is_help=True, help="Manage the users of the records database.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("role")
+def users_role(email: str = typer.Argument(..., help="the user's email (created when missing)"),
+               role: Role = typer.Argument(..., help="user | developer | admin")) -> None:
+    """Give a user a stored role (the first admin comes from here); never removes the last admin."""
+    from netra.cli.users import grant_role
+
+    grant_role(console, email, role)
+
+
+app.add_typer(keys_app, name="keys")
+
 eval_app = typer.Typer(invoke_without_command=True, help="Evaluate the agents on datasets with known answers.")
 app.add_typer(eval_app, name="eval")
 
@@ -177,7 +197,8 @@ def eval_run(ctx: typer.Context,
 def eval_compare(a: Path = typer.Argument(..., help="run A: results.json or its folder"),
                  b: Path = typer.Argument(..., help="run B: results.json or its folder"),
                  max_recall_drop: float = 0.02, max_precision_drop: float = 0.02,
-                 max_savings_error_rise: float = 0.02, max_grounding_drop: float = 0.01) -> None:
+                 max_savings_error_rise: float = 0.02, max_worst_savings_error_rise: float = 0.02,
+                 max_grounding_drop: float = 0.01) -> None:
     """Print per-metric before/after/delta and case changes; exit 1 when B regresses past a threshold."""
     options = dict(locals())
     from netra.cli.evals import compare_command

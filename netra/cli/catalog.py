@@ -16,6 +16,7 @@ from netra.errors import ConfigError, UserInputError
 from netra.workloads.catalog import (CATALOG_FILE, FALLBACK, PRICE_CLASSES, ModelPrice, PriceCatalog,
                                      catalog_files, load_catalog)
 from netra.workloads.catalog_derive import derive, write_catalog
+from netra.workloads.overrides import KEYS, PriceKey
 
 PER_MILLION = 1_000_000
 
@@ -45,7 +46,8 @@ def _current_version() -> str:
 
 
 def show_model(console: Console, model: str) -> None:
-    """Print the resolved key, every class price per 1M tokens (standard and batch), provenance.
+    """Print the resolved key, every class price per 1M tokens (standard and batch), the priority,
+    flex and long-context prices the model has, and provenance.
 
     Raises:
         UserInputError: the model is not in the catalog.
@@ -55,7 +57,7 @@ def show_model(console: Console, model: str) -> None:
     price = catalog.models[key]
     console.print(f"[bold]{escape(model)}[/] -> catalog key [bold]{escape(key)}[/] "
                   f"(provider {escape(price.provider or '-')})")
-    console.print(_price_table(price))
+    _print_prices(console, price)
     _provenance(console, catalog, price, key)
 
 
@@ -95,12 +97,49 @@ def _origin(price: ModelPrice, token_class: str) -> str:
     return f"{own}; {batch}"
 
 
+# printed for a model with no priority, flex or long-context price of its own
+NO_OTHER_PRICES = "no priority, flex or long-context prices (those modes and tiers cost the prices above)"
+
+
+def _print_prices(console: Console, price: ModelPrice) -> None:
+    """Print every class's standard and batch price, then the model's priority, flex and long-context prices."""
+    console.print(_price_table(price))
+    console.print(_other_table(price) if price.extra else NO_OTHER_PRICES)
+
+
+def _other_table(price: ModelPrice) -> Table:
+    """One row per price key beyond the standard and batch classes, starred when an override set it."""
+    table = Table("price key", "USD per 1M", "prices")
+    for key in sorted(price.extra):
+        star = "*" if key in price.overridden else ""
+        table.add_row(key, f"{price.extra[key] * PER_MILLION:.6g}{star}", _applies(KEYS.get(key)))
+    return table
+
+
+def _applies(key: PriceKey | None) -> str:
+    """Say what a price key prices: `cache_read in priority mode, prompts above 200,000 tokens`."""
+    if key is None:
+        return ""
+    above = f", prompts above {key.tier:,} tokens" if key.tier else ""
+    return f"{key.token_class} in {key.mode} mode{above}"
+
+
 def _provenance(console: Console, catalog: PriceCatalog, price: ModelPrice, key: str) -> None:
     """Print the catalog's source, version and licence, and the overrides on this model."""
     files = catalog_files()
     where = f"updated catalog {files.catalog}" if files.updated else "packaged catalog"
     console.print(escape(f"{where}: version {catalog.version_of(key)}, source {catalog.source}, "
                          f"licence {catalog.licence}"))
-    overridden = ", ".join(sorted(price.overridden)) or "none"
+    overridden = ", ".join(_starred(price)) or "none"
     note = f" ({catalog.overrides_note})" if catalog.overrides_note else ""
     console.print(escape(f"from overrides (*): {overridden}{note}"))
+
+
+def _starred(price: ModelPrice) -> list[str]:
+    """Return the keys of the printed prices an override changed (those starred in the tables).
+
+    `ModelPrice.overridden` also holds the mode and tier keys that fall back to an overridden
+    price (`cache_write_1h_priority` after `cache_write_1h`); they are not printed on their own.
+    """
+    printed = {k for k, p in KEYS.items() if p.slot[0] != "extra"} | set(price.extra)
+    return sorted(price.overridden & printed)

@@ -1,4 +1,9 @@
-"""What the CLI commands do, apart from parsing: data set-up, runs, reports, tools."""
+"""What the CLI commands do, apart from parsing: data set-up, runs, reports, tools.
+
+The embedded CLI acts in the `local` workspace: it generates, replaces, analyses and asks
+about that workspace's events only (a ClickHouse server shared with other workspaces keeps
+theirs).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from netra.config import get_settings
 from netra.graph.deps import deps_from_settings
 from netra.graph.runner import ask
 from netra.persistence.analytics import open_store
+from netra.tenancy import LOCAL_WORKSPACE
 from netra.workloads.catalog import load_catalog
 from netra.workloads.synthetic import check_arguments, generate_and_load, write_manifest
 
@@ -35,10 +41,11 @@ def generate_into_store(console: Console, scenario: str, events: int, seed: int,
 
 
 def _replaceable_store(scenario: str, events: int, days: float, append: bool):
-    """Return the store, emptied unless `append`, only once the arguments are known good."""
+    """Return the store, its `local` events deleted unless `append`, once the arguments are known good."""
     check_arguments(scenario, events, days)
     store = _store()
-    _ = append or store.truncate()
+    if not append:
+        store.delete_workspace(LOCAL_WORKSPACE)
     return store
 
 
@@ -47,9 +54,9 @@ def _loaded(console: Console):
 
 
 def ensure_demo_data(console: Console, events: int | None) -> None:
-    """Generate the `mixed` scenario when the store is empty."""
+    """Generate the `mixed` scenario when the `local` workspace has no events."""
     settings = get_settings()
-    if _store().count() == 0:
+    if _store().count(LOCAL_WORKSPACE) == 0:
         console.print("[bold]The store is empty: generating the `mixed` workload[/]")
         generate_into_store(console, "mixed", events or settings.demo_events, settings.demo_seed, 14.0)
 
@@ -80,4 +87,5 @@ def run_tool(name: str, args: dict[str, Any]) -> dict[str, Any]:
     """Run one Apex tool on the current store; return its result as JSON-able data."""
     from netra.tools import ToolContext, ToolDispatcher
 
-    return ToolDispatcher(ToolContext(_store(), load_catalog())).run(name, args).model_dump(mode="json")
+    ctx = ToolContext(_store(), load_catalog(), workspace_id=LOCAL_WORKSPACE)
+    return ToolDispatcher(ctx).run(name, args).model_dump(mode="json")

@@ -1,18 +1,28 @@
 """`netra serve`: run the HTTP API, WebSocket, SSE and web page with uvicorn.
 
-The server binds to 127.0.0.1 unless told otherwise, and warns when it is told to listen
-beyond the loopback interface: with the default `NETRA_AUTH_MODE=dev` anyone who can reach
-it can sign in as any user through the development login.
+The server binds to 127.0.0.1 unless told otherwise. Before it listens, `check_startup`
+refuses what would be unsafe, and `netra` exits with one line naming the setting:
+
+- a signing key under 32 characters (`NETRA_JWT_SECRET`, or the `NETRA_SECRET_KEY` it is
+  derived from; see `netra.server.auth.tokens.jwt_secret`);
+- the development login (`NETRA_AUTH_MODE=dev`: anyone may sign in as any email, no password)
+  on an address beyond the loopback interface.
+
+uvicorn's access log stays off (Netra's own logs each request, without its query string),
+and the app's `QueryStringFilter` cuts query strings off uvicorn's WebSocket handshake lines.
 """
 
 from __future__ import annotations
 
 import ipaddress
 
-from rich.console import Console
+from netra.config import Settings, get_settings
+from netra.errors import ConfigError
+from netra.server.auth.tokens import token_config
 
-UNAUTHENTICATED = ("[yellow]warning:[/] listening on {host}:{port}; with NETRA_AUTH_MODE=dev anyone who can "
-                   "reach it can sign in as any user. Use NETRA_AUTH_MODE=oauth for a shared server.")
+DEV_BEYOND_LOOPBACK = ("NETRA_AUTH_MODE=dev lets anyone sign in as any user without a password, so it serves only "
+                       "on the loopback interface, not {host}: bind to 127.0.0.1 (--host), or set "
+                       "NETRA_AUTH_MODE=oauth with an OpenID provider for a shared server")
 
 
 def is_loopback(host: str) -> bool:
@@ -23,12 +33,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_startup(settings: Settings, host: str) -> None:
+    """Refuse to serve with a weak signing key, or with the development login beyond loopback.
+
+    Raises:
+        ConfigError: either; its message names the setting (never a secret).
+    """
+    token_config(settings)
+    if settings.auth_mode == "dev" and not is_loopback(host):
+        raise ConfigError(DEV_BEYOND_LOOPBACK.format(host=host))
+
+
 def run_server(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve `create_app()` on host:port until interrupted."""
+    """Serve `create_app()` on host:port until interrupted (after `check_startup`)."""
     import uvicorn
 
     from netra.server import create_app
 
-    if not is_loopback(host):
-        Console(stderr=True).print(UNAUTHENTICATED.format(host=host, port=port))
+    check_startup(get_settings(), host)
     uvicorn.run(create_app(), host=host, port=port, access_log=False)  # ours never logs query strings (tokens)

@@ -2,6 +2,8 @@
 
 `llm` is the chat model (None offline: rules and templates); `deps_from_settings` builds
 it with `netra.llm.chat_model`, the server passes its own with the app's LLM cache.
+`workspace_id` is the workspace whose events the agents read: `local` for the embedded CLI,
+the run's workspace on the server (`AppResources.deps(workspace_id)`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from netra.graph.hooks import Hooks, RetrySettings, emit, streaming_hooks
 from netra.llm.factory import chat_model
 from netra.persistence.analytics import AnalyticsStore, open_store
 from netra.persistence.cache import Cache, open_cache
+from netra.tenancy import LOCAL_WORKSPACE, required
 from netra.tools import ToolContext, ToolDispatcher
 from netra.workloads.catalog import PriceCatalog, load_catalog
 
@@ -30,10 +33,16 @@ class Deps:
     retry: RetrySettings = field(default_factory=RetrySettings)
     cache: Cache | None = None
     llm: BaseChatModel | None = None
+    workspace_id: str = LOCAL_WORKSPACE
 
     def dispatcher(self) -> ToolDispatcher:
-        """Return a dispatcher whose calls and results go to the run's progress stream."""
-        return ToolDispatcher(ToolContext(self.store, self.catalog, self.cache), listener=emit)
+        """Return a dispatcher over the run's workspace whose calls and results go to the progress stream."""
+        ctx = ToolContext(self.store, self.catalog, self.cache, workspace_id=self.workspace_id)
+        return ToolDispatcher(ctx, listener=emit)
+
+    def in_workspace(self) -> dict[str, str]:
+        """Return the bound parameter `{workspace_id:String}` of a node's own query of the events."""
+        return {"workspace_id": required(self.workspace_id, "an agent's query")}
 
 
 def deps_from_settings(settings: Settings | None = None) -> Deps:

@@ -1,7 +1,12 @@
 """The analytics store: `workload_events` in ClickHouse or chDB, via clickhouse-connect.
 
 The same SQL runs on a ClickHouse server (`http://host:8123/db`) and on embedded
-chDB (`chdb:///path`). Values reach SQL only as bound `{name:Type}` parameters.
+chDB (`chdb:///path`). Values reach SQL only as bound `{name:Type}` parameters. A failure is
+translated by `_store_errors.store_error` (a value the store refuses: 400; else 503), its text
+logged, never in the message.
+Every event belongs to one workspace (`workspace_id`); the tools scope their queries to
+one in `netra.tools.scope.where`. `count`, `data_version` and `delete_workspace` take the
+workspace too. Opening a store of the old layout moves it first (`_relayout.py`).
 """
 
 from __future__ import annotations
@@ -12,9 +17,17 @@ from typing import Any, Mapping
 import clickhouse_connect
 import pyarrow as pa
 
-from netra.errors import ConfigError, ServiceError
-from netra.persistence._ddl import DDL
+from netra.errors import ConfigError
+from netra.persistence._ddl import DERIVED_DDL, DERIVED_TABLES, EVENTS_DDL
+from netra.persistence._relayout import relayout
+from netra.persistence._store_errors import store_error
+from netra.persistence.files import private_folder
 from netra.workloads.schema import ARROW_SCHEMA
+
+_IN_WORKSPACE = " WHERE workspace_id = {workspace_id:String}"
+_VERSION_SQL = ("SELECT count() AS n, toUnixTimestamp64Milli(max(timestamp)) AS t, "
+                "sum(cityHash64(request_id)) AS h FROM workload_events")
+_DELETE_SQL = "ALTER TABLE {table} DELETE WHERE workspace_id = {{workspace_id:String}} SETTINGS mutations_sync = 2"
 
 _SCHEMES = ("chdb://", "http://", "https://")
 
@@ -27,13 +40,20 @@ class AnalyticsStore:
     client: Any = field(repr=False)
 
     def ensure_schema(self) -> None:
-        """Create the table and the hourly view if they are missing (idempotent)."""
-        for statement in DDL:
+        """Create the tables and views that are missing; move an old-layout store first (idempotent)."""
+        for statement in EVENTS_DDL:
+            self.client.command(statement)
+        relayout(self.client)
+        for statement in DERIVED_DDL:
             self.client.command(statement)
 
-    def insert_events(self, table: pa.Table) -> int:
-        """Insert an Arrow table of events (columns as in `schema.COLUMNS`)."""
-        self.client.insert_arrow("workload_events", table.select(ARROW_SCHEMA.names))
+    def insert_events(self, table: pa.Table, workspace_id: str | None = None) -> int:
+        """Insert an Arrow table of events (columns as in `schema.COLUMNS`), all into `workspace_id` when given."""
+        table = table.select(ARROW_SCHEMA.names)
+        if workspace_id is not None:
+            index = table.schema.get_field_index("workspace_id")
+            table = table.set_column(index, "workspace_id", pa.repeat(pa.scalar(workspace_id), table.num_rows))
+        self.client.insert_arrow("workload_events", table)
         return table.num_rows
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict]:
@@ -44,25 +64,30 @@ class AnalyticsStore:
 
     def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run a query with bound parameters; return an Arrow table."""
-        return self.client.query_arrow(sql, parameters=dict(params or {}))
+        return self._query(sql, params, self.client.query_arrow)
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         """Run a query that returns one value."""
         return self._query(sql, params).result_rows[0][0]
 
-    def count(self) -> int:
-        """Return how many events the store holds."""
-        return int(self.scalar("SELECT count() FROM workload_events"))
+    def count(self, workspace_id: str | None = None) -> int:
+        """Return how many events the store holds (in `workspace_id` only, when given)."""
+        sql, params = _scoped("SELECT count() FROM workload_events", workspace_id)
+        return int(self.scalar(sql, params))
 
-    def data_version(self) -> str:
-        """Return a token that changes whenever events are added or removed."""
-        row = self.rows("SELECT count() AS n, toUnixTimestamp64Milli(max(timestamp)) AS t, "
-                        "sum(cityHash64(request_id)) AS h FROM workload_events")[0]
+    def data_version(self, workspace_id: str | None = None) -> str:
+        """Return a token that changes whenever events are added or removed (in `workspace_id`, when given)."""
+        row = self.rows(*_scoped(_VERSION_SQL, workspace_id))[0]
         return f"{row['n']}-{row['t']}-{row['h']}"
 
+    def delete_workspace(self, workspace_id: str) -> None:
+        """Delete the workspace's events and what was derived from them (other workspaces keep theirs)."""
+        for table in ("workload_events", *DERIVED_TABLES):
+            self.client.command(_DELETE_SQL.format(table=table), parameters={"workspace_id": workspace_id})
+
     def truncate(self) -> None:
-        """Delete every event and what was derived from them (keeps the schema)."""
-        for table in ("workload_events", "workload_hourly", "kv_prefix_seen"):
+        """Delete every event of every workspace and what was derived from them (keeps the schema)."""
+        for table in ("workload_events", *DERIVED_TABLES):
             self.client.command(f"TRUNCATE TABLE IF EXISTS {table}")
 
     def close(self) -> None:
@@ -70,14 +95,21 @@ class AnalyticsStore:
         _OPEN.pop(self.url, None)
         self.client.close()
 
-    def _query(self, sql: str, params: Mapping[str, Any] | None):
+    def _query(self, sql: str, params: Mapping[str, Any] | None, run: Any = None) -> Any:
         try:
-            return self.client.query(sql, parameters=dict(params or {}))
-        except Exception as exc:  # clickhouse-connect raises many types
-            raise ServiceError(f"analytics query failed: {exc}") from exc
+            return (run or self.client.query)(sql, parameters=dict(params or {}))
+        except Exception as exc:  # clickhouse-connect raises many types: translated, their text logged only
+            raise store_error(exc, "query") from exc
 
 
 _OPEN: dict[str, AnalyticsStore] = {}
+
+
+def _scoped(sql: str, workspace_id: str | None) -> tuple[str, dict[str, Any]]:
+    """Return `sql` (with no WHERE yet) limited to `workspace_id` when given, and its parameters."""
+    if workspace_id is None:
+        return sql, {}
+    return sql + _IN_WORKSPACE, {"workspace_id": workspace_id}
 
 
 def open_store(url: str) -> AnalyticsStore:
@@ -104,12 +136,11 @@ def _client(url: str) -> Any:
     try:
         return clickhouse_connect.get_client(dsn=url)
     except Exception as exc:  # a busy chDB path, a refused connection, bad credentials
-        where = url.split("@")[-1]  # never echo credentials
-        raise ServiceError(f"cannot open the analytics store at {where}: {exc}") from exc
+        raise store_error(exc, "connect") from exc
 
 
 def _make_parent(url: str) -> None:
     from pathlib import Path
 
-    if url.startswith("chdb://"):
-        Path(url.removeprefix("chdb://")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("chdb://"):  # NETRA_HOME by default: created 0700
+        private_folder(Path(url.removeprefix("chdb://")).parent)

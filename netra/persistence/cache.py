@@ -1,10 +1,11 @@
 """A small byte cache: in-process by default, Redis when NETRA_REDIS_URL is set.
 
 Used for tool results (the key holds the store's data version, so new events make old
-entries unreachable rather than stale), LLM responses (`cache:llm:{hash}`) and sign-in
-sessions (`session:{jti}`). A Redis cache that cannot reach Redis degrades to misses:
-`get` answers None, `set`/`delete` do nothing; the outage is logged once (until Redis
-answers again) and counted in `netra_cache_backend_errors_total{cache}`.
+entries unreachable rather than stale) and LLM responses (`cache:llm:{hash}`); never for
+sign-outs, which must not be forgotten (`token_revocations` in the records database). A
+Redis cache that cannot reach Redis degrades to misses: `get` answers None, `set`/`delete`
+do nothing; the outage is logged once (until Redis answers again) and counted in
+`netra_cache_backend_errors_total{cache}`.
 
     cache = open_cache(settings.redis_url, name="llm", prefix="")
     cache.set("cache:llm:ab12", b"...", ttl_s=3600); cache.get("cache:llm:ab12")

@@ -14,13 +14,15 @@ from typing import Callable, Iterator
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from netra.errors import ConfigError
+from netra.persistence.files import private_file
 
 
 def _sqlite(url: str) -> tuple[BaseCheckpointSaver, Callable[[], None]]:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     path = Path(url.split("///", 1)[1]) if "///" in url else Path(":memory:")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.name != ":memory:":
+        private_file(path)  # 0600, before SQLite creates it
     conn = sqlite3.connect(str(path), check_same_thread=False)
     return SqliteSaver(conn), conn.close
 

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from netra.config import Settings, get_settings
 from netra.errors import ConfigError, ServiceError
+from netra.persistence.files import private_folder
 
 KEY_FILE = "secret.key"
 MIN_SECRET_CHARS = 32
@@ -43,7 +44,7 @@ def dev_secret(home: Path) -> str:
     """Return the development secret under `home`, creating it (mode 0600) on first use."""
     path = home / KEY_FILE
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
+        private_folder(home)
         _write_private(path, secrets.token_urlsafe(48))
     return path.read_text().strip()
 

@@ -2,7 +2,10 @@
 
 `postgresql://` URLs run on psycopg 3 (`postgresql+psycopg://`, async in the app, sync for
 Alembic); `sqlite:///` URLs run on aiosqlite in the app and the stdlib driver for Alembic.
-SQLite connections turn foreign keys on, so `ON DELETE CASCADE` holds on both backends.
+SQLite connections turn foreign keys on, so `ON DELETE CASCADE` holds on both backends. A
+SQLite file is created by `netra.persistence.files` before SQLite opens it: mode 0600, in a
+folder of mode 0700 (when they are new). PostgreSQL connections give up after
+`CONNECT_TIMEOUT_S`, so a database that is gone is reported (503) rather than waited for.
 
     engine = create_engine_from_settings()
     sessions = make_session_factory(engine)
@@ -20,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from netra.config import Settings, get_settings
 from netra.errors import ConfigError
+from netra.persistence.files import private_file
 
 ASYNC_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
                  "sqlite": "sqlite+aiosqlite"}
 SYNC_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "sqlite": "sqlite"}
+CONNECT_TIMEOUT_S = 5  # a PostgreSQL connection attempt (libpq's connect_timeout)
 
 
 def _scheme(url: str) -> str:
@@ -68,10 +73,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    """Create the folder of a file-backed SQLite database."""
+    """Create a file-backed SQLite database's folder (0700) and empty file (0600) when they are missing."""
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(database))
 
 
 def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
@@ -85,7 +90,8 @@ def _pool_options(url: str, pool_size: int, max_overflow: int) -> dict[str, Any]
     """Return the engine's pool options: sized for PostgreSQL, SQLAlchemy's defaults for SQLite."""
     if is_sqlite(url):
         return {}
-    return {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": True}
+    return {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
 
 
 def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> AsyncEngine:

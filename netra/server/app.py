@@ -3,8 +3,9 @@
     app = create_app()                                   # settings from NETRA_*, store opened on first use
     app = create_app(settings, store=store, catalog=c)   # tests: a given store and catalog
 
-Middleware, outermost first (`middleware(settings)`): request id, access log and metrics,
-security headers, CORS (when `NETRA_CORS_ORIGINS` lists origins). Rate limits are an
+Middleware, outermost first (`middleware(settings)`): client address (`X-Forwarded-For` of
+trusted proxies only), request id, access log and metrics, security headers, CORS (when
+`NETRA_CORS_ORIGINS` lists origins), the request body limit (413). Rate limits are an
 app-wide dependency (`netra.server.ratelimit.rate_limit`); errors are answered by the
 handlers of `netra.server.errors.HANDLERS`.
 """
@@ -20,9 +21,13 @@ from starlette.middleware import Middleware
 from netra import __version__
 from netra.config import Settings
 from netra.persistence.analytics import AnalyticsStore
+from netra.server.auth.tokens import token_config
+from netra.server.body_limit import BodyLimitMiddleware, BodyLimits
 from netra.server.deps import AppResources, get_settings
 from netra.server.errors import install_error_handlers
+from netra.server.logfilter import install_query_filter
 from netra.server.middleware import AccessLogMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware, cors
+from netra.server.proxies import ClientAddressMiddleware, TrustedProxies
 from netra.server.ratelimit import open_limiter, rate_limit
 from netra.server.routes import ROUTERS
 from netra.workloads.catalog import PriceCatalog
@@ -36,10 +41,12 @@ APP_INFO = {"title": "Netra", "version": __version__, "description": DESCRIPTION
 
 def middleware(settings: Settings) -> list[Middleware]:
     """Return the app's middleware, outermost first."""
-    return [Middleware(RequestIdMiddleware),
+    return [Middleware(ClientAddressMiddleware, proxies=TrustedProxies.of(settings.trusted_proxies)),
+            Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware, log_json=settings.log_json),
             Middleware(SecurityHeadersMiddleware),
-            *cors(settings.cors_origins)]
+            *cors(settings.cors_origins),
+            Middleware(BodyLimitMiddleware, limits=BodyLimits.of(settings))]
 
 
 def create_app(settings: Settings | None = None, store: AnalyticsStore | None = None,
@@ -55,8 +62,9 @@ def create_app(settings: Settings | None = None, store: AnalyticsStore | None = 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the app's resources (migrations, pools) before serving; close them after."""
+    """Check the signing key, start the app's resources (migrations, pools) before serving; close them after."""
     resources: AppResources = app.state.resources
+    token_config(resources.settings)  # ConfigError: a weak signing key stops the server before it serves
     await resources.start()
     try:
         yield
@@ -65,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _assemble(app: FastAPI, settings: Settings | None) -> None:
+    install_query_filter()  # uvicorn would log query strings: OAuth codes, tokens in old clients' URLs
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)

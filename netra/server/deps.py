@@ -3,8 +3,10 @@
     async def route(uow: UnitOfWork = Depends(get_uow), user: Claims = Depends(signed_in)): ...
 
 `signed_in` is the dependency of every owned resource: a valid bearer token with the `api`
-scope, not signed out (`revoked:{jti}` in the sessions cache), whose user still exists
-(401 otherwise). Records are then read and written as `user.user_id`.
+scope, not signed out (its `jti` not in `token_revocations`; 503 when that cannot be read),
+whose user still exists (401 otherwise). Records are then read and written as
+`user.user_id`, and `user.role` is the role stored in `users` now, not the token's claim:
+`require_role` reads it, so a demoted user loses the role's routes at once.
 
 `get_resources` starts the resources when the app runs without its lifespan (tests that
 serve it with `lifespan="off"`). `get_uow` opens one unit of work per request over the
@@ -16,8 +18,8 @@ interleave with another's.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import AsyncIterator, Iterable
+from dataclasses import dataclass, replace
+from typing import AsyncIterator, Awaitable, Callable, Iterable
 
 from fastapi import Depends, Request
 
@@ -25,16 +27,16 @@ from netra.config import Settings, get_settings
 from netra.persistence.analytics import AnalyticsStore
 from netra.persistence.uow import UnitOfWork
 from netra.server.auth.deps import current_user
-from netra.server.auth.errors import InvalidTokenError
+from netra.server.auth.errors import ForbiddenError, InvalidTokenError
+from netra.server.auth.revocations import refuse_revoked
 from netra.server.auth.tokens import DEFAULT_SCOPE, Claims, require_scopes
 from netra.server.resources import AppResources
 from netra.workloads.catalog import PriceCatalog
 from netra.workloads.importers.base import ImportOptions, RawBatch
 from netra.workloads.importers.loader import IngestSummary, load_batches
 
-__all__ = ["AppResources", "Loader", "get_loader", "get_resources", "get_settings", "get_uow", "revoke",
+__all__ = ["AppResources", "Loader", "get_loader", "get_resources", "get_settings", "get_uow", "require_role",
            "signed_in"]
-REVOKED = "revoked:"
 
 
 async def get_resources(request: Request) -> AppResources:
@@ -50,21 +52,29 @@ async def get_uow(resources: AppResources = Depends(get_resources)) -> AsyncIter
         yield uow
 
 
-async def signed_in(claims: Claims = Depends(current_user), uow: UnitOfWork = Depends(get_uow),
-                    resources: AppResources = Depends(get_resources)) -> Claims:
-    """Return the claims of a live token of an existing user with the `api` scope (401/403 otherwise)."""
+async def signed_in(claims: Claims = Depends(current_user), uow: UnitOfWork = Depends(get_uow)) -> Claims:
+    """Return the claims of a live token of an existing user, with the user's stored role.
+
+    Raises:
+        InvalidTokenError: signed out, or the user no longer exists (401).
+        InsufficientScopeError: the token lacks the `api` scope (403).
+        RevocationsUnavailableError: the sign-out list cannot be read (503: fail closed).
+    """
     require_scopes(claims, DEFAULT_SCOPE)
-    if resources.cache("sessions").get(REVOKED + str(claims.raw.get("jti", ""))) is not None:
-        raise InvalidTokenError("the token was revoked: sign in again")
-    if await uow.users.get(claims.user_id) is None:
+    await refuse_revoked(uow, claims)
+    user = await uow.users.get(claims.user_id)
+    if user is None:
         raise InvalidTokenError("the token's user no longer exists")
-    return claims
+    return replace(claims, role=user.role)
 
 
-def revoke(resources: AppResources, claims: Claims, now: float) -> None:
-    """Refuse the token of `claims` from now until it expires (sign-out)."""
-    ttl = max(1, int(claims.expires_at - now))
-    resources.cache("sessions").set(REVOKED + str(claims.raw.get("jti", "")), b"1", ttl)
+def require_role(*roles: str) -> Callable[..., Awaitable[Claims]]:
+    """Return a dependency letting through signed-in users whose stored role is one of `roles` (403 otherwise)."""
+    async def check(user: Claims = Depends(signed_in)) -> Claims:
+        if user.role not in roles:
+            raise ForbiddenError(f"this needs the role {' or '.join(map(repr, roles))}")
+        return user
+    return check
 
 
 @dataclass
@@ -75,10 +85,11 @@ class Loader:
     catalog: PriceCatalog
     lock: threading.Lock
 
-    def load(self, batches: Iterable[RawBatch], source: str) -> IngestSummary:
-        """Validate, price and load `batches`; return the summary."""
+    def load(self, batches: Iterable[RawBatch], source: str, workspace_id: str) -> IngestSummary:
+        """Validate, price and load `batches` into the workspace (duplicates looked for there only); summarise."""
         with self.lock:
-            return load_batches(self.store, self.catalog, batches, ImportOptions(source=source))
+            options = ImportOptions(source=source, workspace_id=workspace_id)
+            return load_batches(self.store, self.catalog, batches, options)
 
 
 def get_loader(request: Request, settings: Settings = Depends(get_settings)) -> Loader:

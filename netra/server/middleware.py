@@ -8,8 +8,9 @@ other value (or none) is replaced by a fresh one; the id is echoed on every answ
 error bodies (`current_request_id()`) and in the access log.
 
 Access log: one line per request on the `netra.access` logger (JSON when `NETRA_LOG_JSON`):
-request id, method, path (never the query string), status and duration. Headers and
-bodies are never logged, so tokens and keys cannot leak there.
+request id, client address (`netra.server.proxies` resolved it), method, path (never the
+query string), status and duration. Headers and bodies are never logged, so tokens and keys
+cannot leak there.
 """
 
 from __future__ import annotations
@@ -94,8 +95,10 @@ def recording_status(send: Send, status: list[int]) -> Send:
 
 def access_line(scope: Scope, status: int, duration_s: float, as_json: bool) -> str:
     """Return the access-log line of one request."""
-    fields = {"event": "http_request", "request_id": current_request_id(), "method": scope["method"],
-              "path": scope["path"], "status": status, "duration_ms": round(duration_s * 1000, 2)}
+    client = (scope.get("client") or ("",))[0]
+    fields = {"event": "http_request", "request_id": current_request_id(), "client": client,
+              "method": scope["method"], "path": scope["path"], "status": status,
+              "duration_ms": round(duration_s * 1000, 2)}
     if as_json:
         return json.dumps(fields)
     return " ".join(f"{name}={value}" for name, value in fields.items())

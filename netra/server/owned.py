@@ -4,6 +4,10 @@
     async def thread(thread_id: str, user: SignedIn, uow: Uow) -> ThreadOut:
         return ThreadOut.of(await owned(uow.threads, user.user_id, thread_id, "thread"))
 
+`SignedIn` is the signed-in user as a member of the request's workspace
+(`netra.server.membership.member`): by then `uow` is bound to that workspace, so a record of
+another workspace is not found either, the user's own included.
+
 `owned` answers a missing record, another user's record and a path segment that cannot be
 an id at all (longer than an id, or holding control characters such as `%00`, which
 PostgreSQL refuses) with the same `NotFoundError` (404, `not_found`), so a client learns
@@ -20,14 +24,14 @@ from pydantic import BaseModel, ConfigDict
 
 from netra.persistence.repositories.base import NotFoundError, OwnedRepository
 from netra.persistence.uow import UnitOfWork
-from netra.server.auth.tokens import Claims
-from netra.server.deps import get_uow, signed_in
+from netra.server.deps import get_uow
+from netra.server.membership import Member, member
 from netra.server.pagination import PageParams, page_params
 
 __all__ = ["Body", "MAX_ID_LENGTH", "PageQuery", "SignedIn", "Uow", "owned", "plausible_id"]
 MAX_ID_LENGTH = 36  # record ids are UUID strings (`String(36)`)
 
-SignedIn = Annotated[Claims, Depends(signed_in)]
+SignedIn = Annotated[Member, Depends(member)]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 PageQuery = Annotated[PageParams, Depends(page_params)]
 

@@ -2,10 +2,11 @@
 
 `start()` migrates the records database to head and opens its async engine (pool sizes from
 settings); the analytics store, price catalog and checkpointer open on first use (tests hand
-a store and catalog in). Caches: tool results (`netra:` keys), LLM responses
-(`cache:llm:{hash}`) and sign-in sessions (`session:{jti}`) — in Redis when NETRA_REDIS_URL
-is set, in the process otherwise. `close()` disposes of all of it; both are idempotent, and
-`start()` also runs lazily when an app is served without its lifespan.
+a store and catalog in). Caches: tool results (`netra:` keys) and LLM responses
+(`cache:llm:{hash}`) — in Redis when NETRA_REDIS_URL is set, in the process otherwise
+(sign-outs are not cached: they live in the records database, `token_revocations`).
+`close()` disposes of all of it; both are idempotent, and `start()` also runs lazily when an
+app is served without its lifespan.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ from netra.persistence.cache import Cache, open_cache
 from netra.persistence.checkpoint import open_checkpointer
 from netra.persistence.db import create_engine_from_settings, make_session_factory
 from netra.server.auth.records import ensure_schema
+from netra.tenancy import required
 from netra.workloads.catalog import PriceCatalog, load_catalog
 
 
 def _caches(settings: Settings) -> dict[str, Any]:
-    """Return the tool-result, LLM-response and session caches of the settings."""
+    """Return the tool-result and LLM-response caches of the settings."""
     url = settings.redis_url
     return {"tool_cache": open_cache(url, name="tools"),
-            "llm_cache": LLMCache(open_cache(url, name="llm", prefix=""), ttl_s=settings.llm_cache_ttl_s),
-            "sessions": open_cache(url, name="sessions", prefix="")}
+            "llm_cache": LLMCache(open_cache(url, name="llm", prefix=""), ttl_s=settings.llm_cache_ttl_s)}
 
 
 def _run_logs(settings: Settings) -> tuple[Any, Any]:
@@ -113,7 +114,7 @@ class AppResources:
         return self.store, self.catalog
 
     def cache(self, name: str) -> Any:
-        """Return the cache `tool_cache`, `llm_cache` or `sessions` (opened on first use)."""
+        """Return the cache `tool_cache` or `llm_cache` (opened on first use)."""
         if not self.caches:
             self.caches = _caches(self.settings)
         return self.caches[name]
@@ -125,13 +126,13 @@ class AppResources:
                 self._saver = self._exits.enter_context(open_checkpointer(self.settings.resolved_database_url()))
         return self._saver
 
-    def deps(self) -> Deps:
-        """Return the agents' run-time dependencies over the app's store, catalog and caches."""
+    def deps(self, workspace_id: str) -> Deps:
+        """Return the agents' run-time dependencies over the app's store, catalog and caches, in `workspace_id`."""
         store, catalog = self.opened()
         retry = RetrySettings(max(1, self.settings.agent_max_attempts), self.settings.agent_backoff_s)
         tool_cache: Cache = self.cache("tool_cache")
         return Deps(store=store, catalog=catalog, settings=self.settings, retry=retry, cache=tool_cache,
-                    llm=self.chat_model())
+                    llm=self.chat_model(), workspace_id=required(workspace_id, "an agent run"))
 
     def chat_model(self) -> Any:
         """Return the app's chat model (built once, sharing the LLM cache), or None offline."""

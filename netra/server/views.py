@@ -1,14 +1,18 @@
 """What the API shows of the records: one response model per record, built with `Out.of(record)`.
 
 Owner ids are left out (a user only ever sees their own records); times are ISO 8601 UTC.
+Stored client JSON (a thread's metadata) is shown through `netra.server.bounded.shown`, so a
+value kept before the caps existed cannot break the lists it is in.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from netra.server.bounded import shown
 
 
 class View(BaseModel):
@@ -27,7 +31,7 @@ class ThreadOut(View):
 
     id: str
     title: str
-    meta: dict[str, Any] = Field(serialization_alias="metadata")
+    meta: Annotated[dict[str, Any], AfterValidator(shown)] = Field(serialization_alias="metadata")
     created_at: datetime
     updated_at: datetime
 

@@ -35,7 +35,9 @@ from netra.workloads.synthetic import generate_and_load
 from tests.browser.pages import ChatPage, Gate
 from tests.integration.api.conftest import api, api_settings, embedded_settings  # noqa: F401  (fixtures)
 from tests.llm_server import ScriptedLLM
+from tests.roles import grant
 from tests.servers import serving
+from tests.tenants import add_to_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -118,7 +120,8 @@ def gated(workload, catalog, tmp_path_factory, llm) -> Iterator[Site]:
 
 def forget_model_answers(server: Site) -> None:
     """Empty the server's LLM response cache (DELETE /api/admin/llm-cache as an admin)."""
-    login = httpx.post(f"{server.url}/auth/dev-login", json={"email": "root@example.com", "role": "admin"})
+    login = httpx.post(f"{server.url}/auth/dev-login", json={"email": "root@example.com"})
+    grant(server.settings, "root@example.com", "admin")
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
     assert httpx.delete(f"{server.url}/api/admin/llm-cache", headers=headers).status_code == 200
 
@@ -138,10 +141,21 @@ def gate(llm, gated) -> Iterator[Gate]:
     held.open()
 
 
+@dataclass(frozen=True)
+class Local:
+    """The workspace the site's workload is planted in (`local`, as the CLI loads): users join it."""
+
+    settings: Settings
+
+    def join(self, email: str) -> None:
+        """Make `email` a member of `local` (created when missing)."""
+        add_to_workspace(self.settings, email)
+
+
 def new_chat(browser: Browser, site_: Site) -> Iterator[ChatPage]:
     """Yield a chat page on a fresh context; fail the test on any uncaught page error."""
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
-    chat = ChatPage(context.new_page(), site_.url)
+    chat = ChatPage(context.new_page(), site_.url, Local(site_.settings))
     try:
         yield chat
         chat.assert_healthy()

@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -36,8 +37,8 @@ def unique_email(name: str) -> str:
 class ChatPage:
     """The chat page of one browser context, at `url`."""
 
-    def __init__(self, page: Page, url: str) -> None:
-        self.page, self.url, self.errors = page, url, []
+    def __init__(self, page: Page, url: str, workspace: Any = None) -> None:
+        self.page, self.url, self.errors, self.workspace = page, url, [], workspace
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.set_default_timeout(DEADLINE_S * 1000)
 
@@ -45,10 +46,12 @@ class ChatPage:
         """Open the page (at `viewport` when given)."""
         if viewport:
             self.page.set_viewport_size(viewport)
-        self.page.goto(self.url + "/")
+        self.page.goto(self.url + ("/?workspace=local" if self.workspace else "/"))
 
     def sign_in(self, email: str) -> None:
-        """Open the page and sign in through the development login form."""
+        """Open the page and sign in through the development login form (a member of the workload's workspace)."""
+        if self.workspace:
+            self.workspace.join(email)
         self.open()
         self.page.get_by_label("Email").fill(email)
         self.page.get_by_role("button", name="Sign in").click()
@@ -88,11 +91,16 @@ class ChatPage:
 
     def get(self, path: str) -> httpx.Response:
         """GET an API path as the signed-in user of the page."""
-        return httpx.get(self.url + path, headers={"Authorization": f"Bearer {self.token()}"}, timeout=DEADLINE_S)
+        return httpx.get(self.url + path, headers=self.headers(), timeout=DEADLINE_S)
 
     def delete(self, path: str) -> httpx.Response:
         """DELETE an API path as the signed-in user of the page (behind the page's back)."""
-        return httpx.delete(self.url + path, headers={"Authorization": f"Bearer {self.token()}"}, timeout=DEADLINE_S)
+        return httpx.delete(self.url + path, headers=self.headers(), timeout=DEADLINE_S)
+
+    def headers(self) -> dict[str, str]:
+        """The page's own request headers: its bearer token, and its workspace when it names one."""
+        named = {"X-Netra-Workspace": "local"} if self.workspace else {}
+        return {"Authorization": f"Bearer {self.token()}", **named}
 
     def asked(self, email: str, question: str) -> Locator:
         """Sign in, ask, wait for the report; return its card."""
@@ -103,7 +111,7 @@ class ChatPage:
     def relay(self, cut_after: Callable[[Message], bool] | None = None) -> "Relay":
         """Put a relay between the page and `/ws` (for connections opened from now on)."""
         relay = Relay(cut_after=cut_after)
-        self.page.route_web_socket(lambda url: "/ws?" in url, relay)
+        self.page.route_web_socket(lambda url: urlsplit(url).path == "/ws", relay)
         return relay
 
     def screenshot(self, path: Path, viewport: dict[str, int]) -> None:

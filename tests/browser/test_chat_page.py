@@ -166,12 +166,18 @@ def type_and_enter(chat: ChatPage, label: str, text: str) -> None:
 
 def test_the_page_works_from_the_keyboard_at_phone_width(chat):
     chat.open(PHONE)
-    type_and_enter(chat, "Email", unique_email("kay"))
+    type_and_enter(chat, "Email", joined(chat, unique_email("kay")))
     type_and_enter(chat, QUESTION_BOX, SHORT)
     chat.wait_report()
     expect(chat.page.locator("#agent-status[aria-live=polite]")).to_contain_text("reporting")
     assert chat.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     open_threads(chat)
+
+
+def joined(chat: ChatPage, email: str) -> str:
+    """Make `email` a member of the workload's workspace, which the page opens in; return it."""
+    chat.workspace.join(email)
+    return email
 
 
 def open_threads(chat: ChatPage) -> None:

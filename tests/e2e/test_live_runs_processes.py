@@ -146,10 +146,10 @@ def cluster(tmp_path, postgres_url, redis_url) -> Iterator[Cluster]:
 
 async def _across(one: Process, two: Process) -> tuple[list[Message], list[Message]]:
     token = one.token("alice")
-    async with connected(one.ws_url(token)) as ws:
+    async with connected(one.ws(token)) as ws:
         run_id = (await started(ws, OPTIMIZE))["data"]["run_id"]
         before = run_events(await until(ws, seq_at_least(3)))
-    return before, await resumed(two.ws_url(token), run_id, before[-1]["metadata"]["seq"])
+    return before, await resumed(two.ws(token), run_id, before[-1]["metadata"]["seq"])
 
 
 def test_a_run_started_on_one_process_is_followed_to_its_end_from_another(cluster):
@@ -167,7 +167,7 @@ def optimising(message: Message) -> bool:
 
 
 async def _killed_mid_run(server: Process, token: str) -> list[Message]:
-    async with connected(server.ws_url(token)) as ws:
+    async with connected(server.ws(token)) as ws:
         await started(ws, OPTIMIZE)
         before = run_events(await until(ws, optimising))
         server.kill()
@@ -187,7 +187,7 @@ def updated_agents(events: list[Message]) -> Counter:
 
 def _after_restart(cluster: Cluster, token: str, run_id: str, after_seq: int) -> tuple[list[Message], dict]:
     with cluster.serve("solo") as again:
-        after = asyncio.run(resumed(again.ws_url(token), run_id, after_seq, RECOVERY_DEADLINE_S))
+        after = asyncio.run(resumed(again.ws(token), run_id, after_seq, RECOVERY_DEADLINE_S))
         return after, again.get(f"/api/runs/{run_id}", token).json()
 
 

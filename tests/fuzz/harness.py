@@ -1,6 +1,6 @@
 """The fuzz harness of `make fuzz` (`scripts/fuzz.py`) and `tests/fuzz/test_fuzz.py`.
 
-    token = prepare(client)                     # admin sign-in; planted events and a thread (`SEEDS`)
+    token = prepare(client, settings)           # admin sign-in; planted events and a thread (`SEEDS`)
     figures = fuzz(url, token, Options(max_examples=25))
     print(summary(figures, options)); assert figures.ok
 
@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from netra.config import Settings
+from tests.roles import grant
 from tests.fuzz.caps import HTTP_METHODS, request_side
 from tests.fuzz.tracebacks import server_tracebacks
 
@@ -50,11 +51,12 @@ def planted_event(i: int) -> dict[str, Any]:
             "output_tokens": 20 + (11 * i) % 400, "latency_ms": 250 + (53 * i) % 3000}
 
 
-# what `prepare` creates before fuzzing, so ids exist: (method, path, JSON body)
+# what `prepare` creates before fuzzing, so ids exist: (method, path, JSON body); the events go
+# in with an ingest key of the admin's personal workspace (ingest takes keys, not user tokens)
 SEEDS: tuple[tuple[str, str, Any], ...] = (
-    ("POST", "/api/ingest/events", [planted_event(i) for i in range(PLANTED_EVENTS)]),
     ("POST", "/api/threads", {"title": "fuzz", "metadata": {"origin": "make fuzz"}}),
 )
+PLANTED: tuple[str, str, Any] = ("POST", "/api/ingest/events", [planted_event(i) for i in range(PLANTED_EVENTS)])
 
 
 @dataclass(frozen=True)
@@ -110,14 +112,36 @@ def embedded_settings(home: Path, database_url: str = "", redis_url: str = "") -
                     auth_mode="dev", rate_limit_per_minute=0, log_json=False, llm_base_url="", llm_api_key="")
 
 
-def prepare(client: httpx.Client) -> str:
-    """Sign in as the fuzz admin, plant `SEEDS` with that token; return the bearer token."""
-    answer = client.post("/auth/dev-login", json={"email": ADMIN_EMAIL, "role": "admin"})
+def prepare(client: httpx.Client, settings: Settings) -> str:
+    """Sign in as the fuzz admin (the role stored, as `netra users role` does), plant `SEEDS`; return the token."""
+    answer = client.post("/auth/dev-login", json={"email": ADMIN_EMAIL})
     answer.raise_for_status()
+    grant(settings, ADMIN_EMAIL, "admin")
     token = answer.json()["access_token"]
+    seed(client, token)
+    return token
+
+
+def seed(client: httpx.Client, token: str) -> None:
+    """Create `SEEDS` as the bearer of `token`, and ingest the planted events with a key of their workspace."""
     for method, path, body in SEEDS:
         client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-    return token
+    plant(client, ingest_key(client, token))
+
+
+def plant(client: httpx.Client, key: str) -> None:
+    """Ingest the planted events with an ingest key."""
+    method, path, body = PLANTED
+    client.request(method, path, json=body, headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+
+
+def ingest_key(client: httpx.Client, token: str) -> str:
+    """Return a new ingest key of the personal workspace of the bearer of `token`."""
+    headers = {"Authorization": f"Bearer {token}"}
+    workspaces = client.get("/api/workspaces", headers=headers).json()["items"]
+    workspace = next(w["id"] for w in workspaces if w["personal"])
+    created = client.post(f"/api/workspaces/{workspace}/keys", json={"name": "fuzz"}, headers=headers)
+    return created.raise_for_status().json()["key"]
 
 
 def operations_of(openapi: dict[str, Any]) -> list[str]:

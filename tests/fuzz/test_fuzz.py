@@ -54,7 +54,7 @@ def fuzzed(home: Path, store: AnalyticsStore, catalog: PriceCatalog) -> fuzz.Fig
     app = create_app(fuzz.embedded_settings(home), store=store, catalog=catalog)
     with serving(lambda url: app, lifespan="on") as url:
         with httpx.Client(base_url=url, timeout=60.0) as client:
-            token = fuzz.prepare(client)
+            token = fuzz.prepare(client, app.state.resources.settings)
         figures = fuzz.fuzz(url, token, QUICK)
         settle(app)
     return figures

@@ -69,7 +69,7 @@ def test_data_version_changes_when_events_change(store, catalog):
     assert store.data_version() != empty
 
 
-def test_an_unreachable_server_is_a_service_error_without_credentials():
-    with pytest.raises(ServiceError, match="cannot open the analytics store at 127.0.0.1:1") as err:
+def test_an_unreachable_server_is_a_service_error_without_credentials_or_host():
+    with pytest.raises(ServiceError, match="cannot open the analytics store") as err:
         open_store("http://netra:s3cret@127.0.0.1:1")
-    assert "s3cret" not in str(err.value)
+    assert "s3cret" not in str(err.value) and "127.0.0.1" not in str(err.value)

@@ -72,11 +72,11 @@ class FlakyStore:
     def __init__(self, store, failures: int) -> None:
         self._store, self.failures = store, failures
 
-    def count(self) -> int:
+    def count(self, workspace_id: str | None = None) -> int:
         self.failures -= 1
         if self.failures >= 0:
             raise ConnectionError("analytics store unavailable")
-        return self._store.count()
+        return self._store.count(workspace_id)
 
     def __getattr__(self, name):
         return getattr(self._store, name)

@@ -1,4 +1,8 @@
-"""The HTTP ingest API on a real uvicorn server over the chDB store: events, OTLP traces, refusals, 401."""
+"""The HTTP ingest API on a real uvicorn server over the chDB store: events, OTLP traces, refusals, 401.
+
+Ingest takes a workspace API key (`Authorization: Bearer nk_...`): the module's client holds
+one with the `ingest` scope, created by the signed-in user for their personal workspace.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from netra.config import Settings
 from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.workloads.catalog import PriceCatalog
+from tests.integration.api.seeding import workspace_of
 from tests.servers import serving
 
 LIMIT = 32 * 1024
@@ -35,22 +40,26 @@ def ndjson(entries: list) -> bytes:
 @pytest.fixture(scope="module")
 def base_url(session_store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[str]:
     """A uvicorn server in a background thread over the test store; its base URL."""
-    settings = Settings(max_ingest_bytes=LIMIT)
+    settings = Settings(max_ingest_bytes=LIMIT, auth_mode="dev")
     with serving(lambda url: create_app(settings=settings, store=session_store, catalog=catalog)) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def token(base_url: str) -> str:
-    """A bearer token from the server's development login."""
+    """A workspace ingest key, created by a user signed in through the development login."""
     answer = httpx.post(f"{base_url}/auth/dev-login", json={"email": "ingest@example.com"}, timeout=30)
     assert answer.status_code == 200, answer.text
-    return answer.json()["access_token"]
+    with httpx.Client(base_url=base_url, timeout=30,
+                      headers={"Authorization": f"Bearer {answer.json()['access_token']}"}) as user:
+        created = user.post(f"/api/workspaces/{workspace_of(user)}/keys", json={"name": "tests"})
+    assert created.status_code == 201, created.text
+    return created.json()["key"]
 
 
 @pytest.fixture
 def client(base_url: str, token: str, store: AnalyticsStore) -> Iterator[httpx.Client]:
-    """An HTTP client of the server, signed in, over an emptied store."""
+    """An HTTP client of the server holding the ingest key, over an emptied store."""
     with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
         yield http
 

@@ -144,3 +144,20 @@ def test_a_large_import_moves_its_staging_to_disk_midway(store, catalog, tmp_pat
     again = ingest_file(store, catalog, path, options=ImportOptions(mapping=MAPPING, batch_rows=100))
     assert (first.accepted, again.duplicates, store.count(), store.scalar(STAGING)) == (300, 300, 300, 0)
     assert store.scalar("SELECT sum(input_tokens) FROM workload_events") == 600_000
+
+
+# the one pricing function prices what ingest stores (docs/pricing.md): service tier, long context, refusals
+PRICED_ON_INGEST = [
+    ({"ts": "2026-03-02T00:00:00Z", "llm": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 100,
+      "service_tier": "Priority"}, 0.00595),
+    ({"ts": "2026-03-02T00:00:00Z", "llm": "gemini-2.5-pro", "prompt_tokens": 300_000, "completion_tokens": 2_000},
+     0.78),
+    ({"ts": "2026-03-02T00:00:00Z", "llm": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 0,
+      "status": "error", "error_type": "rate_limit"}, 0.0),
+]
+
+
+@pytest.mark.parametrize(("record", "usd"), PRICED_ON_INGEST)
+def test_ingest_prices_service_tier_long_context_and_refusals(store, catalog, tmp_path, record, usd):
+    ingest_file(store, catalog, write(tmp_path / "one.jsonl", [record]), options=ImportOptions(mapping=MAPPING))
+    assert store.rows(SUMS)[0]["cost"] == pytest.approx(usd, abs=1e-12)

@@ -20,6 +20,7 @@ import pytest
 
 from netra.persistence._ddl import KV_PREFIX_TABLE, KV_PREFIX_VIEW
 from netra.tools import ToolDispatcher, _sql, kv_cache
+from netra.tools.scope import in_workspace
 from netra.workloads.schema import ARROW_SCHEMA, COLUMNS
 from netra.workloads.synthetic import generate
 
@@ -44,7 +45,7 @@ def workload() -> pa.Table:
 @pytest.fixture
 def unmerged(store, monkeypatch) -> Iterator[None]:
     """Keep `kv_prefix_seen` in the parts its inserts wrote: no background merge, no compaction."""
-    monkeypatch.setattr(_sql, "_compact", lambda store: None)
+    monkeypatch.setattr(_sql, "compact_prefix_seen", lambda store: None)
     store.client.command("SYSTEM STOP MERGES kv_prefix_seen")
     yield
     store.client.command("SYSTEM START MERGES kv_prefix_seen")
@@ -52,25 +53,24 @@ def unmerged(store, monkeypatch) -> Iterator[None]:
 
 # ---- the reference: a pure-Python replay ----
 
-def first_and_last(events: list[dict]) -> tuple[dict[int, Any], dict[int, Any]]:
-    """Return the first and the last time each block hash was seen."""
-    first, last = {}, {}
+def first_seen(events: list[dict]) -> dict[int, Any]:
+    """Return the first time each block hash was seen."""
+    first: dict[int, Any] = {}
     for event in events:
         for h in event["prefix_hashes"]:
             first[h] = min(first.get(h, event["timestamp"]), event["timestamp"])
-            last[h] = max(last.get(h, event["timestamp"]), event["timestamp"])
-    return first, last
+    return first
 
 
-def replay(events: list[dict]) -> tuple[dict[tuple, dict[str, Any]], dict[tuple[str, str], int]]:
-    """Return the replay totals per (feature, model, lead prefix or None) and the written tokens."""
-    first, last = first_and_last(events)
+def replay(events: list[dict]) -> dict[tuple, dict[str, Any]]:
+    """Return the replay totals per (feature, model, lead prefix or None)."""
+    first = first_seen(events)
     groups: dict[tuple, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
     for event in events:
         hits = sum(first[h] < event["timestamp"] for h in event["prefix_hashes"])
         lead = event["prefix_hashes"][0] if hits else None
         add(groups[(event["feature"], event["model"], lead)], event, hits)
-    return {k: dict(v) for k, v in groups.items()}, written(origins(events, first, last))
+    return {k: dict(v) for k, v in groups.items()}
 
 
 def add(acc: dict[str, Any], event: dict, hits: int) -> None:
@@ -82,24 +82,6 @@ def add(acc: dict[str, Any], event: dict, hits: int) -> None:
                         ("cached_tokens", cached), ("cost_usd", event["cost_usd"]), ("hit_requests", hits > 0)):
         acc[name] += value
     acc["max_hit_blocks"] = max(acc["max_hit_blocks"], hits)
-
-
-def origins(events: list[dict], first: dict, last: dict) -> dict[int, tuple[str, str, int]]:
-    """Return, per block seen again later, the smallest (feature, model, block size) first seeing it."""
-    origin: dict[int, tuple[str, str, int]] = {}
-    for event in events:
-        me = (event["feature"], event["model"], event["block_size"])
-        for h in (h for h in event["prefix_hashes"] if last[h] > first[h] == event["timestamp"]):
-            origin[h] = min(origin.get(h, me), me)
-    return origin
-
-
-def written(origin: dict[int, tuple[str, str, int]]) -> dict[tuple[str, str], int]:
-    """Return the tokens each (feature, model) writes: its blocks' sizes."""
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for feature, model, block_size in origin.values():
-        totals[(feature, model)] += block_size
-    return dict(totals)
 
 
 # ---- loading and checking ----
@@ -135,10 +117,9 @@ def insert_select(store, table: pa.Table) -> list[dict]:
 
 def check(ctx, events: list[dict]) -> None:
     """Assert the tool's replay (through `kv_prefix_seen`) equals the Python replay of `events`."""
-    rows, written_tokens, _ = kv_cache._run_queries(ctx, kv_cache.KvCacheArgs())
-    expected_rows, expected_written = replay(events)
-    assert_groups_equal({(r["feature"], r["model"], r["lead"]): r for r in rows}, expected_rows)
-    assert written_tokens == expected_written
+    with in_workspace(ctx.workspace_id):  # the dispatcher binds it around every tool call
+        rows, _ = kv_cache._run_queries(ctx, kv_cache.KvCacheArgs())
+    assert_groups_equal({(r["feature"], r["model"], r["lead"]): r for r in rows}, replay(events))
 
 
 def assert_groups_equal(got: dict[tuple, dict], expected: dict[tuple, dict]) -> None:
@@ -168,7 +149,7 @@ def assert_rows_close(got: list[dict], expected: list[dict]) -> None:
 
 def test_one_insert_matches_a_python_replay(ctx, workload):
     events = insert(ctx.store, workload)
-    assert sum(r["hit_blocks"] for r in replay(events)[0].values()) > 0
+    assert sum(r["hit_blocks"] for r in replay(events).values()) > 0
     check(ctx, events)
     same_as_plain_replay(ctx)
 

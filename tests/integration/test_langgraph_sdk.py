@@ -27,6 +27,7 @@ from netra.server.sse.graph_stream import StreamRecorder
 from tests.graphs import OPTIMIZE
 from tests.run_world import backend_settings
 from tests.servers import serving
+from tests.tenants import IN_LOCAL, add_to_workspace
 
 pytestmark = pytest.mark.timeout(300)
 DEV = {"auth_mode": "dev", "rate_limit_per_minute": 0, "log_json": False}
@@ -44,8 +45,8 @@ class Netra:
     token: str
 
     def client(self) -> Any:
-        """Return the SDK's async client, signed in (use it as `async with`)."""
-        return get_client(url=self.url, api_key=None, headers={"Authorization": f"Bearer {self.token}"})
+        """Return the SDK's async client, signed in, acting in `local` (use it as `async with`)."""
+        return get_client(url=self.url, api_key=None, headers={"Authorization": f"Bearer {self.token}", **IN_LOCAL})
 
 
 @pytest.fixture(scope="module", params=["embedded", "services"])
@@ -54,7 +55,9 @@ def netra(request, workload, catalog, tmp_path_factory) -> Iterator[Netra]:
     with backend_settings(request.param, tmp_path_factory.mktemp("sdk")) as base:
         with serving(lambda url: create_app(base.model_copy(update=DEV), store=workload, catalog=catalog),
                      lifespan="on") as url:
-            answer = httpx.post(f"{url}/auth/dev-login", json={"email": f"u{uuid.uuid4().hex[:8]}@example.com"})
+            email = f"u{uuid.uuid4().hex[:8]}@example.com"
+            answer = httpx.post(f"{url}/auth/dev-login", json={"email": email})
+            add_to_workspace(base, email)  # the workload is in `local`
             yield Netra(url, answer.json()["access_token"])
 
 

@@ -1,4 +1,5 @@
-"""Readiness and degradation on a real server: PostgreSQL going away and coming back, Redis unreachable.
+"""Readiness and degradation on a real server: PostgreSQL going away and coming back, Redis unreachable,
+migrations behind the code, and the modes of a new NETRA_HOME.
 
 PostgreSQL is reached through a small TCP proxy on 127.0.0.1: stopping the proxy closes its
 listener and cuts every open connection, as a database restart would; starting it again on
@@ -17,17 +18,23 @@ from typing import Iterator
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from netra.config import Settings
+from netra.persistence import migrations
+from netra.persistence.db import make_sync_engine
 from netra.server import create_app
 from tests.databases import fresh_pg
+from tests.roles import grant
 from tests.servers import serving
 
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 DEADLINE_S = 20.0
 BACKEND_ERRORS = ("netra_cache_backend_errors_total", "netra_rate_limit_backend_errors_total")
 SIGNED_IN_PATHS = ("/auth/me", "/api/monitoring")
+CACHED_TOOL = "/api/tools/cost_analyzer"
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -117,8 +124,9 @@ def proxied_database(postgres_url: str) -> Iterator[tuple[Proxy, str]]:
 
 
 def app_settings(home: Path, **fields) -> Settings:
-    """Settings of one test app: SQLite under `home`, no Redis, no rate limit, unless given."""
-    return Settings(**({"home": home, "redis_url": "", "rate_limit_per_minute": 0, "log_json": False} | fields))
+    """Settings of one test app: SQLite under `home`, no Redis, no rate limit, dev login, unless given."""
+    return Settings(**({"home": home, "redis_url": "", "rate_limit_per_minute": 0, "log_json": False,
+                        "auth_mode": "dev"} | fields))
 
 
 @contextlib.contextmanager
@@ -163,18 +171,106 @@ def backend_errors(client: httpx.Client) -> dict[str, float]:
     return {name: sum(s.value for s in samples if s.name == name) for name in BACKEND_ERRORS}
 
 
-def signed_in_statuses(client: httpx.Client) -> list[int]:
+def signed_in_statuses(client: httpx.Client, settings: Settings) -> list[int]:
     """Sign in as an admin and make signed-in requests; return every status."""
-    login = client.post("/auth/dev-login", json={"email": "ops@example.com", "role": "admin"})
+    login = client.post("/auth/dev-login", json={"email": "ops@example.com"})
+    grant(settings, "ops@example.com", "admin")
     headers = {"Authorization": f"Bearer {login.json().get('access_token', '')}"}
-    return [login.status_code] + [client.get(path, headers=headers).status_code for path in SIGNED_IN_PATHS]
+    tool = client.post(CACHED_TOOL, json={}, headers=headers)  # reads the tool cache (sign-ins read no cache)
+    return [login.status_code, tool.status_code] + [client.get(path, headers=headers).status_code
+                                                    for path in SIGNED_IN_PATHS]
 
 
 def test_redis_unreachable_degrades(store, catalog, tmp_path: Path):
     settings = app_settings(tmp_path, redis_url=CLOSED_REDIS, rate_limit_per_minute=1000)
     with served(settings, store, catalog) as client:
         before = backend_errors(client)
-        statuses = signed_in_statuses(client)
+        statuses = signed_in_statuses(client, settings)
         ready, after = client.get("/health/ready"), backend_errors(client)
-    assert (statuses, ready.status_code, ready.json()["down"]) == ([200] * 3, 503, ["redis"])
+    assert (statuses, ready.status_code, ready.json()["down"]) == ([200] * 4, 503, ["redis"])
     assert all(after[name] > before[name] for name in BACKEND_ERRORS), (before, after)
+
+
+def get_paths(client: httpx.Client) -> list[str]:
+    """Return the API's GET paths that take no path parameter (from its OpenAPI document)."""
+    spec = client.get("/openapi.json").json()
+    return sorted(path for path, operations in spec["paths"].items() if "get" in operations and "{" not in path)
+
+
+def answers(client: httpx.Client, headers: dict[str, str], paths: list[str]) -> dict[str, int]:
+    """Return the status of a GET of each path, and of the writes that need the database, keyed `POST path`."""
+    writes = {f"POST {path}": client.post(path, json=body, headers=headers).status_code for path, body in WRITES}
+    return {path: client.get(path, headers=headers).status_code for path in paths} | writes
+
+
+WRITES = [("/api/threads", {}), ("/threads", {}), ("/auth/dev-login", {"email": "late@example.com"})]
+NEEDS_DATABASE = {"/api/threads", "/auth/me", "/api/catalog", "POST /api/threads", "POST /threads", "POST /auth/dev-login"}
+
+
+def bearer(client: httpx.Client, email: str) -> dict[str, str]:
+    """Sign `email` in through the development login; return the Authorization header."""
+    token = client.post("/auth/dev-login", json={"email": email}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def outage_answers(client: httpx.Client, proxy: Proxy) -> tuple[dict[str, int], dict[str, int]]:
+    """Return every route's answer while the database is up, then once it is gone."""
+    headers, paths = bearer(client, "a@example.com"), get_paths(client)
+    up = answers(client, headers, paths)
+    proxy.stop()
+    return up, answers(client, headers, paths)
+
+
+def test_every_route_that_needs_the_database_answers_503_while_it_is_gone(store, catalog, postgres_url: str,
+                                                                           tmp_path: Path):
+    """With PostgreSQL gone each answer is what it was, or 503 `service_unavailable`: never a 500."""
+    with proxied_database(postgres_url) as (proxy, url), \
+            served(app_settings(tmp_path, database_url=url), store, catalog) as client:
+        up, down = outage_answers(client, proxy)
+    changed = {path: status for path, status in down.items() if status != up[path] or path.startswith("POST")}
+    assert set(changed.values()) == {503} and NEEDS_DATABASE <= set(changed), changed
+
+
+def set_revision(url: str, revision: str | None) -> None:
+    """Leave the database's `alembic_version` at `revision` (None: as if never migrated)."""
+    engine = make_sync_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM alembic_version"))
+        if revision is not None:
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:revision)"),
+                               {"revision": revision})
+    engine.dispose()
+
+
+def previous_revision(revision: str) -> str | None:
+    """Return the revision before `revision` (None: it is the first)."""
+    previous = ScriptDirectory.from_config(migrations.alembic_config()).get_revision(revision).down_revision
+    return previous if isinstance(previous, str) or previous is None else previous[0]
+
+
+def readiness_at(client: httpx.Client, url: str, revisions: list[str | None]) -> list[httpx.Response]:
+    """Return the readiness answers with the database left at each revision in turn."""
+    answered = []
+    for revision in revisions:
+        set_revision(url, revision)
+        answered.append(client.get("/health/ready"))
+    return answered
+
+
+def test_ready_names_migrations_behind_the_code(store, catalog, tmp_path: Path):
+    """A database behind the newest revision answers 503 naming `migrations`; back at head, 200."""
+    settings, head = app_settings(tmp_path), migrations.head()
+    with served(settings, store, catalog) as client:
+        url, revisions = settings.resolved_database_url(), [head, previous_revision(head), head]
+        at_head, behind, back = readiness_at(client, url, revisions)
+    assert [answer.status_code for answer in (at_head, behind, back)] == [200, 503, 200]
+    assert (behind.json()["down"], behind.json()["checks"]["migrations"]) == (["migrations"], "down")
+
+
+def test_a_new_home_is_private(store, catalog, tmp_path: Path):
+    """NETRA_HOME is created 0700, its SQLite database 0600 (the umask would give 0755 and 0644)."""
+    home = tmp_path / "new" / "home"
+    with served(app_settings(home), store, catalog) as client:
+        assert client.get("/health/ready").status_code == 200
+    modes = [oct(path.stat().st_mode & 0o777) for path in (home.parent, home, home / "netra.db")]
+    assert modes == ["0o700", "0o700", "0o600"]

@@ -21,12 +21,14 @@ from netra.persistence.db import make_engine, make_session_factory, make_sync_en
 from netra.persistence.models import Base
 from netra.persistence.repositories import NotFoundError
 from netra.persistence.uow import UnitOfWork
+from netra.tenancy import LOCAL_WORKSPACE, WorkspaceRequiredError
 from tests.databases import fresh_pg
 
 CIPHER = cipher_from_secret("records-test-secret-" + "x" * 32)
-INDEXES = {("threads", ("user_id", "created_at")), ("messages", ("thread_id", "created_at")),
-           ("runs", ("status",)), ("runs", ("thread_id", "created_at")), ("runs", ("user_id", "created_at")),
-           ("agent_runs", ("run_id",)), ("agent_reports", ("run_id",)), ("references", ("user_id", "created_at"))}
+INDEXES = {("threads", ("workspace_id", "user_id", "created_at")), ("messages", ("thread_id", "created_at")),
+           ("runs", ("status",)), ("runs", ("thread_id", "created_at")), ("runs", ("workspace_id", "user_id", "created_at")),
+           ("agent_runs", ("run_id",)), ("agent_reports", ("run_id",)),
+           ("references", ("workspace_id", "user_id", "created_at")), ("workspace_members", ("user_id",))}
 # repository, parent key (filled from the seeded world), values to create, values to update
 OWNED = [
     ("threads", None, {"title": "Spend review", "meta": {"source": "ui"}}, {"title": "Renamed"}),
@@ -64,26 +66,26 @@ def url(db_url: str) -> str:
     return db_url
 
 
-async def _work(engine: AsyncEngine, action: Action, commit: bool) -> Any:
-    """Run `action` in one unit of work; commit when asked."""
-    async with UnitOfWork(make_session_factory(engine), CIPHER) as uow:
+async def _work(engine: AsyncEngine, action: Action, commit: bool, workspace_id: str | None) -> Any:
+    """Run `action` in one unit of work in `workspace_id` (None: unbound); commit when asked."""
+    async with UnitOfWork(make_session_factory(engine), CIPHER, workspace_id=workspace_id) as uow:
         result = await action(uow)
         await (uow.commit() if commit else uow.rollback())
         return result
 
 
-async def _act(url: str, action: Action, commit: bool) -> Any:
+async def _act(url: str, action: Action, commit: bool, workspace_id: str | None = LOCAL_WORKSPACE) -> Any:
     """Run `action` on a fresh engine, disposed afterwards."""
     engine = make_engine(url)
     try:
-        return await _work(engine, action, commit)
+        return await _work(engine, action, commit, workspace_id)
     finally:
         await engine.dispose()
 
 
-def db(url: str, action: Action, commit: bool = True) -> Any:
-    """Run `action(uow)` to completion (pytest-asyncio is not used)."""
-    return asyncio.run(_act(url, action, commit))
+def db(url: str, action: Action, commit: bool = True, workspace_id: str | None = LOCAL_WORKSPACE) -> Any:
+    """Run `action(uow)` to completion in `workspace_id` (pytest-asyncio is not used)."""
+    return asyncio.run(_act(url, action, commit, workspace_id))
 
 
 def call(url: str, repo: str, method: str, /, *args: Any, **kwargs: Any) -> Any:
@@ -139,7 +141,7 @@ def test_upgrade_from_empty_is_idempotent(db_url):
     migrations.upgrade(db_url)
     first = on_sync(db_url, schema)
     migrations.upgrade(db_url)
-    assert migrations.current(db_url) == migrations.head() == "0001_initial" and on_sync(db_url, schema) == first
+    assert migrations.current(db_url) == migrations.head() and on_sync(db_url, schema) == first
     assert first[0] == set(Base.metadata.tables) | {"alembic_version"} and INDEXES <= first[1]
 
 
@@ -282,3 +284,11 @@ def test_catalog_upsert_by_model_key(url):
     entry = call(url, "catalog", "by_key", "gpt-4o-mini")
     assert (entry.provider, entry.prices) == ("openai", {"input": 0.1})
     assert len(call(url, "catalog", "list")) == 1
+
+
+def test_records_are_kept_per_workspace_and_need_one(url, world):
+    def thread(uow: UnitOfWork) -> Any:
+        return uow.threads.get(world["user_id"], world["thread_id"])
+    assert db(url, thread).id == world["thread_id"] and db(url, thread, workspace_id="another") is None
+    with pytest.raises(WorkspaceRequiredError):
+        db(url, thread, workspace_id=None)

@@ -14,7 +14,7 @@ import pytest
 from netra.config import Settings
 from netra.errors import ConfigError, UserInputError
 from netra.persistence.repositories import NotFoundError
-from netra.server.runs.manager import RunManager, ThreadBusyError
+from netra.server.runs.manager import RunManager, RunQueueFullError, ThreadBusyError
 from netra.server.runs.recovery import recover
 from tests.graphs import OPTIMIZE, load_mixed
 from tests.run_world import FakeExecutor, World, backend_settings, eventually, world
@@ -110,6 +110,41 @@ async def _enqueued(w: World, fake: FakeExecutor) -> dict:
 def test_enqueued_runs_of_a_thread_run_one_after_the_other_in_order(settings):
     seen = run(settings, _enqueued, FakeExecutor(open=True), concurrency=4)
     assert seen == {"order": True, "overlap": 1, "statuses": ["success"] * 3}
+
+
+async def _all_done(w: World, fake: FakeExecutor, run_ids: list[str]) -> list[str]:
+    """Let every held run go; return the order in which the executor took them."""
+    fake.open = True
+    await asyncio.gather(*(w.manager.wait(run_id) for run_id in run_ids))
+    return fake.called()
+
+
+async def _one_question_behind_many(w: World, fake: FakeExecutor) -> list[int | str]:
+    """Bob holds the one slot and queues five more runs; then Alice asks one question."""
+    bob = [(await w.manager.start(w.bob, f"question {n} of bob?")).run_id for n in range(6)]
+    await eventually(fake.called)
+    alice = (await w.manager.start(w.alice, "my one question?")).run_id
+    return ["alice" if run_id == alice else bob.index(run_id) for run_id in await _all_done(w, fake, [*bob, alice])]
+
+
+def test_a_freed_slot_goes_round_robin_between_users(settings):
+    """Alice's question runs right after Bob's first run, not after all six (one first-come queue: last)."""
+    assert run(settings, _one_question_behind_many, FakeExecutor(), concurrency=1) == [0, "alice", 1, 2, 3, 4, 5]
+
+
+async def _capped(w: World, fake: FakeExecutor) -> dict:
+    bob = [(await w.manager.start(w.bob, "one?")).run_id]
+    await eventually(fake.called)  # Bob's first run holds the slot: the next two wait
+    bob += [(await w.manager.start(w.bob, q)).run_id for q in ("two?", "three?")]
+    refused = await _refused(w.manager, w.bob, None, "reject")
+    alice = (await w.manager.start(w.alice, "mine?")).run_id
+    return {"refused": refused, "ran": len(await _all_done(w, fake, [*bob, alice])), "waiting": w.manager.waiting(w.bob)}
+
+
+def test_a_user_past_the_queue_cap_is_refused_and_others_are_not(settings):
+    """NETRA_RUN_QUEUE_PER_USER=2: Bob's fourth run is refused; Alice's is taken; all four run."""
+    capped = settings.model_copy(update={"run_queue_per_user": 2})
+    assert run(capped, _capped, FakeExecutor(), concurrency=1) == {"refused": RunQueueFullError, "ran": 4, "waiting": 0}
 
 
 async def _cancel_running(w: World, fake: FakeExecutor) -> dict:

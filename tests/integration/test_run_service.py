@@ -21,6 +21,7 @@ from netra.persistence.uow import UnitOfWork
 from netra.server.resources import AppResources
 from netra.server.runs import events, execute_run, records
 from netra.server.runs.events import RunIds, to_client_events
+from netra.tenancy import LOCAL_WORKSPACE, Owner
 from netra.tools.dispatcher import call_id
 from tests.graphs import OPTIMIZE, PLAIN, load_mixed
 
@@ -119,12 +120,12 @@ def resources(tmp_path, store, catalog) -> AppResources:
 Scenario = Callable[[AppResources, str], Awaitable[Any]]
 
 
-async def _user(resources: AppResources, email: str = "ada@example.com") -> str:
-    """Create a user in the resources' records; return the id."""
+async def _user(resources: AppResources, email: str = "ada@example.com") -> Owner:
+    """Create a user in the resources' records; return them acting in `local` (where the workload is)."""
     async with UnitOfWork(resources.session_factory) as uow:
         user = await uow.users.create(email=email, name=email.split("@")[0])
         await uow.commit()
-    return user.id
+    return Owner(user.id, LOCAL_WORKSPACE)
 
 
 async def _started(resources: AppResources, scenario: Scenario) -> Any:
@@ -140,12 +141,12 @@ def run_scenario(resources: AppResources, scenario: Scenario) -> Any:
     return asyncio.run(_started(resources, scenario))
 
 
-async def _ask(resources: AppResources, user_id: str, emit: Collector, cancel: threading.Event | None = None):
-    thread_id, run_id = await records.open_run(resources, user_id, OPTIMIZE)
-    result = await execute_run(resources, user_id, run_id, thread_id, OPTIMIZE, emit=emit, cancel=cancel)
-    async with UnitOfWork(resources.session_factory) as uow:
-        run = await uow.runs.get(user_id, run_id)
-        agents = {a.agent: a for a in await uow.agent_runs.for_run(user_id, run_id)}
+async def _ask(resources: AppResources, owner: Owner, emit: Collector, cancel: threading.Event | None = None):
+    thread_id, run_id = await records.open_run(resources, owner, OPTIMIZE)
+    result = await execute_run(resources, owner, run_id, thread_id, OPTIMIZE, emit=emit, cancel=cancel)
+    async with UnitOfWork(resources.session_factory, workspace_id=owner.workspace_id) as uow:
+        run = await uow.runs.get(owner.user_id, run_id)
+        agents = {a.agent: a for a in await uow.agent_runs.for_run(owner.user_id, run_id)}
     return result, run, agents
 
 
@@ -225,7 +226,7 @@ def test_a_failing_graph_ends_the_run_in_error(resources, mixed, crashing_worker
     assert (agents["triage"].status, agents["data"].status, agents["data"].error) == ("success", "error", run.error)
 
 
-async def _two_at_once(resources: AppResources, user_id: str) -> list[dict[str, Any]]:
+async def _two_at_once(resources: AppResources, user_id: Owner) -> list[dict[str, Any]]:
     opened = [await records.open_run(resources, user_id, PLAIN) for _ in range(2)]
     return list(await asyncio.gather(*(execute_run(resources, user_id, run_id, thread_id, PLAIN)
                                        for thread_id, run_id in opened)))
@@ -237,7 +238,7 @@ def test_two_runs_at_once_share_the_store_and_both_succeed(resources, mixed):
     assert all(r["report"]["grounded"] for r in results) and results[0]["thread_id"] != results[1]["thread_id"]
 
 
-async def _scoping(resources: AppResources, user_id: str) -> dict[str, Any]:
+async def _scoping(resources: AppResources, user_id: Owner) -> dict[str, Any]:
     thread_id, run_id = await records.open_run(resources, user_id, "x" * 100 + "\n why?", strategy="parallel")
     failed = await records.record_agent(resources, user_id, run_id, "data", "failed", "boom")
     again = await records.record_agent(resources, user_id, run_id, "data", "done")
@@ -250,7 +251,7 @@ async def _scoping(resources: AppResources, user_id: str) -> dict[str, Any]:
 def test_records_keep_the_first_failure_and_scope_threads_to_their_owner(resources):
     seen = run_scenario(resources, _scoping)
     assert seen["failed"].status == "error" and seen["failed"].error == "boom" and seen["again"] is None
-    assert seen["owner"] == seen["failed"].user_id
+    assert seen["owner"] == Owner(seen["failed"].user_id, seen["failed"].workspace_id)
 
 
 @pytest.mark.parametrize(("question", "title"), [

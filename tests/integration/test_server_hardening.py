@@ -1,4 +1,4 @@
-"""Server hardening on a real uvicorn server: headers, request ids, errors, CORS, limits, health, metrics."""
+"""Server hardening on a real uvicorn server: headers, request ids, errors, CORS, limits, proxies, health, metrics."""
 
 from __future__ import annotations
 
@@ -15,30 +15,40 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from netra.config import Settings
+from netra.errors import ConfigError
+from netra.persistence import migrations
 from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.server.deps import get_settings
 from netra.server.middleware import security_headers
 from netra.workloads.catalog import PriceCatalog
+from tests.databases import fresh_pg
 from tests.servers import serving as served
 
 CLOSED_DB = "postgresql://postgres@127.0.0.1:1/x"
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 SECRET = "secret-internal-detail"
+BACKEND = "db.internal.example:5432/prod"  # what a ConfigError may name, never shown to a client
 ORIGIN, STRANGER = "https://app.example", "https://evil.example"
-READY = {"status": "ok", "checks": {"analytics": "ok", "database": "ok"}, "down": []}
+READY = {"status": "ok", "checks": {"analytics": "ok", "database": "ok", "migrations": "ok"}, "down": []}
 SECURITY = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer",
             "content-security-policy": "default-src 'self'"}
 
 
 def settings(**fields: Any) -> Settings:
-    """Settings for one test app: no rate limit, no Redis, a small body limit, unless given."""
-    return Settings(**({"rate_limit_per_minute": 0, "redis_url": "", "max_ingest_bytes": 1000} | fields))
+    """Settings for one test app: dev login, no rate limit, no Redis, small body limits, unless given."""
+    return Settings(**({"auth_mode": "dev", "rate_limit_per_minute": 0, "redis_url": "", "max_ingest_bytes": 1000,
+                        "max_body_bytes": 2000} | fields))
 
 
 def boom() -> None:
     """A route that fails with an unexpected error."""
     raise RuntimeError(SECRET)
+
+
+def misconfigured() -> None:
+    """A route that meets a setting it cannot use."""
+    raise ConfigError(f"NETRA_DATABASE_URL=...{BACKEND!r}: expected sqlite:/// or postgresql://")
 
 
 def typed(n: int) -> dict[str, int]:
@@ -47,9 +57,10 @@ def typed(n: int) -> dict[str, int]:
 
 
 def hardened_app(store: AnalyticsStore, catalog: PriceCatalog, **fields: Any) -> FastAPI:
-    """The app under test, with two extra routes: one that fails, one that validates."""
+    """The app under test, with extra routes: one that fails, one misconfigured, one that validates."""
     app = create_app(settings(**fields), store=store, catalog=catalog)
     app.add_api_route("/test/boom", boom)
+    app.add_api_route("/test/misconfigured", misconfigured)
     app.add_api_route("/test/typed", typed)
     return app
 
@@ -115,17 +126,21 @@ ERRORS = [
     ("GET", "/nope", b"", "", 404, "not_found"),
     ("POST", "/api/tools/no_such_tool", b"{}", "application/json", 404, "tool_not_found"),
     ("POST", "/api/ingest/events", b"[" + b" " * 2000 + b"]", "application/json", 413, "payload_too_large"),
+    ("POST", "/api/tools/cost_analyzer", b'{"feature": "' + b"x" * 3000 + b'"}', "application/json", 413,
+     "payload_too_large"),
     ("POST", "/api/ingest/events", b"hello", "text/plain", 415, "unsupported_media_type"),
     ("GET", "/test/typed?n=many", b"", "", 422, "validation_failed"),
     ("POST", "/api/tools/cost_analyzer", b'{"start": "yesterday"}', "application/json", 422, "invalid_arguments"),
     ("POST", "/api/tools/cost_analyzer", b'{"feature": ', "application/json", 400, "bad_payload"),
     ("GET", "/test/boom", b"", "", 500, "internal_error"),
+    ("GET", "/test/misconfigured", b"", "", 500, "server_misconfigured"),
     ("DELETE", "/healthz", b"", "", 405, "method_not_allowed"),
 ]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "content_type", "status", "code"), ERRORS,
-                         ids=["404", "404-tool", "413", "415", "422", "422-tool", "400", "500", "405"])
+                         ids=["404", "404-tool", "413", "413-tool", "415", "422", "422-tool", "400", "500", "500-config",
+                              "405"])
 def test_one_error_body_shape(client, method, path, body, content_type, status, code):
     """Every error answers {"error": {"code", "message", "request_id"}} with the echoed request id."""
     answer = client.request(method, path, content=body, headers={"content-type": content_type})
@@ -134,9 +149,10 @@ def test_one_error_body_shape(client, method, path, body, content_type, status, 
     assert error["message"] and error["request_id"] == answer.headers["x-request-id"]
 
 
-def test_internal_error_hides_the_cause(client):
-    """A 500 says nothing of the exception that caused it."""
-    assert SECRET not in client.get("/test/boom").text
+@pytest.mark.parametrize(("path", "cause"), [("/test/boom", SECRET), ("/test/misconfigured", BACKEND)])
+def test_a_500_hides_the_cause(client, path: str, cause: str):
+    """A 500 says nothing of the exception that caused it: no message, no host or database of a setting."""
+    assert cause not in client.get(path).text
 
 
 # origin, whether it is allowed
@@ -189,14 +205,22 @@ def test_redis_unreachable_still_serves(session_store, catalog, caplog):
     assert "netra_rate_limit_backend_errors_total" in metrics
 
 
+@contextlib.contextmanager
+def migrated_pg(postgres_url: str) -> Iterator[str]:
+    """Yield the URL of a fresh PostgreSQL database migrated to head (dropped after)."""
+    with fresh_pg(postgres_url, "netra_ready") as url:
+        migrations.upgrade(url)
+        yield url
+
+
 def test_ready_names_the_database_when_down(session_store, catalog, postgres_url: str):
-    """/health/ready answers 503 naming `database` while it is down, 200 once it is back."""
+    """/health/ready answers 503 naming `database` (its migrations skipped) while it is down, 200 once it is back."""
     app = hardened_app(session_store, catalog, database_url=CLOSED_DB)
-    with serving(app) as http:
+    with serving(app) as http, migrated_pg(postgres_url) as migrated:
         down = http.get("/health/ready")
-        app.dependency_overrides[get_settings] = lambda: settings(database_url=postgres_url)
+        app.dependency_overrides[get_settings] = lambda: settings(database_url=migrated)
         up = http.get("/health/ready")
-    assert (down.status_code, down.json()["down"], down.json()["checks"]["analytics"]) == (503, ["database"], "ok")
+    assert (down.status_code, down.json()["down"], down.json()["checks"]["migrations"]) == (503, ["database"], "skipped")
     assert (up.status_code, up.json()) == (200, READY)
 
 
@@ -211,12 +235,21 @@ def sample(exposition: str, name: str, labels: dict[str, str]) -> float | None:
     return next((s.value for s in samples if s.name == name and s.labels == labels), None)
 
 
+def counted(client: httpx.Client, name: str, labels: dict[str, str]) -> httpx.Response:
+    """Return the exposition once it holds the sample (a request is counted just after its answer is sent)."""
+    deadline, answer = time.monotonic() + 5, client.get("/health/metrics")
+    while sample(answer.text, name, labels) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+        answer = client.get("/health/metrics")
+    return answer
+
+
 def test_metrics_count_requests(client):
     """The exposition holds the request counter by route and status, and tool calls by tool."""
     for _ in range(3):
         client.get("/healthz")
     client.post("/api/tools/cost_analyzer", json={})
-    answer = client.get("/health/metrics")
+    answer = counted(client, "netra_tool_calls_total", {"tool": "cost_analyzer", "status": "200"})
     assert answer.headers["content-type"].startswith("text/plain")
     assert sample(answer.text, "netra_http_requests_total", {"method": "GET", "route": "/healthz", "status": "200"}) >= 3
     assert sample(answer.text, "netra_tool_calls_total", {"tool": "cost_analyzer", "status": "200"}) >= 1
@@ -238,3 +271,27 @@ def test_access_log_is_json_without_secrets(client, caplog):
     assert {k: line[k] for k in ("request_id", "method", "path", "status")} == \
         {"request_id": "log-1", "method": "GET", "path": "/healthz", "status": 200}
     assert "hunter2" not in caplog.text and line["duration_ms"] >= 0
+
+
+# NETRA_TRUSTED_PROXIES, X-Forwarded-For of a first request from 127.0.0.1 -> the client the access log and the
+# rate limit see, and the status of a second request forwarded for 7.7.7.7 (429: counted against the same client)
+FORWARDED = [
+    ([], "6.6.6.6", "127.0.0.1", 429),
+    (["10.0.0.0/8"], "6.6.6.6", "127.0.0.1", 429),
+    (["127.0.0.0/8"], "6.6.6.6", "6.6.6.6", 200),
+    (["127.0.0.1", "10.0.0.0/8"], "1.1.1.1, 6.6.6.6, 10.2.3.4", "6.6.6.6", 200),
+    (["127.0.0.1"], "not-an-address", "127.0.0.1", 200),
+]
+
+
+@pytest.mark.parametrize(("proxies", "forwarded", "client_ip", "second"), FORWARDED,
+                         ids=["no-proxies", "other-proxy", "trusted", "chain", "garbage"])
+def test_forwarded_for_is_believed_from_trusted_proxies_only(session_store, catalog, caplog, proxies, forwarded,
+                                                            client_ip, second):
+    """Only a trusted proxy's X-Forwarded-For names the client; a client cannot pick its own rate-limit bucket."""
+    app = hardened_app(session_store, catalog, trusted_proxies=proxies, rate_limit_per_minute=1)
+    with caplog.at_level(logging.INFO, logger="netra.access"), serving(app) as http:
+        sent = [{"X-Forwarded-For": value, "X-Request-ID": f"xff-{n}"} for n, value in enumerate((forwarded, "7.7.7.7"))]
+        statuses = [http.get(LIMITED, headers=headers).status_code for headers in sent]
+        line = json.loads(logged(caplog, "xff-0"))
+    assert (statuses, line["client"]) == ([200, second], client_ip)

@@ -26,6 +26,7 @@ from netra.server.runs import execute_run, records
 from tests.graphs import OPTIMIZE, PLAIN
 from tests.run_world import backend_settings, world
 from tests.servers import serving
+from tests.tenants import IN_LOCAL, add_to_workspace
 
 pytestmark = pytest.mark.timeout(300)
 DEV = {"auth_mode": "dev", "rate_limit_per_minute": 0, "log_json": False, "run_concurrency": 1}
@@ -65,8 +66,8 @@ class Served:
     clients: list[httpx.Client] = field(default_factory=list)
 
     def client(self, token: str | None = None) -> httpx.Client:
-        """Return a client (with a bearer token when given), closed with the server."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        """Return a client (with a bearer token when given, acting in `local`), closed with the server."""
+        headers = {"Authorization": f"Bearer {token}", **IN_LOCAL} if token else {}
         self.clients.append(httpx.Client(base_url=self.url, headers=headers, timeout=120))
         return self.clients[-1]
 
@@ -81,8 +82,10 @@ class Served:
         return self.client()
 
     def login(self) -> httpx.Client:
-        """Return a client signed in (`POST /auth/dev-login`) as a new user."""
-        answer = self.anonymous.post("/auth/dev-login", json={"email": f"u{uuid.uuid4().hex[:8]}@example.com"})
+        """Return a client signed in (`POST /auth/dev-login`) as a new user, a member of `local` (the workload's)."""
+        email = f"u{uuid.uuid4().hex[:8]}@example.com"
+        answer = self.anonymous.post("/auth/dev-login", json={"email": email})
+        add_to_workspace(self.app.state.resources.settings, email)
         return self.client(answer.json()["access_token"])
 
     def new_thread(self) -> tuple[httpx.Client, str]:

@@ -1,4 +1,7 @@
-"""The tools API on a real uvicorn server over the chDB store: list, run, cache, 404, 422, 400, 401."""
+"""The tools API on a real uvicorn server over the chDB store: list, run, cache, 404, 422, 400, 401.
+
+The events are planted in the signed-in user's personal workspace, where the tools read.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
+from netra.config import Settings
 from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.tools import ToolRegistry
 from netra.workloads.catalog import PriceCatalog
 from tests.factories import at, load
+from tests.integration.api.seeding import workspace_of
 from tests.servers import serving
 
 # literal USD per token, as in the price catalog
@@ -39,7 +44,7 @@ CHAT_COST = (3000 * GPT4O["input"] + 300 * GPT4O["output"]) + (10000 * MINI["inp
 @pytest.fixture(scope="module")
 def base_url(session_store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[str]:
     """A uvicorn server in a background thread over the test store; its base URL."""
-    with serving(lambda url: create_app(store=session_store, catalog=catalog)) as url:
+    with serving(lambda url: create_app(Settings(auth_mode="dev"), store=session_store, catalog=catalog)) as url:
         yield url
 
 
@@ -53,9 +58,9 @@ def token(base_url: str) -> str:
 
 @pytest.fixture
 def client(base_url: str, token: str, store: AnalyticsStore, catalog: PriceCatalog) -> Iterator[httpx.Client]:
-    """An HTTP client of the server, signed in, over a store holding `EVENTS`."""
-    load(store, catalog, EVENTS)
+    """An HTTP client of the server, signed in, over a store holding `EVENTS` in the user's workspace."""
     with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
+        load(store, catalog, [event | {"workspace_id": workspace_of(http)} for event in EVENTS])
         yield http
 
 

@@ -40,7 +40,7 @@ def _unsigned(claims: dict) -> str:
 
 NOW = int(time.time())
 # a day of validity: the suite may run long after this module is imported
-FULL = {"sub": "u-1", "user_id": "u-1", "scope": "api", "iat": NOW, "exp": NOW + 86400}
+FULL = {"sub": "u-1", "user_id": "u-1", "scope": "api", "iat": NOW, "exp": NOW + 86400, "jti": "j-1"}
 
 
 def test_issued_token_validates_with_its_claims():
@@ -58,6 +58,7 @@ REFUSED = [
     (issue_token(TokenConfig("another-secret-" + "o" * 64), ADA), InvalidTokenError, "signature"),
     (_signed({k: v for k, v in FULL.items() if k != "exp"}), MissingClaimsError, "claim"),
     (_signed({k: v for k, v in FULL.items() if k != "user_id"}), MissingClaimsError, "claim"),
+    (_signed({k: v for k, v in FULL.items() if k != "jti"}), MissingClaimsError, "claim"),
     (_signed({**FULL, "user_id": "u-9"}), MissingClaimsError, "sub and user_id"),
     (_unsigned(FULL), InvalidTokenError, "algorithm"),
     (_signed(FULL, algorithm="HS512"), InvalidTokenError, "algorithm"),
@@ -66,7 +67,7 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("token", "error", "words"), REFUSED,
-                         ids=["expired", "tampered", "other-secret", "no-exp", "no-user_id", "sub-mismatch",
+                         ids=["expired", "tampered", "other-secret", "no-exp", "no-user_id", "no-jti", "sub-mismatch",
                               "alg-none", "wrong-alg", "garbage"])
 def test_refused_tokens_raise_a_clear_error(token: str, error: type, words: str):
     """Each unacceptable token raises its own error, with a message that says why."""
@@ -90,11 +91,23 @@ def test_dev_secret_is_derived_and_stable(tmp_path):
     assert token_config(Settings(home=tmp_path / "other")).secret != first.secret
 
 
-@pytest.mark.parametrize(("algorithm", "secret"), [("HS256", "s" * 31), ("HS512", "s" * 63)])
-def test_short_jwt_secret_is_refused(tmp_path, algorithm: str, secret: str):
-    """A configured JWT secret shorter than the algorithm's key is a configuration error."""
-    with pytest.raises(ConfigError, match=f"NETRA_JWT_SECRET must be at least .* for {algorithm}"):
-        token_config(Settings(home=tmp_path, jwt_secret=secret, jwt_algorithm=algorithm))
+# algorithm, NETRA_JWT_SECRET, NETRA_SECRET_KEY, the setting the error names
+SHORT_KEYS = [
+    ("HS256", "s" * 31, "", r"NETRA_JWT_SECRET \(HS256\) must be at least 32 characters long, not 31"),
+    ("HS256", "é" * 31, "", r"NETRA_JWT_SECRET \(HS256\) must be at least 32 characters long, not 31"),
+    ("HS512", "s" * 63, "", r"NETRA_JWT_SECRET \(HS512\) must be at least 64 characters long, not 63"),
+    ("HS256", "", "k" * 12, "NETRA_SECRET_KEY must be at least 32 characters long, not 12"),
+]
+
+
+@pytest.mark.parametrize(("algorithm", "secret", "app_secret", "message"), SHORT_KEYS,
+                         ids=["hs256-31", "hs256-31-multibyte", "hs512-63", "short-app-secret"])
+def test_short_signing_key_is_refused(tmp_path, algorithm: str, secret: str, app_secret: str, message: str):
+    """A signing key under 32 characters (or the algorithm's key size) is a configuration error naming it."""
+    settings = Settings(home=tmp_path, jwt_secret=secret, secret_key=app_secret, jwt_algorithm=algorithm)
+    with pytest.raises(ConfigError, match=message) as raised:
+        token_config(settings)
+    assert (secret or app_secret) not in str(raised.value)
 
 
 @pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])

@@ -5,7 +5,10 @@
     head()        -> "0001_initial"
 
 Migrations run on a sync driver (psycopg / sqlite3) in one transaction; on PostgreSQL an
-advisory lock keeps two processes from migrating at once. Upgrading at head does nothing.
+advisory lock keeps two processes from migrating at once. On SQLite foreign keys are off
+while migrating (a table altered in batch mode is copied and the old one dropped, which with
+foreign keys on would delete its children), and are checked when the migration is done.
+Upgrading at head does nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
+from netra.errors import ServiceError
 from netra.persistence.db import make_sync_engine
 
 HERE = Path(__file__).resolve().parent
@@ -39,13 +43,35 @@ def _lock(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
 
 
+def _prepare(connection: Connection) -> None:
+    """Turn SQLite's foreign keys off (before the transaction writes anything); take PostgreSQL's lock."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    _lock(connection)
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Raise ServiceError (rolling the migration back) when it left a SQLite row whose parent is missing."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise ServiceError(f"the migration left {len(broken)} rows without their parent (first: {tuple(broken[0])})")
+
+
+def _migrate(connection: Connection, action: str, target: str) -> None:
+    """Run `alembic <action> <target>` on the connection: prepared first, foreign keys checked after."""
+    _prepare(connection)
+    getattr(command, action)(alembic_config(connection), target)
+    _check_foreign_keys(connection)
+
+
 def _run(database_url: str, action: str, target: str) -> None:
     """Run `alembic <action> <target>` in one transaction on the database."""
     engine = make_sync_engine(database_url)
     try:
         with engine.begin() as connection:
-            _lock(connection)
-            getattr(command, action)(alembic_config(connection), target)
+            _migrate(connection, action, target)
     finally:
         engine.dispose()
 

@@ -1,8 +1,9 @@
 """Declarative base, shared column types and mixins of the records tables.
 
 Every table has a string UUID `id` and a `created_at`; user-owned tables carry `user_id`
-(the owner, `ON DELETE CASCADE`). Constraint names follow `NAMING_CONVENTION`, so later
-migrations (batch mode on SQLite) can name what they alter.
+(the owner, `ON DELETE CASCADE`), and those kept per workspace `workspace_id` too
+(`WorkspaceMixin`). Constraint names follow `NAMING_CONVENTION`, so later migrations (batch
+mode on SQLite) can name what they alter.
 """
 
 from __future__ import annotations
@@ -79,3 +80,9 @@ class OwnedMixin:
     """Adds the owner column `user_id` (a user's records go when the user does)."""
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), sort_order=-1)
+
+
+class WorkspaceMixin:
+    """Adds `workspace_id`: the workspace the record belongs to (its records go when it does)."""
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), sort_order=-1)

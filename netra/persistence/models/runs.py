@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from netra.persistence.models.base import Base, OwnedMixin
+from netra.persistence.models.base import Base, OwnedMixin, WorkspaceMixin
 from netra.persistence.models.users import one_of
 
 
@@ -31,12 +31,12 @@ class RunStatus(StrEnum):
 FINISHED = frozenset({RunStatus.SUCCESS, RunStatus.ERROR, RunStatus.INTERRUPTED, RunStatus.CANCELLED})
 
 
-class Run(OwnedMixin, Base):
+class Run(OwnedMixin, WorkspaceMixin, Base):
     """One question asked in a thread and answered by the agent graph."""
 
     __tablename__ = "runs"
     __table_args__ = (Index("ix_runs_status", "status"),
-                      Index("ix_runs_user_id_created_at", "user_id", "created_at"),
+                      Index("ix_runs_workspace_id_user_id_created_at", "workspace_id", "user_id", "created_at"),
                       Index("ix_runs_thread_id_created_at", "thread_id", "created_at"),
                       CheckConstraint(one_of("status", RunStatus), name="status"))
 
@@ -49,7 +49,7 @@ class Run(OwnedMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class AgentRun(OwnedMixin, Base):
+class AgentRun(OwnedMixin, WorkspaceMixin, Base):
     """One agent's work within a run."""
 
     __tablename__ = "agent_runs"
@@ -65,7 +65,7 @@ class AgentRun(OwnedMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class AgentReport(OwnedMixin, Base):
+class AgentReport(OwnedMixin, WorkspaceMixin, Base):
     """The report a run produced: markdown, its structured form, and whether it is grounded."""
 
     __tablename__ = "agent_reports"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from netra.persistence.models.base import Base, OwnedMixin, UpdatedMixin
+from netra.persistence.models.base import Base, OwnedMixin, UpdatedMixin, WorkspaceMixin
 from netra.persistence.models.users import one_of
 
 
@@ -21,17 +21,17 @@ class MessageRole(StrEnum):
     TOOL = "tool"
 
 
-class Thread(OwnedMixin, UpdatedMixin, Base):
+class Thread(OwnedMixin, WorkspaceMixin, UpdatedMixin, Base):
     """A conversation of one user; `meta` maps to the `metadata` JSON column."""
 
     __tablename__ = "threads"
-    __table_args__ = (Index("ix_threads_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (Index("ix_threads_workspace_id_user_id_created_at", "workspace_id", "user_id", "created_at"),)
 
     title: Mapped[str] = mapped_column(String(300), default="")
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
 
 
-class Message(OwnedMixin, Base):
+class Message(OwnedMixin, WorkspaceMixin, Base):
     """One message of a thread, owned by the thread's user."""
 
     __tablename__ = "messages"

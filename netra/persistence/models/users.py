@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netra.persistence.models.base import Base, UpdatedMixin
@@ -24,11 +24,19 @@ def one_of(column: str, values: type[StrEnum]) -> str:
 
 
 class User(UpdatedMixin, Base):
-    """A person who signs in; email is unique (case as given: normalise before storing)."""
+    """A person who signs in; email is unique (case as given: normalise before storing).
+
+    `oidc_issuer` and `oidc_subject` name the OpenID Connect identity the user signs in with
+    (`iss`, `sub` of the provider's id_token): unique together, and null until the first
+    OAuth sign-in. OAuth sign-ins find the user by this pair, never by email alone.
+    """
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),
+                      Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True))
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(16), default=Role.USER.value)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300), default=None)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), default=None)

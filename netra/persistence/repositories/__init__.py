@@ -9,6 +9,7 @@ from netra.persistence.repositories.base import (DEFAULT_LIMIT, MAX_LIMIT, NotFo
                                                  Repository)
 from netra.persistence.repositories.catalog import SupplyCatalogRepository
 from netra.persistence.repositories.references import ReferenceRepository
+from netra.persistence.repositories.revocations import RevocationRepository
 from netra.persistence.repositories.runs import AgentReportRepository, AgentRunRepository, RunRepository
 from netra.persistence.repositories.secrets import OAuthSecretRepository, UserSecretRepository
 from netra.persistence.repositories.threads import MessageRepository, ThreadRepository
@@ -16,5 +17,5 @@ from netra.persistence.repositories.users import UserRepository
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "AgentReportRepository", "AgentRunRepository", "MessageRepository",
            "NotFoundError", "OAuthSecretRepository", "OwnedRepository", "ReferenceRepository", "Repository",
-           "RunRepository", "SupplyCatalogRepository", "ThreadRepository", "UserRepository",
+           "RevocationRepository", "RunRepository", "SupplyCatalogRepository", "ThreadRepository", "UserRepository",
            "UserSecretRepository"]

@@ -1,25 +1,30 @@
-"""Generic repositories: `Repository[Model]` and the owner-scoped `OwnedRepository[Model]`.
+"""Generic repositories: `Repository[Model]`, the owner-scoped `OwnedRepository[Model]` and
+the workspace- and owner-scoped `WorkspaceOwnedRepository[Model]`.
 
-Both create / get / list / update / delete through one `AsyncSession`; nothing commits
+All create / get / list / update / delete through one `AsyncSession`; nothing commits
 here (the unit of work does). Lists are paginated (`limit`, `offset`) and newest first.
 An `OwnedRepository` filters every query by the owner's id: a record of another user is
-"not found" (None, an empty list, False), exactly like a missing one.
+"not found" (None, an empty list, False), exactly like a missing one. A
+`WorkspaceOwnedRepository` filters by the owner and by the workspace its unit of work is
+bound to (`Tenant`), in one place (`_owned_by`); with no workspace bound it raises
+`WorkspaceRequiredError` instead of reading anything.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, select
+from sqlalchemy import ColumnElement, Select, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from netra.errors import UserInputError
 from netra.persistence.models import Base
+from netra.tenancy import WorkspaceRequiredError, required
 
 M = TypeVar("M", bound=Base)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-PROTECTED = frozenset({"id", "user_id", "created_at", "updated_at"})
+PROTECTED = frozenset({"id", "user_id", "workspace_id", "created_at", "updated_at"})
 
 
 class NotFoundError(UserInputError):
@@ -31,14 +36,31 @@ def page_bounds(limit: int, offset: int) -> tuple[int, int]:
     return max(1, min(limit, MAX_LIMIT)), max(0, offset)
 
 
+class Tenant:
+    """The workspace a unit of work acts in: bound once, required by workspace-owned repositories."""
+
+    def __init__(self, workspace_id: str | None = None) -> None:
+        self.workspace_id = workspace_id
+
+    def bind(self, workspace_id: str) -> None:
+        """Act in `workspace_id` from now on (binding it again is allowed; another one is not)."""
+        if self.workspace_id not in (None, workspace_id):
+            raise WorkspaceRequiredError("this unit of work already acts in another workspace")
+        self.workspace_id = required(workspace_id, "binding a unit of work")
+
+    def required(self) -> str:
+        """Return the bound workspace; raise WorkspaceRequiredError when none is."""
+        return required(self.workspace_id, "a workspace-owned record (bind the unit of work to one)")
+
+
 class _Store(Generic[M]):
-    """What both repository kinds share: queries over one model in one session."""
+    """What every repository kind shares: queries over one model in one session."""
 
     model: ClassVar[type[Base]]
     parents: ClassVar[dict[str, type[Base]]] = {}
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession, tenant: Tenant | None = None) -> None:
+        self.session, self.tenant = session, tenant or Tenant()
 
     def _columns(self) -> set[str]:
         """Return the attribute names of the model's columns."""
@@ -121,15 +143,23 @@ class OwnedRepository(_Store[M]):
     the parent belongs to the same owner and raises `NotFoundError` otherwise.
     """
 
+    def _owned_by(self, model: type[Base], owner_id: str) -> ColumnElement[bool]:
+        """Return the condition that a record of `model` is the owner's."""
+        return model.user_id == owner_id  # type: ignore[attr-defined]
+
     def _mine(self, owner_id: str) -> ColumnElement[bool]:
         """Return the owner filter every query carries."""
-        return self.model.user_id == owner_id  # type: ignore[attr-defined]
+        return self._owned_by(self.model, owner_id)
+
+    def _stamp(self, owner_id: str) -> dict[str, Any]:
+        """Return the columns a new record of the owner gets."""
+        return {"user_id": owner_id}
 
     async def _check_parents(self, owner_id: str, values: dict[str, Any]) -> None:
         """Raise NotFoundError unless every parent in `values` is the owner's."""
         for key, parent in self.parents.items():
             found = await self.session.scalar(select(parent.id).where(
-                parent.id == values.get(key), parent.user_id == owner_id))  # type: ignore[attr-defined]
+                parent.id == values.get(key), self._owned_by(parent, owner_id)))
             if found is None:
                 raise NotFoundError(f"{parent.__tablename__} {values.get(key)!r} not found")
 
@@ -140,7 +170,7 @@ class OwnedRepository(_Store[M]):
             NotFoundError: a parent (thread, run) is missing or another user's.
         """
         await self._check_parents(owner_id, values)
-        return await self._add({**values, "user_id": owner_id})
+        return await self._add({**values, **self._stamp(owner_id)})
 
     async def get(self, owner_id: str, record_id: str) -> M | None:
         """Return the owner's record with this id, or None (also for another user's)."""
@@ -166,3 +196,20 @@ class OwnedRepository(_Store[M]):
         """Return one page of the owner's records whose `key` column is `parent_id`."""
         where = (getattr(self.model, key) == parent_id, self._mine(owner_id))
         return await self._page(where, limit, offset)
+
+
+class WorkspaceOwnedRepository(OwnedRepository[M]):
+    """CRUD where every query is scoped to an owner and to the unit of work's workspace.
+
+    A record of another workspace, the owner's own included, is "not found"; a new record
+    is created in the bound workspace whatever `values` say.
+    """
+
+    def _owned_by(self, model: type[Base], owner_id: str) -> ColumnElement[bool]:
+        """Return the condition that a record of `model` is the owner's, in the bound workspace."""
+        workspace = model.workspace_id == self.tenant.required()  # type: ignore[attr-defined]
+        return and_(super()._owned_by(model, owner_id), workspace)
+
+    def _stamp(self, owner_id: str) -> dict[str, Any]:
+        """Return the owner and the bound workspace, the columns a new record gets."""
+        return {"user_id": owner_id, "workspace_id": self.tenant.required()}

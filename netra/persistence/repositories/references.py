@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from netra.persistence.models import Reference
-from netra.persistence.repositories.base import OwnedRepository
+from netra.persistence.repositories.base import WorkspaceOwnedRepository
 
 
-class ReferenceRepository(OwnedRepository[Reference]):
+class ReferenceRepository(WorkspaceOwnedRepository[Reference]):
     """A user's references: `list(owner_id)` newest first."""
 
     model = Reference

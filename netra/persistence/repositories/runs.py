@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from netra.errors import UserInputError
 from netra.persistence.models import FINISHED, AgentReport, AgentRun, Run, RunStatus, Thread, utcnow
-from netra.persistence.repositories.base import DEFAULT_LIMIT, OwnedRepository, page_bounds
+from netra.persistence.repositories.base import DEFAULT_LIMIT, WorkspaceOwnedRepository, page_bounds
 
 
 def parse_status(status: str) -> RunStatus:
@@ -53,7 +53,7 @@ class _StatusMixin:
         return await self._change(record, values)  # type: ignore[attr-defined]
 
 
-class RunRepository(_StatusMixin, OwnedRepository[Run]):
+class RunRepository(_StatusMixin, WorkspaceOwnedRepository[Run]):
     """Runs; `create` needs a `thread_id` of the same owner."""
 
     model = Run
@@ -75,7 +75,7 @@ class RunRepository(_StatusMixin, OwnedRepository[Run]):
         return list(await self.session.scalars(query))
 
 
-class AgentRunRepository(_StatusMixin, OwnedRepository[AgentRun]):
+class AgentRunRepository(_StatusMixin, WorkspaceOwnedRepository[AgentRun]):
     """Agent runs; `create` needs a `run_id` of the same owner."""
 
     model = AgentRun
@@ -87,7 +87,7 @@ class AgentRunRepository(_StatusMixin, OwnedRepository[AgentRun]):
         return await self._children(owner_id, "run_id", run_id, limit, offset)
 
 
-class AgentReportRepository(OwnedRepository[AgentReport]):
+class AgentReportRepository(WorkspaceOwnedRepository[AgentReport]):
     """Reports; `create` needs a `run_id` of the same owner."""
 
     model = AgentReport

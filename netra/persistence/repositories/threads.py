@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from netra.persistence.models import Message, Thread
-from netra.persistence.repositories.base import DEFAULT_LIMIT, OwnedRepository
+from netra.persistence.repositories.base import DEFAULT_LIMIT, WorkspaceOwnedRepository
 
 
-class ThreadRepository(OwnedRepository[Thread]):
+class ThreadRepository(WorkspaceOwnedRepository[Thread]):
     """A user's threads: `list(owner_id)` is the threads of that user, newest first."""
 
     model = Thread
 
 
-class MessageRepository(OwnedRepository[Message]):
+class MessageRepository(WorkspaceOwnedRepository[Message]):
     """Messages; `create` needs a `thread_id` of the same owner."""
 
     model = Message

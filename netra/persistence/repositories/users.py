@@ -1,8 +1,10 @@
-"""Users: lookup by email, and get-or-create for sign-in."""
+"""Users: lookup by email or OpenID identity, get-or-create for sign-in, counts per role."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from sqlalchemy import func, select
 
 from netra.persistence.models import User
 from netra.persistence.repositories.base import Repository
@@ -38,3 +40,11 @@ class UserRepository(Repository[User]):
     async def get_or_create(self, email: str, **defaults: Any) -> User:
         """Return the user with this email, creating it from `defaults` when missing."""
         return await self.by_email(email) or await self.create(email=email, **defaults)
+
+    async def by_identity(self, issuer: str, subject: str) -> User | None:
+        """Return the user who signs in as `subject` at the OpenID provider `issuer`, or None."""
+        return await self._first(User.oidc_issuer == issuer, User.oidc_subject == subject)
+
+    async def count_with_role(self, role: str) -> int:
+        """Return how many users have `role`."""
+        return int(await self.session.scalar(select(func.count()).select_from(User).where(User.role == role)))

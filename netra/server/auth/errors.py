@@ -4,7 +4,22 @@ Every error carries its HTTP status and a slug; the answer's body is
 
     {"error": {"code": "token_expired", "message": "the token has expired"}}
 
-with `WWW-Authenticate: Bearer` on a 401. Routes on a router built with
+with `WWW-Authenticate: Bearer` on a 401.
+
+    AuthError                         401 unauthorized
+    ├── MissingTokenError             401 missing_token
+    ├── InvalidTokenError             401 invalid_token (also: signed out, user deleted)
+    │   ├── TokenExpiredError         401 token_expired
+    │   └── MissingClaimsError        401 missing_claims
+    ├── ForbiddenError                403 forbidden (the stored role does not fit)
+    │   └── InsufficientScopeError    403 insufficient_scope
+    ├── LoginError                    400 login_failed (OAuth state, code, configuration)
+    │   ├── IdTokenError              401 invalid_id_token
+    │   └── LoginRefusedError         403 login_refused
+    ├── RevocationsUnavailableError   503 service_unavailable (fail closed)
+    └── DevLoginDisabledError         404 not_found
+
+Routes on a router built with
 `route_class=AuthRoute` answer them; `auth_error_handler` does the same as an app-wide
 exception handler (`app.add_exception_handler(AuthError, auth_error_handler)`).
 """
@@ -72,6 +87,28 @@ class LoginError(AuthError):
 
     status = 400
     code = "login_failed"
+
+
+class IdTokenError(LoginError):
+    """The provider's id_token failed validation: signature, issuer, audience, expiry or nonce (401)."""
+
+    status = 401
+    code = "invalid_id_token"
+
+
+class LoginRefusedError(LoginError):
+    """The provider vouched for someone Netra does not let in: no verified email, a domain not
+    allowed, or an email already linked to another identity (403)."""
+
+    status = 403
+    code = "login_refused"
+
+
+class RevocationsUnavailableError(AuthError):
+    """The sign-out list cannot be read or written (the records database failed): fail closed (503)."""
+
+    status = 503
+    code = "service_unavailable"
 
 
 class DevLoginDisabledError(AuthError):

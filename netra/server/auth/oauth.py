@@ -8,6 +8,13 @@ HttpOnly cookie signed as a JWT (audience `netra-oauth-state`) with the app's to
 
     response = await login_redirect(request, settings)           # GET /auth/login
     identity = await callback_identity(request, settings)        # GET /auth/callback
+
+The identity is the id_token's (issuer, subject) with its email, accepted only when
+`email_verified` is exactly `true` and, when `NETRA_OAUTH_ALLOWED_DOMAINS` lists domains,
+the email's domain is one of them (403 `login_refused` otherwise). Authlib's and joserfc's
+errors are translated by `PROVIDER_ERRORS`: a refused state or code is 400 `login_failed`,
+an id_token that fails validation 401 `invalid_id_token`, a provider that cannot be reached
+503; never a 500.
 """
 
 from __future__ import annotations
@@ -16,12 +23,17 @@ import time
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import httpx
 import jwt
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import OAuth, OAuthError, StarletteOAuth2App
 from fastapi import Request, Response
+from joserfc.errors import JoseError
 
 from netra.config import Settings
-from netra.server.auth.errors import LoginError
+from netra.errors import NetraError, ServiceError
+from netra.server.auth.errors import IdTokenError, LoginError, LoginRefusedError
+from netra.server.auth.records import Identity
 from netra.server.auth.tokens import jwt_secret
 
 PROVIDER = "netra"
@@ -29,13 +41,15 @@ SCOPES = "openid email profile"
 STATE_COOKIE = "netra_oauth_state"
 STATE_AUDIENCE = "netra-oauth-state"
 STATE_TTL_S = 600
-
-
-class Identity(NamedTuple):
-    """Who the provider says signed in."""
-
-    email: str
-    name: str
+# a failure of the callback's exchange -> (our error, message); the first matching row wins
+PROVIDER_ERRORS: tuple[tuple[type[Exception], type[NetraError], str], ...] = (
+    (JoseError, IdTokenError, "the provider's id_token is not valid (signature, issuer, audience, expiry or nonce)"),
+    (OAuthError, LoginError, "the sign-in could not be completed: the login state or code was refused"),
+    (AuthlibBaseError, IdTokenError, "the provider's id_token is not valid"),  # older authlib: its own jose errors
+    (httpx.HTTPError, ServiceError, "the identity provider could not be reached: try again"),
+    (Exception, LoginError, "the sign-in could not be completed: bad login state"),  # KeyError, TypeError, ValueError
+)
+EXCHANGE_ERRORS = (JoseError, AuthlibBaseError, httpx.HTTPError, KeyError, TypeError, ValueError)
 
 
 class ClientKey(NamedTuple):
@@ -106,27 +120,51 @@ async def login_redirect(request: Request, settings: Settings) -> Response:
     return response
 
 
+def _translated(exc: Exception) -> NetraError:
+    """Return our error for a failure of the provider exchange (its message never quotes the provider)."""
+    error, message = next((ours, text) for theirs, ours, text in PROVIDER_ERRORS if isinstance(exc, theirs))
+    return error(message)
+
+
 async def _exchange(request: Request, settings: Settings) -> dict[str, Any]:
-    """Return the provider's token answer for the callback's code (state, nonce, PKCE checked)."""
+    """Return the id_token's claims (else the userinfo) for the callback's code: state, nonce, PKCE checked."""
     request.scope["session"] = _load_state(request, settings)
     client = oauth_client(settings)
     try:
         token = await client.authorize_access_token(request)
         return dict(token.get("userinfo") or await client.userinfo(token=token))
-    except (OAuthError, KeyError, TypeError) as exc:
-        raise LoginError(f"the sign-in could not be completed: {getattr(exc, 'error', None) or 'bad state'}") from None
+    except EXCHANGE_ERRORS as exc:
+        raise _translated(exc) from None
+
+
+def allowed_domain(email: str, settings: Settings) -> bool:
+    """Return whether the email's domain may sign in (any, when NETRA_OAUTH_ALLOWED_DOMAINS is empty)."""
+    domains = {domain.strip().lower().lstrip("@") for domain in settings.oauth_allowed_domains}
+    return not domains or email.rpartition("@")[2].lower() in domains
+
+
+def identity_of(claims: dict[str, Any], settings: Settings) -> Identity:
+    """Return the identity of verified provider claims.
+
+    Raises:
+        LoginRefusedError: no subject or email, `email_verified` not exactly `true`, or a domain not allowed.
+    """
+    if not claims.get("sub") or not claims.get("email") or claims.get("email_verified") is not True:
+        raise LoginRefusedError("the provider did not vouch for a verified email (email_verified must be true)")
+    if not allowed_domain(str(claims["email"]), settings):
+        raise LoginRefusedError("this email domain may not sign in here (NETRA_OAUTH_ALLOWED_DOMAINS)")
+    issuer = str(claims.get("iss") or settings.oauth_issuer)
+    return Identity(issuer, str(claims["sub"]), str(claims["email"]), str(claims.get("name") or ""))
 
 
 async def callback_identity(request: Request, settings: Settings) -> Identity:
     """Return the identity of the user who signed in at the provider.
 
     Raises:
-        LoginError: the state, code or id_token is refused, or the email is missing or unverified.
+        LoginError: the state or code is refused (400); IdTokenError: the id_token is not valid (401);
+        LoginRefusedError: no verified email, or a domain not allowed (403); ServiceError: the provider is down (503).
     """
-    claims = await _exchange(request, settings)
-    if not claims.get("email") or claims.get("email_verified") is False:
-        raise LoginError("the provider did not return a verified email")
-    return Identity(str(claims["email"]), str(claims.get("name") or ""))
+    return identity_of(await _exchange(request, settings), settings)
 
 
 def clear_state(response: Response) -> None:

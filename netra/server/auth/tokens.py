@@ -1,13 +1,17 @@
-"""Netra's access tokens: HS256 JWTs with `sub`, `user_id`, `exp`, `iat`, `scope` (+ `email`, `role`, `jti`).
+"""Netra's access tokens: HS256 JWTs with `sub`, `user_id`, `exp`, `iat`, `scope`, `jti` (+ `email`, `role`).
 
     config = token_config(settings)
     token = issue_token(config, Subject(user.id, user.email, user.role))
     claims = validate_token(config, token, scope="api")   # raises an AuthError subclass
 
-The signing secret is `NETRA_JWT_SECRET` (at least 32 bytes for HS256, 48 / 64 for HS384 / HS512) when set; otherwise it is
-derived with HKDF-SHA256 from `NETRA_SECRET_KEY`, or, in development, from the random secret
-kept in `NETRA_HOME/secret.key` (see `netra.persistence.crypto`). Only the configured HMAC
-algorithm is accepted on validation, so `alg: none` and algorithm confusion are refused.
+The signing secret is `NETRA_JWT_SECRET` (at least 32 characters, and 48 / 64 bytes for
+HS384 / HS512) when set; otherwise it is derived with HKDF-SHA256 from `NETRA_SECRET_KEY` (at
+least 32 characters), or, in development, from the random secret kept in
+`NETRA_HOME/secret.key` (see `netra.persistence.crypto`). Only the configured HMAC algorithm is
+accepted on validation, so `alg: none` and algorithm confusion are refused.
+
+A token's `role` claim is what the user had at sign-in, for clients to show; role checks read
+the stored role (`netra.server.deps.signed_in`), so a demotion counts at once.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from netra.server.auth.errors import (AuthError, InsufficientScopeError, Invalid
                                       TokenExpiredError)
 
 DEFAULT_SCOPE = "api"
-REQUIRED_CLAIMS = ("sub", "user_id", "exp", "iat", "scope")
+REQUIRED_CLAIMS = ("sub", "user_id", "exp", "iat", "scope", "jti")  # jti: what a sign-out revokes
+MIN_SECRET_CHARS = 32
 MIN_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}  # RFC 7518 section 3.2
 _SALT = b"netra/auth/v1"
 _INFO = b"jwt:access-tokens"
@@ -84,16 +89,32 @@ def derive_jwt_secret(secret: str) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
+def strong_key(name: str, value: str, least_bytes: int = MIN_SECRET_CHARS) -> str:
+    """Return the key `value`; a ConfigError names `name` when it is under 32 characters or `least_bytes` bytes.
+
+    The message gives the key's length, never the key.
+    """
+    least = max(MIN_SECRET_CHARS, least_bytes)
+    if len(value) < MIN_SECRET_CHARS or len(value.encode()) < least_bytes:
+        raise ConfigError(f"{name} must be at least {least} characters long, not {len(value)}: "
+                          "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return value
+
+
 def jwt_secret(settings: Settings) -> str:
     """Return `NETRA_JWT_SECRET`, else the key derived from the app secret.
 
     Raises:
-        ConfigError: `NETRA_JWT_SECRET` is shorter than the algorithm's key (32 bytes for HS256).
+        ConfigError: the key is too short: `NETRA_JWT_SECRET` under 32 characters or under the
+            algorithm's key size (48 bytes for HS384, 64 for HS512), or the app secret it is
+            derived from (`NETRA_SECRET_KEY`) under 32 characters. `netra serve` and the app's
+            start-up check it, so a weak key stops the server before it signs anything.
     """
-    configured, least = settings.jwt_secret.get_secret_value(), MIN_KEY_BYTES[settings.jwt_algorithm]
-    if configured and len(configured.encode()) < least:
-        raise ConfigError(f"NETRA_JWT_SECRET must be at least {least} bytes for {settings.jwt_algorithm}")
-    return configured or derive_jwt_secret(resolve_secret(settings))
+    configured = settings.jwt_secret.get_secret_value()
+    if configured:
+        return strong_key(f"NETRA_JWT_SECRET ({settings.jwt_algorithm})", configured,
+                          MIN_KEY_BYTES[settings.jwt_algorithm])
+    return derive_jwt_secret(strong_key("NETRA_SECRET_KEY", resolve_secret(settings)))
 
 
 def token_config(settings: Settings) -> TokenConfig:

@@ -12,6 +12,7 @@ from netra.server.routes import agent
 from netra.server.routes import admin, config, references, supply_catalog, synthetic
 from netra.server.routes import ws
 from netra.server.routes import charts, web
+from netra.server.routes import keys, workspaces
 from netra.server.sse import assistants as sse_assistants, runs as sse_runs, threads as sse_threads
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -36,6 +37,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     ws.router,
     charts.router,
     web.router,
+    workspaces.router,
+    keys.router,
     sse_assistants.router,
     sse_threads.router,
     sse_runs.router,

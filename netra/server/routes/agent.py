@@ -9,9 +9,10 @@ limit, like runs started over WebSocket or SSE; a busy thread queues it) and the
 sent when it ends. A new thread
 is created when `thread_id` is null (titled with the question); a `thread_id` continues
 that thread's conversation. A run that failed still answers 200, with `run.status` "error",
-`run.error` the reason and `report` null: the request was fine, the run was not. Another
-user's (or a missing) thread answers 404; a bad body (empty question, unknown strategy,
-extra fields) 422. The run lifecycle and its events are described in docs/runs.md.
+`run.error` the reason and `report` null: the request was fine, the run was not. The run
+reads the request's workspace only (`X-Netra-Workspace`) and is recorded there; a viewer of
+the workspace gets 403. Another user's, another workspace's or a missing thread answers 404;
+a bad body (empty question, unknown strategy, extra fields) 422. The run lifecycle and its events are described in docs/runs.md.
 
 The request's own transaction (opened by the sign-in check) is ended before the run
 starts: on PostgreSQL an idle transaction held for the run's length would keep a pooled
@@ -27,8 +28,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from netra.persistence.uow import UnitOfWork
-from netra.server.auth.tokens import Claims
-from netra.server.deps import AppResources, get_resources, get_uow, signed_in
+from netra.server.deps import AppResources, get_resources
+from netra.server.owned import SignedIn, Uow
 from netra.server.views import ReportOut, RunOut
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
@@ -65,11 +66,11 @@ async def _answer(uow: UnitOfWork, user_id: str, result: dict[str, Any]) -> RunA
 
 
 @router.post("/run", response_model=RunAnswer)
-async def run(body: RunIn, user: Claims = Depends(signed_in), resources: AppResources = Depends(get_resources),
-              uow: UnitOfWork = Depends(get_uow)) -> RunAnswer:
+async def run(body: RunIn, user: SignedIn, uow: Uow,
+              resources: AppResources = Depends(get_resources)) -> RunAnswer:
     """Run the question to its end and answer the run and its report (a failed run: status "error")."""
     await uow.rollback()  # no transaction of this request stays open while the run executes
-    handle = await resources.runs.start(user.user_id, body.question, body.thread_id, body.strategy,
+    handle = await resources.runs.start(user.owner, body.question, body.thread_id, body.strategy,
                                         multitask="enqueue")
     result = await resources.runs.wait(handle.run_id)
     return await _answer(uow, user.user_id, result or {"run_id": handle.run_id, "thread_id": handle.thread_id, "report_id": None})

@@ -1,40 +1,45 @@
-"""Sign-in routes: development login, OAuth / OpenID Connect login and callback, logout, me.
+"""Sign-in routes: development login, OAuth / OpenID Connect login, callback and exchange, logout, me.
 
-    POST /auth/dev-login {"email": "ada@example.com"}   -> {"access_token": "...", ...}  (dev mode only)
+    POST /auth/dev-login {"email": "ada@example.com"}   -> {"access_token": "...", ...}  (NETRA_AUTH_MODE=dev only)
     GET  /auth/login                                     -> 302 to the provider
-    GET  /auth/callback?code=...&state=...               -> {"access_token": "...", ...}
-    POST /auth/logout  (Authorization: Bearer ...)       -> 204, cookies cleared, the token revoked
+    GET  /auth/callback?code=...&state=...               -> 303 to "/", a one-time code in an HttpOnly cookie
+    POST /auth/exchange  (that cookie)                   -> {"access_token": "...", ...}; 204 when there is none
+    POST /auth/logout  (Authorization: Bearer ...)       -> 204, cookies cleared, the token revoked (503: not)
     GET  /auth/me      (Authorization: Bearer ...)       -> the current user
 
-Errors answer `{"error": {"code": ..., "message": ...}}` with 400/401/403/404.
+No sign-in takes a role from the request: the dev login refuses a `role` field (422), and
+roles change only through the admin API or `netra users role`. Answers that carry a token,
+and the callback, are `Cache-Control: no-store`. Errors answer
+`{"error": {"code": ..., "message": ...}}` with 400/401/403/404/503.
 """
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from netra.config import Settings
 from netra.persistence.models import User
-from netra.persistence.models.users import Role
-from netra.server.auth import oauth, records
-from netra.server.auth.deps import current_user
-from netra.server.auth.errors import AuthError, AuthRoute, DevLoginDisabledError
-from netra.server.auth.tokens import Claims, Subject, issue_token, token_config
 from netra.persistence.uow import UnitOfWork
-from netra.server.deps import AppResources, get_resources, get_settings, get_uow, revoke, signed_in
+from netra.server.auth import handoff, oauth, records
+from netra.server.auth.deps import current_user
+from netra.server.auth.errors import AuthError, AuthRoute, DevLoginDisabledError, InvalidTokenError
+from netra.server.auth.revocations import revoke
+from netra.server.auth.tokens import Claims, Subject, issue_token, token_config
+from netra.server.deps import get_settings, get_uow, signed_in
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=AuthRoute)
+NO_EXCHANGE = {204: {"description": "no sign-in to finish: the request carries no one-time code"}}
 
 
 class DevLogin(BaseModel):
-    """The development login's body: who to sign in as."""
+    """The development login's body: who to sign in as (a `role` or any other field is refused)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str = Field("", max_length=200)
-    role: Role | None = None  # None: a new user gets `user`, an existing one keeps theirs
 
 
 class UserOut(BaseModel):
@@ -60,19 +65,19 @@ def _user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)
 
 
-def _token_out(user: User, settings: Settings) -> TokenOut:
-    """Return a fresh token for `user`."""
+def _token_answer(user: User, settings: Settings) -> JSONResponse:
+    """Return a fresh token for `user`, not to be stored by any cache."""
     token = issue_token(token_config(settings), Subject(user.id, user.email, user.role))
-    return TokenOut(access_token=token, expires_in=settings.jwt_ttl_s, user=_user_out(user))
+    body = TokenOut(access_token=token, expires_in=settings.jwt_ttl_s, user=_user_out(user))
+    return JSONResponse(body.model_dump(), headers=handoff.NO_STORE)
 
 
 @router.post("/dev-login", response_model=TokenOut)
-async def dev_login(body: DevLogin, settings: Settings = Depends(get_settings)) -> TokenOut:
+async def dev_login(body: DevLogin, settings: Settings = Depends(get_settings)) -> Response:
     """Sign in as any email, no password (only when `NETRA_AUTH_MODE=dev`; 404 otherwise)."""
     if settings.auth_mode != "dev":
         raise DevLoginDisabledError("not found: the development login is off (NETRA_AUTH_MODE=oauth)")
-    user = await records.sign_in(settings, body.email, name=body.name, role=body.role.value if body.role else "")
-    return _token_out(user, settings)
+    return _token_answer(await records.sign_in(settings, body.email, name=body.name), settings)
 
 
 @router.get("/login")
@@ -81,24 +86,53 @@ async def login(request: Request, settings: Settings = Depends(get_settings)) ->
     return await oauth.login_redirect(request, settings)
 
 
-@router.get("/callback", name="oauth_callback", response_model=TokenOut)
-async def callback(request: Request, response: Response, settings: Settings = Depends(get_settings)) -> TokenOut:
-    """Exchange the provider's code, create or update the user, and answer a Netra token."""
+@router.get("/callback", name="oauth_callback", status_code=303, response_class=RedirectResponse)
+async def callback(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+    """Check the provider's answer, create or update the user, and finish the sign-in in the page."""
     identity = await oauth.callback_identity(request, settings)
-    user = await records.sign_in(settings, identity.email, name=identity.name)
+    user = await records.sign_in_identity(settings, identity)
+    secure = oauth.redirect_url(request, settings).startswith("https://")
+    response = handoff.finish_in_page(settings, user.id, secure)
     oauth.clear_state(response)
-    return _token_out(user, settings)
+    return response
+
+
+async def _redeemed(request: Request, settings: Settings, uow: UnitOfWork) -> User | None:
+    """Return the user of the request's one-time code (None without one; 401 for a bad one)."""
+    user_id = await handoff.redeem(request, settings, uow)
+    user = await uow.users.get(user_id) if user_id else None
+    if user_id and user is None:
+        raise InvalidTokenError("the sign-in code's user no longer exists")
+    return user
+
+
+@router.post("/exchange", response_model=TokenOut, responses=NO_EXCHANGE)
+async def exchange(request: Request, settings: Settings = Depends(get_settings),
+                   uow: UnitOfWork = Depends(get_uow)) -> Response:
+    """Trade the callback's one-time code (its HttpOnly cookie) for a token, once; 204 without a code."""
+    user = await _redeemed(request, settings, uow)
+    answer = _token_answer(user, settings) if user else Response(status_code=204, headers=handoff.NO_STORE)
+    handoff.forget_code(answer)
+    return answer
+
+
+def _bearer_claims(request: Request, settings: Settings) -> Claims | None:
+    """Return the claims of the request's valid bearer token, or None (nothing to revoke)."""
+    try:
+        return current_user(request, settings)
+    except AuthError:
+        return None
 
 
 @router.post("/logout", status_code=204)
 async def logout(request: Request, response: Response, settings: Settings = Depends(get_settings),
-                 resources: AppResources = Depends(get_resources)) -> None:
-    """Forget the login state and revoke the bearer token sent with it (refused from now on)."""
+                 uow: UnitOfWork = Depends(get_uow)) -> None:
+    """Forget the login state and revoke the bearer token sent with it, durably (503 when it cannot be)."""
     oauth.clear_state(response)
-    try:
-        revoke(resources, current_user(request, settings), time.time())
-    except AuthError:  # no token, or one that is already unusable: nothing to revoke
-        pass
+    handoff.forget_code(response)
+    claims = _bearer_claims(request, settings)
+    if claims is not None:
+        await revoke(uow, claims)
 
 
 @router.get("/me", response_model=UserOut)

@@ -19,8 +19,7 @@ from fastapi import APIRouter, Depends
 from netra.config import Settings
 from netra.llm import breaker
 from netra.persistence.repositories.base import NotFoundError
-from netra.server.auth.deps import require_role
-from netra.server.deps import get_settings, signed_in
+from netra.server.deps import get_settings, require_role, signed_in
 
 router = APIRouter(tags=["circuits"])
 

@@ -3,7 +3,10 @@
     POST /api/ingest/events   Content-Type: application/json (an array) | application/x-ndjson
     POST /v1/traces           Content-Type: application/json (OTLP/HTTP JSON; protobuf answers 415)
 
-Both need a bearer token (`signed_in`; 401 without one, before the body is read).
+Both take a workspace API key with the `ingest` scope, `Authorization: Bearer nk_...`
+(`netra.server.keyauth`): after the Content-Type check (415) and before the body is read, 401
+without one, or with a user's access token; 403 for a key without the scope. The events go to the key's workspace (a `workspace_id`
+in the body is ignored), and duplicates are looked for in that workspace only.
 Each request loads all-or-nothing through `load_batches` and answers
 `{"accepted", "duplicates", "rejected": {reason: n}, "rejections": [{"row", "reason", "detail"}],
 "unknown_models"}`; `/v1/traces` adds `skipped_spans` and, when spans were rejected, the
@@ -19,8 +22,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from netra.server.deps import Loader, get_loader, signed_in
+from netra.persistence.apikeys import KeyScope
+from netra.server.deps import Loader, get_loader
 from netra.server.errors import BadPayloadError, UnsupportedMediaTypeError
+from netra.server.keyauth import KeyGrant, key_with
 from netra.server.limits import limited_body
 from netra.workloads.importers.loader import IngestSummary
 from netra.workloads.importers.otel import otlp_batch
@@ -62,20 +67,23 @@ def otlp_format(request: Request) -> str:
 
 Body = Annotated[bytes, Depends(limited_body)]
 Load = Annotated[Loader, Depends(get_loader)]
+IngestKey = Annotated[KeyGrant, Depends(key_with(KeyScope.INGEST))]
 
 
-@router.post("/api/ingest/events", dependencies=[Depends(signed_in)])
-def ingest_events(fmt: Annotated[str, Depends(events_format)], body: Body, loader: Load) -> dict[str, Any]:
-    """Load workload events (keys are event column names); answer what was accepted and rejected."""
-    summary = loader.load([rows_batch(event_entries(body, fmt))], "api/events")
+@router.post("/api/ingest/events")
+def ingest_events(fmt: Annotated[str, Depends(events_format)], key: IngestKey, body: Body,
+                  loader: Load) -> dict[str, Any]:
+    """Load workload events (keys are event column names) into the key's workspace; answer what was accepted."""
+    summary = loader.load([rows_batch(event_entries(body, fmt))], "api/events", key.workspace_id)
     return summary_body(summary)
 
 
-@router.post("/v1/traces", dependencies=[Depends(signed_in)])
-def ingest_traces(_: Annotated[str, Depends(otlp_format)], body: Body, loader: Load) -> dict[str, Any]:
-    """Load the model-call spans of an OTLP/HTTP JSON export as workload events."""
+@router.post("/v1/traces")
+def ingest_traces(_: Annotated[str, Depends(otlp_format)], key: IngestKey, body: Body,
+                  loader: Load) -> dict[str, Any]:
+    """Load the model-call spans of an OTLP/HTTP JSON export as workload events of the key's workspace."""
     batch, skipped = otlp_batch(parse_json(body))
-    summary = loader.load([batch], "otlp")
+    summary = loader.load([batch], "otlp", key.workspace_id)
     return summary_body(summary) | {"skipped_spans": skipped} | partial_success(summary)
 
 

@@ -14,8 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from netra.llm.cache import LLMCache
-from netra.server.auth.deps import require_role
-from netra.server.deps import AppResources, get_resources, signed_in
+from netra.server.deps import AppResources, get_resources, require_role, signed_in
 
 router = APIRouter(tags=["llm cache"], dependencies=[Depends(signed_in), Depends(require_role("admin"))])
 

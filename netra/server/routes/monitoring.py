@@ -21,8 +21,7 @@ from typing import Any, Callable
 
 from fastapi import APIRouter, Depends
 
-from netra.server.auth.deps import require_role
-from netra.server.deps import signed_in
+from netra.server.deps import require_role, signed_in
 from netra.server.metrics import REGISTRY
 
 router = APIRouter(tags=["monitoring"])

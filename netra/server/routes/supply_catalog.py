@@ -14,8 +14,10 @@ category). `GET /api/catalog/{model_key}` answers the stored row of exactly that
 the packaged model the name resolves to (as events are priced: `openai/gpt-4o-2024-08-06`
 answers `gpt-4o`), else 404.
 
-Price classes are those of the price catalog (`PRICE_CLASSES`), each also with `_batch`;
-prices are 0..10,000 USD per 1M tokens. `q` is a case-insensitive substring of the model
+Price keys are those of the price catalog (`overrides.KEYS`): a class of `PRICE_CLASSES`,
+optionally with a mode (`_batch`, `_priority`, `_flex`) and a long-context tier
+(`_above_128k`, `_above_200k`, `_above_272k`); a packaged entry lists every price its model
+has. Prices are 0..10,000 USD per 1M tokens. `q` is a case-insensitive substring of the model
 key, `provider` an exact provider (any case), `source` one of `all`, `override`, `packaged`.
 A stored row is a record only: it does not change how ingest prices events.
 
@@ -44,7 +46,7 @@ from netra.server.routes.admin import with_role
 from netra.server.routes.references import printable
 from netra.server.views import View
 from netra.workloads.catalog import ModelPrice, PriceCatalog
-from netra.workloads.overrides import KEYS, MAX_PER_TOKEN
+from netra.workloads.overrides import KEY_FORM, KEYS, MAX_PER_TOKEN
 from netra.workloads.quality import priors_for
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"], dependencies=[Depends(signed_in)])
@@ -52,14 +54,14 @@ Resources = Annotated[AppResources, Depends(get_resources)]
 PER_MILLION = 1_000_000
 MAX_PER_MILLION = MAX_PER_TOKEN * PER_MILLION  # 10,000 USD per 1M tokens
 MAX_KEY = 200  # `supply_catalog.model_key` is String(200)
-PRICE_KEYS: tuple[str, ...] = tuple(KEYS)  # input, cache_read, ..., input_batch, ...
+PRICE_KEYS: tuple[str, ...] = tuple(KEYS)  # input, ..., input_batch, ..., input_priority_above_200k, ...
 Source = Literal["all", "override", "packaged"]
 
 
 def price_class(value: str) -> str:
-    """Return `value` if it names a price class; raise naming the valid ones otherwise."""
+    """Return `value` if it names a price key; raise naming the valid form otherwise."""
     if value not in KEYS:
-        raise ValueError(f"unknown price class {value!r}; expected one of {', '.join(PRICE_KEYS)}")
+        raise ValueError(f"unknown price class {value!r}; expected a price key {KEY_FORM}")
     return value
 
 
@@ -94,9 +96,8 @@ def per_million(per_token: float) -> float:
 
 
 def packaged_entry(key: str, price: ModelPrice) -> EntryOut:
-    """Return the entry of a packaged model: its prices per 1M tokens and its quality priors."""
-    batch = {f"{k}_batch": v for k, v in price.batch.items()}
-    prices = {k: per_million(v) for k, v in {**price.prices, **batch}.items()}
+    """Return the entry of a packaged model: every price it has per 1M tokens and its quality priors."""
+    prices = {k: per_million(v) for k, v in sorted(price.table.items())}
     quality = {category: p.score for category, p in priors_for(key).items()}
     return EntryOut(model_key=key, provider=price.provider, prices=prices, quality=quality, source="packaged")
 

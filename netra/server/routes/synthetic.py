@@ -13,12 +13,13 @@ embedded chDB serves one writer), then `done` or `failed`. It answers `events_do
 `manifest` summary: the scenario's costs, each planted inefficiency (`kind`, `feature`,
 `model`, `affected_events`, `window_saving_usd`, `monthly_saving_usd`) and their totals
 `planted_window_saving_usd` and `planted_monthly_saving_usd` (see docs/scenarios.md).
-Unless `append`, the store's events are deleted before the load.
+The events go to the request's workspace; unless `append`, that workspace's events are
+deleted before the load (other workspaces keep theirs).
 
 Every route needs a bearer token (401); starting a job needs the `admin` or `developer`
-role (403). An unknown scenario or unusable `days` answers 400 (`check_arguments`'s
-message), out-of-range fields 422. A job is visible to its creator and to admins only: any
-other job id answers 404. Jobs live in the process (`AppResources.jobs`): a restart forgets
+role, and a workspace role that writes (403 for a viewer). An unknown scenario or unusable
+`days` answers 400 (`check_arguments`'s message), out-of-range fields 422. A job is visible
+in its workspace to its creator and to admins only: any other job id answers 404. Jobs live in the process (`AppResources.jobs`): a restart forgets
 them, and stops a running one, while the events already loaded stay in the store.
 """
 
@@ -37,8 +38,8 @@ from netra.errors import NetraError
 from netra.persistence.models.users import Role
 from netra.persistence.repositories.base import NotFoundError
 from netra.persistence.uow import UnitOfWork
-from netra.server.auth.tokens import Claims
 from netra.server.deps import AppResources, get_resources, signed_in
+from netra.server.membership import Member
 from netra.server.owned import Body, PageQuery, SignedIn, Uow
 from netra.server.pagination import Page, page_of
 from netra.server.routes.admin import with_role
@@ -120,9 +121,10 @@ def manifest_summary(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**{key: manifest[key] for key in SUMMARY_KEYS}, **totals, "inefficiencies": planted}
 
 
-def new_job(body: JobIn, owner_id: str) -> dict[str, Any]:
-    """Return the record of a job just queued."""
-    return {"job_id": uuid.uuid4().hex, "kind": KIND, "owner_id": owner_id, "status": "queued",
+def new_job(body: JobIn, user: Member) -> dict[str, Any]:
+    """Return the record of a job just queued by `user`, in their workspace."""
+    return {"job_id": uuid.uuid4().hex, "kind": KIND, "owner_id": user.user_id, "workspace_id": user.workspace_id,
+            "status": "queued",
             **body.model_dump(), "events_done": 0, "events_total": body.events, "created_at": now(),
             "started_at": None, "finished_at": None, "error": None, "manifest": None}
 
@@ -133,13 +135,14 @@ def progress_of(job: dict[str, Any]) -> Callable[[int, int], None]:
 
 
 def load_workload(resources: AppResources, job: dict[str, Any], body: JobIn) -> dict[str, Any]:
-    """Hold the store, empty it unless appending, generate and load; return the manifest."""
+    """Hold the store, empty the job's workspace unless appending, generate and load; return the manifest."""
     store, catalog = resources.opened()
     with resources.lock:
         job.update(status="running", started_at=now())
-        _ = body.append or store.truncate()
+        if not body.append:
+            store.delete_workspace(job["workspace_id"])
         return generate_and_load(store, catalog, body.scenario, body.events, body.seed, body.days,
-                                 progress=progress_of(job))
+                                 progress=progress_of(job), workspace_id=job["workspace_id"])
 
 
 def failure(job: dict[str, Any], exc: Exception) -> str:
@@ -166,9 +169,9 @@ def start(resources: AppResources, job: dict[str, Any], body: JobIn) -> None:
                      daemon=True).start()
 
 
-async def visible(job: Any, user: Claims, uow: UnitOfWork) -> bool:
-    """Return whether `job` is a synthetic job `user` may see: its creator, or a user who is admin now."""
-    if not isinstance(job, dict) or job.get("kind") != KIND:
+async def visible(job: Any, user: Member, uow: UnitOfWork) -> bool:
+    """Return whether `job` is a synthetic job of `user`'s workspace they may see: its creator, or an admin now."""
+    if not isinstance(job, dict) or job.get("kind") != KIND or job.get("workspace_id") != user.workspace_id:
         return False
     if job["owner_id"] == user.user_id:
         return True
@@ -176,10 +179,10 @@ async def visible(job: Any, user: Claims, uow: UnitOfWork) -> bool:
     return stored is not None and stored.role == Role.ADMIN.value
 
 
-def jobs_of(resources: AppResources, user: Claims) -> list[dict[str, Any]]:
-    """Return the synthetic jobs `user` created, newest first."""
-    mine = [job for job in list(resources.jobs.values())
-            if isinstance(job, dict) and job.get("kind") == KIND and job["owner_id"] == user.user_id]
+def jobs_of(resources: AppResources, user: Member) -> list[dict[str, Any]]:
+    """Return the synthetic jobs `user` created in their workspace, newest first."""
+    mine = [job for job in list(resources.jobs.values()) if isinstance(job, dict) and job.get("kind") == KIND
+            and job["owner_id"] == user.user_id and job.get("workspace_id") == user.workspace_id]
     return sorted(mine, key=lambda job: (job["created_at"], job["job_id"]), reverse=True)
 
 
@@ -194,7 +197,7 @@ def list_scenarios(page: PageQuery) -> Page[ScenarioOut]:
 async def start_job(body: JobIn, user: SignedIn, resources: Resources, response: Response) -> JobAccepted:
     """Check the arguments, queue the job and start it; answer where to poll it."""
     check_arguments(body.scenario, body.events, body.days)
-    job = new_job(body, user.user_id)
+    job = new_job(body, user)
     start(resources, job, body)
     response.headers["Location"] = location = f"/api/synthetic/jobs/{job['job_id']}"
     return JobAccepted(job_id=job["job_id"], status="queued", location=location)

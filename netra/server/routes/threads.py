@@ -11,7 +11,8 @@
 
 Every route needs a bearer token (401). A thread that is missing or another user's answers
 404 `not_found` on every route, lists of its children included. Bodies with unknown
-fields, out-of-range values or a bad page answer 422 `validation_failed`.
+fields, out-of-range values or a bad page answer 422 `validation_failed`; so does metadata
+nested deeper than 32 levels or over 64 KiB of JSON (`netra.server.bounded`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi import APIRouter, Response
 from pydantic import Field, model_validator
 
 from netra.persistence.repositories.base import NotFoundError
+from netra.server.bounded import JsonObject
 from netra.server.owned import Body, PageQuery, SignedIn, Uow, owned, plausible_id
 from netra.server.pagination import Page, page_of
 from netra.server.views import MessageOut, RunOut, ThreadOut
@@ -35,14 +37,14 @@ class ThreadIn(Body):
     """A new thread."""
 
     title: str = Field("", max_length=MAX_TITLE)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: JsonObject = Field(default_factory=dict)
 
 
 class ThreadChange(Body):
     """A change to a thread: a new title, new metadata (replacing the old), or both."""
 
     title: str | None = Field(None, max_length=MAX_TITLE)
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
 
     @model_validator(mode="after")
     def _something(self) -> ThreadChange:

@@ -2,8 +2,8 @@
 
     from netra.server.runs import execute_run, records
 
-    thread_id, run_id = await records.open_run(resources, user.user_id, question)
-    result = await execute_run(resources, user.user_id, run_id, thread_id, question, emit=send)
+    thread_id, run_id = await records.open_run(resources, user.owner, question)   # (user, workspace)
+    result = await execute_run(resources, user.owner, run_id, thread_id, question, emit=send)
 
 `events` maps graph stream items to client events (one table), `records` keeps the run's
 rows (thread, messages, run, agent runs, report), `service.execute_run` drives a run.

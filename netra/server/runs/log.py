@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ redis.call('XADD', KEYS[1], seq .. '-0', 'event', ARGV[1])
 return seq
 """
 _CREDENTIALS = re.compile(r"//[^/@\s]*@")
+LOG = logging.getLogger("netra.runs")
 
 
 class EventLog(Protocol):
@@ -220,9 +222,9 @@ def _decoded(entry_id: str, fields: dict[str, str]) -> Event:
 
 
 def redis_failure(exc: Exception, what: str = "run event log") -> ServiceError:
-    """Return the ServiceError of a Redis failure (credentials in a URL are masked)."""
-    detail = _CREDENTIALS.sub("//***@", str(exc))
-    return ServiceError(f"{what}: Redis failed ({type(exc).__name__}: {detail})")
+    """Return the ServiceError of a Redis failure, naming its type only; its text (the host) is logged, masked."""
+    LOG.warning("%s: Redis failed: %s", what, _CREDENTIALS.sub("//***@", str(exc)))
+    return ServiceError(f"{what}: Redis failed ({type(exc).__name__})")
 
 
 async def redis_call(pending: Awaitable[Any], what: str = "run event log") -> Any:

@@ -6,10 +6,12 @@
     await manager.cancel(user_id, handle.run_id); await manager.wait(handle.run_id)
 
 `start` records the run `pending` and returns at once; a task of the manager waits for the
-run's turn (the thread's earlier unfinished runs, then one of `concurrency` slots) and calls
-the executor (`service.execute_run`) with an `emit` that appends each client event to the
-log, the terminal one as final. ThreadBusyError (409) refuses a question on a busy thread
-under `multitask="reject"`. The lifecycle: docs/runs.md, "Background runs and the event log".
+run's turn (the thread's earlier unfinished runs, then one of `concurrency` slots, handed out
+round robin between users by `slots.FairSlots`) and calls the executor (`service.execute_run`)
+with an `emit` that appends each client event to the log, the terminal one as final.
+`admission` refuses a question on a busy thread under `multitask="reject"` (ThreadBusyError,
+409) and one past the user's queue cap (RunQueueFullError, 429). The lifecycle: docs/runs.md,
+"Background runs and the event log".
 """
 
 from __future__ import annotations
@@ -25,24 +27,22 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine
 
-from netra.errors import ConflictError, UserInputError
 from netra.persistence.models import Run, RunStatus
 from netra.server.resources import AppResources
 from netra.server.runs import events, records
+from netra.server.runs.admission import MULTITASK, RunQueueFullError, ThreadBusyError, refuse_busy, refuse_full
 from netra.server.runs.events import ClientEvent, RunIds
 from netra.server.runs.log import EventLog, as_terminal, is_terminal
 from netra.server.runs.recovery import flag_cancel, keep_leases, open_leases, quietly, unfinished_of
+from netra.server.runs.slots import FairSlots
+
+__all__ = ["MULTITASK", "RunHandle", "RunManager", "RunQueueFullError", "ThreadBusyError", "final_event"]
 
 LOG = logging.getLogger("netra.runs")
-MULTITASK = ("reject", "enqueue")
 KEEP_FINISHED = 1000  # finished runs remembered for `wait`
 SHUTDOWN_GRACE_S = 10.0
 CANCELLED_MESSAGE = "the run was cancelled"
 Executor = Callable[..., Awaitable[dict[str, Any]]]
-
-
-class ThreadBusyError(ConflictError):
-    """The thread has a run that is still pending or running (the REST layer answers 409)."""
 
 
 @dataclass
@@ -106,17 +106,18 @@ class RunManager:
         self.executor = self.executor or _default_executor()
         self.concurrency = max(1, self.concurrency or settings.run_concurrency)
         self.leases = self.leases or open_leases(settings)
-        self.slots, self.opening = asyncio.Semaphore(self.concurrency), asyncio.Lock()
+        self.slots, self.opening = FairSlots(self.concurrency), asyncio.Lock()
 
     async def start(self, user_id: str, question: str, thread_id: str | None = None, strategy: str | None = None,
                     multitask: str = "reject") -> RunHandle:
         """Record the run `pending` and schedule it; return at once.
 
-        Raises ThreadBusyError ("reject" and the thread has an unfinished run), NotFoundError (the
-        thread is missing or another user's), UserInputError (`multitask` not "reject"/"enqueue").
+        Raises RunQueueFullError (the user has `run_queue_per_user` runs waiting), ThreadBusyError
+        ("reject" and the thread has an unfinished run), NotFoundError (the thread is missing or
+        another user's), UserInputError (`multitask` not "reject"/"enqueue").
         """
         async with self.opening:
-            await self._refuse_busy(user_id, thread_id, multitask)
+            await self._admit(user_id, thread_id, multitask)
             thread_id, run_id = await records.open_run(self.resources, user_id, question, thread_id, strategy)
             claimed = await self.leases.claim(run_id, self.owner)
         run = _Run(user_id, run_id, thread_id, question, strategy)
@@ -127,18 +128,15 @@ class RunManager:
         async with self.opening:
             if not await self.leases.claim(record.id, self.owner):
                 return None
-        run = _Run(record.user_id, record.id, record.thread_id, record.question, record.strategy or None, resume)
+        run = _Run(records.owner_of(record), record.id, record.thread_id, record.question, record.strategy or None, resume)
         if await self.leases.flagged([record.id]):
             run.cancel.set()
         return self._schedule(run)
 
-    async def _refuse_busy(self, user_id: str, thread_id: str | None, multitask: str) -> None:
-        """Raise ThreadBusyError when rejecting and the thread has an unfinished run."""
-        if multitask not in MULTITASK:
-            raise UserInputError(f"multitask {multitask!r}: expected one of {list(MULTITASK)}")
-        if thread_id is not None and multitask == "reject" and await unfinished_of(self.resources, user_id, thread_id):
-            raise ThreadBusyError(f"thread {thread_id!r} has a run in progress: wait for it, cancel it, "
-                                  "or send the question with multitask=enqueue")
+    async def _admit(self, user_id: str, thread_id: str | None, multitask: str) -> None:
+        """Refuse a run past the user's queue cap, or on a busy thread under "reject" (see `admission`)."""
+        refuse_full(self.waiting(user_id), self.resources.settings.run_queue_per_user)
+        await refuse_busy(self.resources, user_id, thread_id, multitask)
 
     def _schedule(self, run: _Run) -> RunHandle:
         """Register the run and start its task (after the thread's last unfinished run here)."""
@@ -158,6 +156,10 @@ class RunManager:
         """Return the ids of this manager's queued and running runs."""
         return [run.run_id for run in self.runs.values() if run.state != "finished"]
 
+    def waiting(self, user_id: str) -> int:
+        """Return how many of the user's runs wait here (for a slot, or for their thread's earlier runs)."""
+        return sum(1 for run in self.runs.values() if run.user_id == user_id and run.state == "queued")
+
     async def _drive(self, run: _Run, after: _Run | None) -> None:
         """Wait for the run's turn and execute it; a queued run that is cancelled ends `cancelled`."""
         try:
@@ -170,7 +172,7 @@ class RunManager:
     async def _in_turn(self, run: _Run, after: _Run | None) -> dict[str, Any]:
         """Wait for the thread's earlier runs, then for a slot; execute the run."""
         await self._turn(run, after)
-        async with self.slots:
+        async with self.slots.turn(run.user_id):
             run.state = "running"
             return await self._execute(run)
 

@@ -45,6 +45,7 @@ from netra.server.resources import AppResources
 from netra.server.runs import events, records
 from netra.server.runs.events import RunIds
 from netra.server.runs.log import redis_call
+from netra.tenancy import Owner
 
 if TYPE_CHECKING:
     from netra.server.runs.manager import RunManager
@@ -194,10 +195,10 @@ def _older(newest_first: list[Run], before: str | None) -> list[Run]:
     return newest_first if before is None else newest_first[ids.index(before) + 1:] if before in ids else []
 
 
-async def unfinished_of(resources: AppResources, user_id: str, thread_id: str, before: str | None = None) -> list[str]:
-    """Return the ids of the user's thread's unfinished runs (only those older than run `before`, when given)."""
-    async with UnitOfWork(resources.session_factory) as uow:  # type: ignore[arg-type]
-        newest_first = await uow.runs.for_thread(user_id, thread_id, limit=MAX_LIMIT)
+async def unfinished_of(resources: AppResources, owner: Owner, thread_id: str, before: str | None = None) -> list[str]:
+    """Return the ids of the owner's thread's unfinished runs (only those older than run `before`, when given)."""
+    async with UnitOfWork(resources.session_factory, workspace_id=owner.workspace_id) as uow:  # type: ignore[arg-type]
+        newest_first = await uow.runs.for_thread(owner.user_id, thread_id, limit=MAX_LIMIT)
     return [run.id for run in _older(newest_first, before) if run.status in UNFINISHED]
 
 
@@ -215,10 +216,10 @@ async def _renew(manager: RunManager) -> None:
         manager.cancel_here(run_id)
 
 
-async def flag_cancel(resources: AppResources, leases: Any, user_id: str, run_id: str) -> bool:
-    """Flag the user's unfinished run for its owner (another process) to cancel; False when there is none."""
-    async with UnitOfWork(resources.session_factory) as uow:  # type: ignore[arg-type]
-        record = await uow.runs.get(user_id, run_id)
+async def flag_cancel(resources: AppResources, leases: Any, owner: Owner, run_id: str) -> bool:
+    """Flag the owner's unfinished run for the process running it to cancel; False when there is none."""
+    async with UnitOfWork(resources.session_factory, workspace_id=owner.workspace_id) as uow:  # type: ignore[arg-type]
+        record = await uow.runs.get(owner.user_id, run_id)
     if record is None or record.status not in UNFINISHED:
         return False
     await leases.flag_cancel(run_id)
@@ -261,8 +262,8 @@ async def _interrupt(resources: AppResources, manager: RunManager, run: Run) -> 
     if not await manager.leases.claim(run.id, manager.owner):
         return False
     interrupted, ids = RunStatus.INTERRUPTED.value, RunIds(run.thread_id, run.id)
-    await records.close_agents(resources, run.user_id, run.id, interrupted, INTERRUPTED_MESSAGE)
-    await records.mark(resources, run.user_id, run.id, interrupted, INTERRUPTED_MESSAGE)
+    await records.close_agents(resources, records.owner_of(run), run.id, interrupted, INTERRUPTED_MESSAGE)
+    await records.mark(resources, records.owner_of(run), run.id, interrupted, INTERRUPTED_MESSAGE)
     await manager.end_log(run.id, events.run_error(ids, "interrupted", INTERRUPTED_MESSAGE))
     return True
 

@@ -1,15 +1,16 @@
 """Execute a question as a recorded run: stream the graph, tell clients, keep the records.
 
-    thread_id, run_id = await records.open_run(resources, user_id, question)
-    result = await execute_run(resources, user_id, run_id, thread_id, question, emit=send)
+    thread_id, run_id = await records.open_run(resources, owner, question)      # owner: (user, workspace)
+    result = await execute_run(resources, owner, run_id, thread_id, question, emit=send)
     result["status"]   # "success" | "error" | "cancelled"
 
 The graph runs synchronously in a worker thread (`asyncio.to_thread`) on the app's
-checkpointer, with the Netra thread id as the LangGraph thread id, so a second question on
-a thread continues its conversation and `resume=True` continues an interrupted run from its
-last checkpoint. Stream items come back to the event loop through an `asyncio.Queue`
-(`loop.call_soon_threadsafe`); each becomes client events (`events.to_client_events`),
-recorded (agent runs, with timing) and then passed to `await emit(event)`.
+checkpointer, its tools reading the owner's workspace only, with the Netra thread id as the
+LangGraph thread id, so a second question on a thread continues its conversation and
+`resume=True` continues an interrupted run from its last checkpoint. Stream items come back
+to the event loop through an `asyncio.Queue` (`loop.call_soon_threadsafe`); each becomes
+client events (`events.to_client_events`), recorded (agent runs, with timing) and then passed
+to `await emit(event)`.
 
 `cancel` (a `threading.Event`) is checked before the graph starts and between stream items:
 a cancelled run ends `cancelled` with an `error` event of code `cancelled`. Any exception,
@@ -48,6 +49,7 @@ from netra.server.resources import AppResources
 from netra.server.runs import events, records
 from netra.server.runs.events import ClientEvent, RunIds
 from netra.server.runs.log import is_terminal
+from netra.tenancy import Owner
 
 Emit = Callable[[ClientEvent], Awaitable[None]]
 STREAM_MODES = ["custom", "updates"]
@@ -96,10 +98,10 @@ class _Feed:
 
 @dataclass
 class ActiveRun:
-    """One run being executed: its owner and ids, where events go, and when to stop."""
+    """One run being executed: its owner (user and workspace) and ids, where events go, and when to stop."""
 
     resources: AppResources
-    user_id: str
+    owner: Owner
     ids: RunIds
     emit: Emit | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -114,7 +116,7 @@ class ActiveRun:
     async def execute(self, question: str, strategy: str, resume: bool) -> dict[str, Any]:
         """Mark the run running, announce it, stream the graph, then finish or cancel."""
         await asyncio.to_thread(self.resources.checkpointer)  # set up once, before this run writes
-        await records.mark(self.resources, self.user_id, self.ids.run_id, RunStatus.RUNNING)
+        await records.mark(self.resources, self.owner, self.ids.run_id, RunStatus.RUNNING)
         await self.send(events.run_started(self.ids, question, strategy, resume))
         state = None if self.cancel.is_set() else await self.stream(None if resume else run_inputs(question, strategy))
         return await (self.cancelled() if state is None else self.finish(state))
@@ -144,7 +146,8 @@ class ActiveRun:
             feed.put(_DONE)
 
     def _iterate(self, inputs: dict[str, Any] | None, feed: _Feed) -> dict[str, Any] | None:
-        graph = build_graph(self.resources.deps()).compile(checkpointer=self.resources.checkpointer())
+        deps = self.resources.deps(self.owner.workspace_id)
+        graph = build_graph(deps).compile(checkpointer=self.resources.checkpointer())
         config = run_config(self.ids.thread_id)
         with closing(graph.stream(inputs, config, stream_mode=self._modes())) as items:
             for item in self._until_stopped(items):
@@ -176,7 +179,7 @@ class ActiveRun:
         """Record a planned agent's status change (a finished one gets `duration_ms` in its event)."""
         data = event["data"]
         if event["type"] == "sub_agent_update" and data["agent"] in AGENTS:
-            row = await records.record_agent(self.resources, self.user_id, self.ids.run_id, data["agent"],
+            row = await records.record_agent(self.resources, self.owner, self.ids.run_id, data["agent"],
                                              data["status"], data.get("error"))
             _count_finished(row, data)
 
@@ -209,7 +212,7 @@ class ActiveRun:
         return self.result(RunStatus.SUCCESS, out)
 
     async def _save(self, report: dict[str, Any]) -> str:
-        return await records.save_report(self.resources, self.user_id, self.ids.run_id, self.ids.thread_id, report)
+        return await records.save_report(self.resources, self.owner, self.ids.run_id, self.ids.thread_id, report)
 
     async def cancelled(self) -> dict[str, Any]:
         """Mark the run (and its unfinished agents) `cancelled`; send the `cancelled` error event."""
@@ -227,12 +230,12 @@ class ActiveRun:
 
     async def settle(self, status: RunStatus, error: str) -> None:
         """End the run and its unfinished agent runs in `status` with `error`."""
-        for row in await records.close_agents(self.resources, self.user_id, self.ids.run_id, status, error):
+        for row in await records.close_agents(self.resources, self.owner, self.ids.run_id, status, error):
             _count_finished(row, {})
         await self._outcome(status, error)
 
     async def _outcome(self, status: RunStatus, error: str | None = None) -> None:
-        await records.mark(self.resources, self.user_id, self.ids.run_id, status, error)
+        await records.mark(self.resources, self.owner, self.ids.run_id, status, error)
         RUNS.labels(status.value).inc()
 
     def result(self, status: RunStatus, report: dict[str, Any] | None = None,
@@ -257,15 +260,15 @@ async def _quietly(step: Awaitable[None], run_id: str) -> None:
         LOG.exception("run %s: recording the failure failed", run_id)
 
 
-async def execute_run(resources: AppResources, user_id: str, run_id: str, thread_id: str, question: str,
+async def execute_run(resources: AppResources, owner: Owner, run_id: str, thread_id: str, question: str,
                       strategy: str | None = None, emit: Emit | None = None, cancel: threading.Event | None = None,
                       resume: bool = False) -> dict[str, Any]:
-    """Execute the user's pending run `run_id` of `thread_id`; never raises.
+    """Execute the owner's pending run `run_id` of `thread_id` (in the owner's workspace); never raises.
 
     Returns {"run_id", "thread_id", "status" ("success" | "error" | "cancelled"), "report_id",
     "report" ({markdown, structured, grounded, report_id} or None), "error" (message or None)}.
     """
-    run = ActiveRun(resources, user_id, RunIds(thread_id, run_id), emit, cancel or threading.Event())
+    run = ActiveRun(resources, owner, RunIds(thread_id, run_id), emit, cancel or threading.Event())
     try:
         return await run.execute(question, strategy or resources.settings.strategy, resume)
     except Exception as exc:  # any failure ends the run `error`, answered, not raised

@@ -25,6 +25,7 @@ from netra.server.deps import get_resources
 from netra.server.owned import SignedIn, Uow, owned
 from netra.server.resources import AppResources
 from netra.server.sse.views import run_view
+from netra.tenancy import Owner
 
 Resources = Annotated[AppResources, Depends(get_resources)]
 EVENT_ID = re.compile(r"[0-9]{1,18}")
@@ -32,10 +33,10 @@ EVENT_ID = re.compile(r"[0-9]{1,18}")
 
 @dataclass
 class RunRef:
-    """A run of the signed-in user, found under its thread: its ids and its view (read before the rollback)."""
+    """A run of the signed-in user, found under its thread: its owner, ids and view (read before the rollback)."""
 
     resources: AppResources
-    user_id: str
+    owner: Owner
     thread_id: str
     run_id: str
     view: dict[str, Any]
@@ -51,7 +52,7 @@ async def run_ref(thread_id: str, run_id: str, user: SignedIn, uow: Uow, resourc
     run = await owned(uow.runs, user.user_id, run_id, "run")
     if run.thread_id != thread_id:
         raise NotFoundError("run not found")
-    ref = RunRef(resources, user.user_id, thread_id, run.id, run_view(run))
+    ref = RunRef(resources, user.owner, thread_id, run.id, run_view(run))
     await uow.rollback()  # a stream or a wait must not keep a connection in a transaction (records expire)
     return ref
 

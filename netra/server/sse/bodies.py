@@ -10,15 +10,19 @@ A run's question is the text of the input's last user message (`role` "user"/"hu
 nothing here (a run's config, context and metadata, `stream_resumable` — every run is
 resumable —, `durability`, sorting and projections) are accepted and ignored; fields asking
 for what Netra does not do (UNSUPPORTED_*) are refused with 422, like any invalid field.
+Free-form JSON (a run's input, config, context and metadata, a thread's metadata, search
+filters) is held to the caps of `netra.server.bounded` (32 levels, 64 KiB; 422 past them).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator,
+                      model_validator)
 
 from netra.persistence.repositories import MAX_LIMIT
+from netra.server.bounded import JsonObject, bounded
 from netra.server.routes.agent import QUESTION_CHARS, StrategyName
 from netra.server.sse.views import ASSISTANT_IDS
 
@@ -79,7 +83,10 @@ class RunIn(Compatible):
     """A run to create on a thread: `POST /threads/{thread_id}/runs[/stream]`."""
 
     assistant_id: str
-    input: dict[str, Any] | None = None
+    input: JsonObject | None = None
+    config: JsonObject | None = None  # accepted and ignored, within the caps
+    context: JsonObject | None = None
+    metadata: JsonObject | None = None
     stream_mode: StreamModeName | list[StreamModeName] = "values"
     multitask_strategy: Literal["reject", "enqueue"] = "enqueue"
     on_disconnect: Literal["continue"] = "continue"
@@ -122,7 +129,7 @@ class RunIn(Compatible):
 class ThreadIn(Compatible):
     """A thread to create: `POST /threads` (its metadata only)."""
 
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: JsonObject = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -140,7 +147,7 @@ class Paged(Compatible):
 class ThreadSearch(Paged):
     """`POST /threads/search`: the user's threads, newest first, filtered by metadata, ids and status."""
 
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     ids: list[str] | None = Field(None, max_length=MAX_LIMIT)
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
 
@@ -153,7 +160,7 @@ class ThreadSearch(Paged):
 class AssistantSearch(Paged):
     """`POST /assistants/search`: filters that the one assistant matches or not."""
 
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     graph_id: str | None = None
     name: str | None = None
 
@@ -162,5 +169,5 @@ class HistoryIn(Compatible):
     """`POST /threads/{thread_id}/history`: up to `limit` states, older than `before`, holding `metadata`."""
 
     limit: int = Field(SEARCH_LIMIT, ge=1, le=MAX_LIMIT)
-    before: str | dict[str, Any] | None = None
-    metadata: dict[FilterKey, Any] | None = None  # the checkpointer refuses other keys
+    before: str | JsonObject | None = None
+    metadata: Annotated[dict[FilterKey, Any], AfterValidator(bounded)] | None = None  # the saver's keys only

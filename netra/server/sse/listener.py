@@ -1,8 +1,8 @@
 """One client's view of a run: its graph stream as SSE frames, and the wait for its end.
 
-    listener = Listener(resources, user_id, run_id, frozenset({"values", "updates"}), after=None)
+    listener = Listener(resources, owner, run_id, frozenset({"values", "updates"}), after=None)
     StreamingResponse(listener.frames(), media_type="text/event-stream")    # the SSE body
-    StreamingResponse(joined(resources, user_id, run_id, result), media_type="application/json")
+    StreamingResponse(joined(resources, owner, run_id, result), media_type="application/json")
 
 `frames()` sends `metadata` ({"run_id", "attempt": 1}, id 0) unless the client resumes
 after an id (`Last-Event-ID`), then the records of the run's stream log (`resources.streams`)
@@ -31,6 +31,7 @@ from netra.server.resources import AppResources
 from netra.server.runs.recovery import quietly
 from netra.server.sse import wire
 from netra.server.sse.graph_stream import Record, finale
+from netra.tenancy import Owner
 
 TICK_S = 1.0  # how often an idle stream looks at the run's record
 HEARTBEAT_S = 5.0  # a stream that sent nothing for this long sends a heartbeat comment
@@ -38,15 +39,15 @@ ALWAYS = ("error", "end")
 LOG = logging.getLogger("netra.server.sse")
 
 
-async def run_of(resources: AppResources, user_id: str, run_id: str) -> Run | None:
-    """Return the user's run record (None: missing, another user's, or deleted with its thread)."""
-    async with UnitOfWork(resources.session_factory) as uow:  # type: ignore[arg-type]
-        return await uow.runs.get(user_id, run_id)
+async def run_of(resources: AppResources, owner: Owner, run_id: str) -> Run | None:
+    """Return the owner's run record (None: missing, another user's or workspace's, or deleted with its thread)."""
+    async with UnitOfWork(resources.session_factory, workspace_id=owner.workspace_id) as uow:  # type: ignore[arg-type]
+        return await uow.runs.get(owner.user_id, run_id)
 
 
-async def run_over(resources: AppResources, user_id: str, run_id: str) -> bool:
+async def run_over(resources: AppResources, owner: Owner, run_id: str) -> bool:
     """Return whether the run has ended in the records (or is gone)."""
-    run = await run_of(resources, user_id, run_id)
+    run = await run_of(resources, owner, run_id)
     return run is None or run.status in FINISHED
 
 
@@ -69,7 +70,7 @@ class Listener:
     """Reads one run's stream log for one client: the modes it asked for, after the id it saw."""
 
     resources: AppResources
-    user_id: str
+    owner: Owner
     run_id: str
     modes: frozenset[str]
     after: int | None = None  # the Last-Event-ID; None: from the start, metadata first
@@ -104,7 +105,7 @@ class Listener:
         """Return what one followed item (None: an idle tick) sends."""
         if item is not None:
             return self._logged(item)
-        if await run_over(self.resources, self.user_id, self.run_id):
+        if await run_over(self.resources, self.owner, self.run_id):
             return await self._finale()
         return self._beat()
 
@@ -125,27 +126,27 @@ class Listener:
     async def _finale(self) -> list[Record | None]:
         """Return the `error`/`end` of a run that ended without them in its log (from its record)."""
         self.done = True
-        run = await run_of(self.resources, self.user_id, self.run_id)
+        run = await run_of(self.resources, self.owner, self.run_id)
         status, error = (run.status, run.error) if run is not None else ("error", "the run was deleted")
         await quietly(self.resources.streams.close(self.run_id, self.resources.settings.run_event_ttl_s))
         return [{**record, "metadata": {"seq": self.cursor + n}}
                 for n, record in enumerate(finale(self.run_id, status, error), 1)]
 
 
-async def joined(resources: AppResources, user_id: str, run_id: str,
+async def joined(resources: AppResources, owner: Owner, run_id: str,
                  result: Callable[[], Awaitable[Any]]) -> AsyncIterator[bytes]:
     """Yield a newline per idle tick until the run has ended, then `await result()` as JSON."""
-    async for beat in _until_over(resources, user_id, run_id):
+    async for beat in _until_over(resources, owner, run_id):
         yield beat
     yield wire.dumps(await result()).encode()
 
 
-async def _until_over(resources: AppResources, user_id: str, run_id: str) -> AsyncIterator[bytes]:
+async def _until_over(resources: AppResources, owner: Owner, run_id: str) -> AsyncIterator[bytes]:
     """Yield a newline per idle tick until the run's terminal client event is logged or its record has ended."""
     events = resources.events
     async with aclosing(events.follow(run_id, await events.last_seq(run_id), heartbeat_s=TICK_S)) as items:
         async for item in items:
-            if item is None and await run_over(resources, user_id, run_id):
+            if item is None and await run_over(resources, owner, run_id):
                 return
             if item is None:
                 yield b"\n"  # JSON readers skip leading whitespace; the connection stays alive

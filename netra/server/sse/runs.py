@@ -38,6 +38,7 @@ from netra.server.sse.graph_stream import error_data
 from netra.server.sse.listener import Listener, joined, run_of
 from netra.server.sse.state import thread_values
 from netra.server.sse.views import ASSISTANT_ID, GRAPH_ID, run_view
+from netra.tenancy import Owner
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["agent server"])
 JOIN_MODES = frozenset(STREAM_MODES) - {"debug"}  # a join that names no mode (e.g. the SDK's reconnect)
@@ -47,18 +48,18 @@ class RunEndedError(ConflictError):
     """The run has already ended: there is nothing to cancel (409)."""
 
 
-async def _tag(uow: UnitOfWork, user_id: str, thread: Thread) -> None:
+async def _tag(uow: UnitOfWork, owner: Owner, thread: Thread) -> None:
     """Note the graph in the thread's metadata, as the Agent Server does (clients search by it)."""
     if (thread.meta or {}).get("graph_id") != GRAPH_ID:
         meta = {**(thread.meta or {}), "graph_id": GRAPH_ID, "assistant_id": ASSISTANT_ID}
-        await uow.threads.update(user_id, thread.id, meta=meta)
+        await uow.threads.update(owner.user_id, thread.id, meta=meta)
 
 
-async def _start(resources: AppResources, uow: UnitOfWork, user_id: str, thread: Thread, body: RunIn) -> RunHandle:
+async def _start(resources: AppResources, uow: UnitOfWork, owner: Owner, thread: Thread, body: RunIn) -> RunHandle:
     """Start the run in the background manager (409 when rejecting on a busy thread)."""
-    await _tag(uow, user_id, thread)
+    await _tag(uow, owner, thread)
     await uow.commit()  # the request's transaction ends before the run starts
-    return await resources.runs.start(user_id, body.question, thread.id, body.strategy,
+    return await resources.runs.start(owner, body.question, thread.id, body.strategy,
                                       multitask=body.multitask_strategy)
 
 
@@ -70,15 +71,15 @@ def _sse(listener: Listener, thread_id: str) -> StreamingResponse:
 
 async def _result(ref: RunRef) -> Any:
     """Return what a wait answers: the thread's values, or {"__error__": ...} for a failed run."""
-    run = await run_of(ref.resources, ref.user_id, ref.run_id)
+    run = await run_of(ref.resources, ref.owner, ref.run_id)
     if run is not None and run.status == "error":
         return {"__error__": error_data(run.status, run.error)}
-    return (await thread_values(ref.resources, [ref.thread_id]))[ref.thread_id] or {}
+    return (await thread_values(ref.resources, ref.owner.workspace_id, [ref.thread_id]))[ref.thread_id] or {}
 
 
 def _joining(ref: RunRef) -> StreamingResponse:
     """Return the answer that waits for the run's end (newlines meanwhile), then its result."""
-    body = joined(ref.resources, ref.user_id, ref.run_id, lambda: _result(ref))
+    body = joined(ref.resources, ref.owner, ref.run_id, lambda: _result(ref))
     return StreamingResponse(body, media_type="application/json", headers=run_headers(ref.thread_id, ref.run_id,
                                                                                         "join"))
 
@@ -86,15 +87,15 @@ def _joining(ref: RunRef) -> StreamingResponse:
 @router.post("/stream")
 async def stream_run(thread: ThreadAccess, body: RunIn, user: SignedIn, uow: Uow, resources: Resources) -> Response:
     """Start a run and stream it: metadata, the asked modes' events, error (failed), end."""
-    handle = await _start(resources, uow, user.user_id, thread, body)
-    return _sse(Listener(resources, user.user_id, handle.run_id, body.modes()), thread.id)
+    handle = await _start(resources, uow, user.owner, thread, body)
+    return _sse(Listener(resources, user.owner, handle.run_id, body.modes()), thread.id)
 
 
 @router.post("")
 async def create_run(thread: ThreadAccess, body: RunIn, user: SignedIn, uow: Uow, resources: Resources) -> Response:
     """Start a run in the background; answer the run (pending)."""
-    handle = await _start(resources, uow, user.user_id, thread, body)
-    run = await run_of(resources, user.user_id, handle.run_id)
+    handle = await _start(resources, uow, user.owner, thread, body)
+    run = await run_of(resources, user.owner, handle.run_id)
     return answer(run_view(run), {"Content-Location": f"/threads/{thread.id}/runs/{handle.run_id}"})
 
 
@@ -127,12 +128,12 @@ async def join_stream(ref: RunAccess, stream_mode: list[str] = Query([]), cancel
     if cancel_on_disconnect:
         raise UserInputError("cancel_on_disconnect: a disconnect never stops a Netra run; cancel it instead")
     modes = modes_of(stream_mode, STREAM_MODES, JOIN_MODES)
-    return _sse(Listener(ref.resources, ref.user_id, ref.run_id, modes, after_of(last_event_id)), ref.thread_id)
+    return _sse(Listener(ref.resources, ref.owner, ref.run_id, modes, after_of(last_event_id)), ref.thread_id)
 
 
 @router.post("/{run_id}/cancel")
 async def cancel_run(ref: RunAccess, wait: bool = False, action: Literal["interrupt"] = "interrupt") -> Response:
     """Cancel the run (202); with `wait`, answer as join once it ended. A run that ended: 409."""
-    if not await ref.resources.runs.cancel(ref.user_id, ref.run_id):
+    if not await ref.resources.runs.cancel(ref.owner, ref.run_id):
         raise RunEndedError(f"run {ref.run_id!r} has already ended")
     return _joining(ref) if wait else Response(status_code=202)

@@ -1,12 +1,13 @@
 """A thread's graph state, read from the app's checkpointer: now, its history, and several threads' values.
 
-    await thread_state(resources, thread_id)                 # the Agent Server's ThreadState
-    await thread_values(resources, [thread_id, ...])         # {thread_id: values, or None before any run}
-    await history(resources, thread_id, limit=10, before="1f0...", metadata={"source": "loop"})
+    await thread_state(resources, thread)                    # the Agent Server's ThreadState
+    await thread_values(resources, workspace_id, [thread_id, ...])   # {thread_id: values, or None before any run}
+    await history(resources, thread, limit=10, before="1f0...", metadata={"source": "loop"})
 
 The graph is compiled over `resources.checkpointer()` (the one the runs write) and read in a
 worker thread, since the checkpointer is synchronous. The LangGraph thread id is the Netra
-thread id. `before` (a checkpoint id, or a checkpoint {"checkpoint_id": ...}) lists the
+thread id; the graph is built for the thread's workspace (reading a state runs no tool).
+`before` (a checkpoint id, or a checkpoint {"checkpoint_id": ...}) lists the
 states older than that checkpoint; `metadata` keeps the states whose metadata holds it.
 """
 
@@ -17,14 +18,15 @@ from typing import Any, Iterable
 
 from netra.graph.runner import run_config
 from netra.graph.topology import build_graph
+from netra.persistence.models import Thread
 from netra.server.resources import AppResources
 from netra.server.sse.views import state_view
 from netra.server.sse.wire import jsonable
 
 
-def _graph(resources: AppResources) -> Any:
-    """Return the Netra graph compiled over the app's checkpointer (blocking)."""
-    return build_graph(resources.deps()).compile(checkpointer=resources.checkpointer())
+def _graph(resources: AppResources, workspace_id: str) -> Any:
+    """Return the Netra graph of a workspace compiled over the app's checkpointer (blocking)."""
+    return build_graph(resources.deps(workspace_id)).compile(checkpointer=resources.checkpointer())
 
 
 def config_of(thread_id: str, checkpoint: str | dict[str, Any] | None = None) -> dict[str, Any]:
@@ -36,35 +38,35 @@ def config_of(thread_id: str, checkpoint: str | dict[str, Any] | None = None) ->
     return config
 
 
-def _values(resources: AppResources, thread_ids: list[str]) -> dict[str, Any]:
-    graph = _graph(resources)
+def _values(resources: AppResources, workspace_id: str, thread_ids: list[str]) -> dict[str, Any]:
+    graph = _graph(resources, workspace_id)
     snapshots = {thread_id: graph.get_state(config_of(thread_id)) for thread_id in thread_ids}
     return {thread_id: None if snapshot.created_at is None else jsonable(snapshot.values)
             for thread_id, snapshot in snapshots.items()}
 
 
-async def thread_values(resources: AppResources, thread_ids: Iterable[str]) -> dict[str, Any]:
+async def thread_values(resources: AppResources, workspace_id: str, thread_ids: Iterable[str]) -> dict[str, Any]:
     """Return each thread's latest state values (None for a thread without a checkpoint)."""
-    return await asyncio.to_thread(_values, resources, list(thread_ids))
+    return await asyncio.to_thread(_values, resources, workspace_id, list(thread_ids))
 
 
-def _state(resources: AppResources, thread_id: str) -> dict[str, Any]:
-    return state_view(_graph(resources).get_state(config_of(thread_id)))
+def _state(resources: AppResources, thread: Thread) -> dict[str, Any]:
+    return state_view(_graph(resources, thread.workspace_id).get_state(config_of(thread.id)))
 
 
-async def thread_state(resources: AppResources, thread_id: str) -> dict[str, Any]:
+async def thread_state(resources: AppResources, thread: Thread) -> dict[str, Any]:
     """Return the thread's latest state (values {} and checkpoint null before its first run)."""
-    return await asyncio.to_thread(_state, resources, thread_id)
+    return await asyncio.to_thread(_state, resources, thread)
 
 
-def _history(resources: AppResources, thread_id: str, limit: int, before: Any, metadata: Any) -> list[dict[str, Any]]:
-    older = config_of(thread_id, before) if before else None
-    states = _graph(resources).get_state_history(config_of(thread_id), filter=metadata or None, before=older,
-                                                 limit=limit)
+def _history(resources: AppResources, thread: Thread, limit: int, before: Any, metadata: Any) -> list[dict[str, Any]]:
+    older = config_of(thread.id, before) if before else None
+    states = _graph(resources, thread.workspace_id).get_state_history(
+        config_of(thread.id), filter=metadata or None, before=older, limit=limit)
     return [state_view(snapshot) for snapshot in states]
 
 
-async def history(resources: AppResources, thread_id: str, limit: int = 10, before: str | dict[str, Any] | None = None,
+async def history(resources: AppResources, thread: Thread, limit: int = 10, before: str | dict[str, Any] | None = None,
                   metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Return up to `limit` states of the thread, newest first (older than `before`, holding `metadata`)."""
-    return await asyncio.to_thread(_history, resources, thread_id, limit, before, metadata)
+    return await asyncio.to_thread(_history, resources, thread, limit, before, metadata)

@@ -42,7 +42,7 @@ async def busy(uow: UnitOfWork, user_id: str, thread_id: str) -> bool:
 
 async def viewed(resources: AppResources, uow: UnitOfWork, user_id: str, threads: list[Thread]) -> list[dict]:
     """Return the threads as the Agent Server shows them: status and latest values."""
-    values = await thread_values(resources, [thread.id for thread in threads])
+    values = await thread_values(resources, uow.tenant.required(), [thread.id for thread in threads])
     return [thread_view(thread, await busy(uow, user_id, thread.id), values[thread.id]) for thread in threads]
 
 
@@ -118,10 +118,10 @@ async def get_thread(thread: ThreadAccess, user: SignedIn, uow: Uow, resources: 
 @router.get("/threads/{thread_id}/state")
 async def get_state(thread: ThreadAccess, resources: Resources) -> JSONResponse:
     """Return the thread's latest state (values, next, tasks, checkpoint, metadata, ...)."""
-    return answer(await thread_state(resources, thread.id))
+    return answer(await thread_state(resources, thread))
 
 
 @router.post("/threads/{thread_id}/history")
 async def get_history(thread: ThreadAccess, body: HistoryIn, resources: Resources) -> JSONResponse:
     """Return the thread's states from the checkpointer, newest first."""
-    return answer(await history(resources, thread.id, body.limit, body.before, body.metadata))
+    return answer(await history(resources, thread, body.limit, body.before, body.metadata))

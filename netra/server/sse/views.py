@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from netra.persistence.models import Run, Thread
+from netra.server.bounded import shown
 from netra.server.sse.graph_stream import agent_server_status
 from netra.server.sse.wire import jsonable
 
@@ -44,7 +45,7 @@ def assistant() -> dict[str, Any]:
 def thread_view(thread: Thread, busy: bool, values: Any = None) -> dict[str, Any]:
     """Return a thread of the user as the Agent Server shows it."""
     return {"thread_id": thread.id, "created_at": iso(thread.created_at), "updated_at": iso(thread.updated_at),
-            "metadata": thread.meta or {}, "status": "busy" if busy else "idle", "config": {},
+            "metadata": shown(thread.meta or {}), "status": "busy" if busy else "idle", "config": {},
             "values": values, "interrupts": {}}
 
 

@@ -1,13 +1,15 @@
 """The open WebSocket connections of this process, per user, with their message counts.
 
     connections = connections_of(app)          # one manager per app, made on first use
-    conn = connections.connect(user_id)        # WEBSOCKETS_ACTIVE + 1
+    conn = connections.connect(user_id)        # WEBSOCKETS_ACTIVE + 1; TooManyConnectionsError at `per_user`
     connections.received(conn); connections.sent(conn)
     connections.disconnect(conn)               # WEBSOCKETS_ACTIVE - 1 (once per connection)
     connections.stats()                        # what GET /api/ws/stats answers
 
 Counts are of this process only (every server process has its own connections);
 `messages_in` / `messages_out` count since the process started, closed connections included.
+A user may hold `per_user` (NETRA_WS_CONNECTIONS_PER_USER) connections at once per process:
+`connect` refuses one more (the `/ws` route answers `too_many_connections`, closing with 4429).
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from netra.errors import UserInputError
 from netra.metrics import WEBSOCKETS_ACTIVE
 
 TOP_USERS = 100  # `stats()["by_user"]` lists at most this many users, most connections first
+
+
+class TooManyConnectionsError(UserInputError):
+    """The user already holds NETRA_WS_CONNECTIONS_PER_USER open connections to this process."""
 
 
 @dataclass
@@ -37,18 +44,26 @@ class Connection:
 class ConnectionManager:
     """Tracks the process's open connections; keeps the `WEBSOCKETS_ACTIVE` gauge."""
 
+    per_user: int = 0  # open connections a user may hold (0: no limit)
     connections: dict[str, Connection] = field(default_factory=dict)
     opened_total: int = 0
     messages_in: int = 0
     messages_out: int = 0
 
     def connect(self, user_id: str) -> Connection:
-        """Register a new connection of `user_id`; return it."""
+        """Register a new connection of `user_id`; raise TooManyConnectionsError past `per_user`."""
+        self._room_for(user_id)
         conn = Connection(user_id)
         self.connections[conn.id] = conn
         self.opened_total += 1
         WEBSOCKETS_ACTIVE.inc()
         return conn
+
+    def _room_for(self, user_id: str) -> None:
+        """Raise TooManyConnectionsError when the user already holds `per_user` connections (0: no limit)."""
+        if 0 < self.per_user <= self.count(user_id):
+            raise TooManyConnectionsError(f"you have {self.per_user} connections open already "
+                                          f"(NETRA_WS_CONNECTIONS_PER_USER={self.per_user}): close one first")
 
     def disconnect(self, conn: Connection) -> None:
         """Forget a connection (a second call does nothing)."""
@@ -90,5 +105,5 @@ class ConnectionManager:
 def connections_of(app: Any) -> ConnectionManager:
     """Return the app's connection manager (`app.state.ws_connections`), made on first use."""
     if getattr(app.state, "ws_connections", None) is None:
-        app.state.ws_connections = ConnectionManager()
+        app.state.ws_connections = ConnectionManager(app.state.resources.settings.ws_connections_per_user)
     return app.state.ws_connections

@@ -7,6 +7,8 @@
 A client frame is a JSON object `{"action": ..., "data": {...}}` of at most 64 KiB (text, or
 binary holding UTF-8 JSON). `data` is validated by the pydantic model of its action
 (`StartAgent`, `UserMessage`, `StopAgent`, `Ping`, `Resume`; unknown fields are refused).
+The connection's first frame is `{"action": "auth", "data": {"token": ...}}` (`Auth`, read by
+`netra.server.ws.auth`).
 Every server message is
 
     {"type": ..., "data": {...},
@@ -29,16 +31,19 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from netra.errors import NetraError, UserInputError
 from netra.persistence.repositories.base import NotFoundError
-from netra.server.errors import ANSWERS, describe
+from netra.server.errors import ANSWERS, describe, translated
 from netra.server.runs.events import timestamp
+from netra.server.ws.connections import TooManyConnectionsError
 
 LOG = logging.getLogger("netra.ws")
 MAX_FRAME_BYTES = 64 * 1024
 FRAME_KEYS = frozenset({"action", "data"})
 QUESTION_CHARS = 4000
+TOKEN_CHARS = 8192
 MAX_FOLLOWED_RUNS = 20  # runs one connection follows at once
 CLOSE_IDLE = 4408  # no frame from the client for `ws_timeout_s`
-AUTH_CLOSE_BASE = 4000  # a refused token closes with 4000 + its HTTP status: 4401, 4403
+CLOSE_TOO_MANY = 4429  # the user holds NETRA_WS_CONNECTIONS_PER_USER connections already
+AUTH_CLOSE_BASE = 4000  # a refused token closes with 4000 + its HTTP status: 4401, 4403, 4503
 INTERNAL_MESSAGE = "internal server error"
 Message = dict[str, Any]
 
@@ -95,6 +100,12 @@ class StopAgent(Data):
     run_id: RecordId
 
 
+class Auth(Data):
+    """The first frame of a connection: the bearer token of the REST API (never in the URL)."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=TOKEN_CHARS)]
+
+
 class Ping(Data):
     """Ask for a `pong` (and show the connection is alive)."""
 
@@ -111,6 +122,7 @@ ERROR_CODES: dict[type[Exception], str] = {
     RunEndedError: "run_ended",
     TooManyRunsError: "too_many_runs",
     LogExpiredError: "log_expired",
+    TooManyConnectionsError: "too_many_connections",
     **{exc_type: answer.code for exc_type, answer in ANSWERS.items()},
 }
 
@@ -133,6 +145,7 @@ def error_code(exc: BaseException) -> str:
 
 def failure(exc: Exception, action: str | None = None, run_id: str | None = None) -> Message:
     """Return the `error` message answering `exc` (an unexpected one is logged and its cause hidden)."""
+    exc = translated(exc)  # the records database gone: service_unavailable, as over HTTP
     if isinstance(exc, FrameError):
         return error_message(exc.code, str(exc), action, run_id)
     if not isinstance(exc, NetraError) or error_code(exc) == "internal_error":

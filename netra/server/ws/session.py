@@ -1,16 +1,20 @@
 """One WebSocket connection of a signed-in user: its frames, heartbeats and followed runs.
 
     await websocket.accept()
-    claims = await authenticate(websocket, resources)       # netra.server.ws.auth; None: refused and closed
-    if claims is not None:
-        await Session(websocket, resources, connections_of(app), claims).serve()
+    guard = await authenticate(websocket, resources)        # netra.server.ws.auth; None: refused and closed
+    if guard is not None:
+        await Session(websocket, resources, connections_of(app), guard).serve()
 
 `serve` sends `connection_established`, then reads frames until the client leaves or stays
 silent for `ws_timeout_s` (any frame counts; the connection is then closed with 4408),
-while a task sends a `heartbeat` every `ws_heartbeat_s`. Each frame is parsed and
-dispatched through `ACTIONS` (action -> model of its data, handler); whatever goes wrong
-is answered by an `error` message and the connection stays open.
+while a task sends a `heartbeat` every `ws_heartbeat_s`. The token is checked again before
+each frame is answered and by a second task (when it expires, and every `ws_heartbeat_s`):
+once it is expired or signed out, the client gets an `error` and the close code 4401.
+Each frame is parsed and dispatched through `ACTIONS` (action -> model of its data,
+handler); whatever goes wrong is answered by an `error` message and the connection stays open.
 
+Runs are started and followed in the connection's workspace (`?workspace=<id>` or the
+`X-Netra-Workspace` header, else the user's personal one; `netra.server.ws.workspace`).
 Runs belong to the run manager (`resources.runs`), never to a connection: `start_agent`
 starts one and the connection then follows the run's event log (`resources.events`),
 `resume` follows a run from a given seq, and closing the socket only stops the following.
@@ -35,15 +39,15 @@ from starlette.websockets import WebSocket
 
 from netra.errors import NetraError
 from netra.persistence.models import FINISHED, Run
-from netra.persistence.uow import UnitOfWork
-from netra.server.auth.tokens import Claims
-from netra.server.owned import owned
+from netra.server.auth.errors import AuthError
 from netra.server.resources import AppResources
-from netra.server.ws.auth import CLOSED
+from netra.server.runs.records import owner_of
+from netra.server.ws.auth import CLOSED, TokenGuard
 from netra.server.ws.connections import Connection, ConnectionManager
-from netra.server.ws.protocol import (CLOSE_IDLE, MAX_FOLLOWED_RUNS, Data, LogExpiredError, Ping,
+from netra.server.ws.protocol import (AUTH_CLOSE_BASE, CLOSE_IDLE, MAX_FOLLOWED_RUNS, Data, LogExpiredError, Ping,
                                       Resume, RunEndedError, StartAgent, StopAgent, TooManyRunsError, UserMessage,
                                       error_message, failure, message, parse)
+from netra.server.ws.workspace import owned_run, writer_of
 
 LOG = logging.getLogger("netra.ws")
 FOLLOW_POLL_S = 2.0  # one wait of a follower on the log (below the Redis client's 5 s socket timeout)
@@ -75,7 +79,7 @@ class Session:
     websocket: WebSocket
     resources: AppResources
     connections: ConnectionManager
-    claims: Claims
+    guard: TokenGuard
     conn: Connection | None = None
     followers: dict[str, asyncio.Task] = field(default_factory=dict)
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -84,21 +88,38 @@ class Session:
     @property
     def user_id(self) -> str:
         """The signed-in user's id."""
-        return self.claims.user_id
+        return self.guard.claims.user_id
 
     async def serve(self) -> None:
-        """Announce the connection, beat, answer frames until the client leaves or goes silent."""
+        """Announce the connection, beat, watch the token, answer frames until the client leaves or goes silent."""
         self.conn = self.connections.connect(self.user_id)
-        beat = asyncio.create_task(self._beat(), name=f"ws-heartbeat:{self.conn.id}")
+        timers = asyncio.gather(self._beat(), self._watch())  # the heartbeat, and the token's expiry and sign-out
         try:
             await self.send(self._established())
             await self._answer_frames()
         finally:
-            await self._stop(beat)
+            await self._stop(timers)
 
     async def _answer_frames(self) -> None:
-        while (frame := await self._next()) is not None:
+        while (frame := await self._next()) is not None and await self._signed_in():
             await self.handle(frame)
+
+    async def _signed_in(self) -> bool:
+        """Return whether the token still holds; when not, tell the client why and close (4401; 4503)."""
+        try:
+            await self.guard.check()
+            return True
+        except AuthError as exc:
+            await self.send(error_message(exc.code, str(exc)))
+            await self.close(AUTH_CLOSE_BASE + exc.status, exc.code)
+            return False
+
+    async def _watch(self) -> None:
+        """Check the token when it expires and every `ws_heartbeat_s`, until it no longer holds."""
+        while not self.closed:
+            await asyncio.sleep(self.guard.wait_s(self.resources.settings.ws_heartbeat_s))
+            if not await self._signed_in():
+                return
 
     def _established(self) -> dict[str, Any]:
         settings = self.resources.settings
@@ -133,8 +154,8 @@ class Session:
     async def ask(self, action: str, data: StartAgent) -> None:
         """Start a run of the question (`start_agent`, `user_message`); acknowledge it and follow its log."""
         self._room_for(None)
-        handle = await self.resources.runs.start(self.user_id, data.message, data.thread_id, data.strategy,
-                                                 data.multitask)
+        owner = (await writer_of(self.websocket, self.resources, self.guard.claims)).owner
+        handle = await self.resources.runs.start(owner, data.message, data.thread_id, data.strategy, data.multitask)
         await self.send(message("ack", {"action": action, "run_id": handle.run_id, "thread_id": handle.thread_id,
                                         "status": handle.status}, handle.run_id, handle.thread_id))
         self.follow(handle.run_id, 0)
@@ -146,7 +167,7 @@ class Session:
         event is logged after the record is settled, before the manager forgets the run).
         """
         run = await self._owned_run(data.run_id)
-        if run.status in FINISHED or not await self.resources.runs.cancel(self.user_id, run.id):
+        if run.status in FINISHED or not await self.resources.runs.cancel(owner_of(run), run.id):
             raise RunEndedError(f"run {run.id!r} has already ended")
         await self.send(message("ack", {"action": action, "run_id": run.id, "thread_id": run.thread_id},
                                 run.id, run.thread_id))
@@ -176,9 +197,8 @@ class Session:
             raise TooManyRunsError(f"this connection already follows {MAX_FOLLOWED_RUNS} runs: wait for one to end")
 
     async def _owned_run(self, run_id: str) -> Run:
-        """Return the user's run (NotFoundError for another user's or a missing one)."""
-        async with UnitOfWork(self.resources.session_factory) as uow:  # type: ignore[arg-type]
-            return await owned(uow.runs, self.user_id, run_id, "run")
+        """Return the user's run of the connection's workspace (NotFoundError for any other, or a missing one)."""
+        return await owned_run(self.websocket, self.resources, self.guard.claims, run_id)
 
     def follow(self, run_id: str, after_seq: int) -> None:
         """Relay the run's logged events after `after_seq` to this connection (replacing an earlier follower)."""
@@ -251,10 +271,10 @@ class Session:
             except CLOSED:
                 pass
 
-    async def _stop(self, beat: asyncio.Task) -> None:
-        """Stop the heartbeat and the followers (never the runs); forget the connection."""
+    async def _stop(self, timers: asyncio.Future) -> None:
+        """Stop the heartbeat, the token watch and the followers (never the runs); forget the connection."""
         self.closed = True
-        tasks = [beat, *self.followers.values()]
+        tasks = [timers, *self.followers.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

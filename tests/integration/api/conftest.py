@@ -25,6 +25,7 @@ import pytest
 from netra.config import Settings
 from netra.server import create_app
 from tests.databases import fresh_pg
+from tests.roles import grant
 from tests.servers import serving
 
 TIMEOUT_S = 60.0
@@ -50,14 +51,15 @@ class Api:
         return self.client()
 
     def token(self, email: str, role: str | None = None) -> str:
-        """Sign in through `POST /auth/dev-login`; return the bearer token."""
-        body = {"email": email, **({"role": role} if role else {})}
-        answer = self.anonymous.post("/auth/dev-login", json=body)
+        """Sign in through `POST /auth/dev-login`, then give the user the stored `role`; return the bearer token."""
+        answer = self.anonymous.post("/auth/dev-login", json={"email": email})
         assert answer.status_code == 200, answer.text
+        if role:
+            grant(self.settings, email, role)  # no sign-in takes a role from its request
         return answer.json()["access_token"]
 
     def login(self, email: str, role: str | None = None) -> httpx.Client:
-        """Return a client signed in as `email` (created with `role` when given)."""
+        """Return a client signed in as `email` (given the stored `role` when given)."""
         return self.client({"Authorization": f"Bearer {self.token(email, role)}"})
 
     def close(self) -> None:

@@ -9,7 +9,8 @@ Runs are made by the agent graph, not by a route, so API tests seed them through
     alice.get(f"/api/runs/{seeded.run_id}")
 
 Records are created one after the other (each flushed), so their `created_at` grow in the
-order given and "newest first" is the reverse of it.
+order given and "newest first" is the reverse of it. They are planted in the thread's
+workspace (the unit of work is bound to it, as a run's would be).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from typing import AsyncIterator
 
 import httpx
 
+from sqlalchemy import select
+
 from netra.config import Settings
 from netra.persistence.db import make_engine, make_session_factory
+from netra.persistence.models import Thread
 from netra.persistence.uow import UnitOfWork
 
 
@@ -52,6 +56,13 @@ def user_id(client: httpx.Client) -> str:
     return answer.json()["id"]
 
 
+def workspace_of(client: httpx.Client) -> str:
+    """Return the id of the client's personal workspace (where its requests act by default)."""
+    answer = client.get("/api/workspaces")
+    assert answer.status_code == 200, answer.text
+    return next(item["id"] for item in answer.json()["items"] if item["personal"])
+
+
 def seed_run(api: object, owner_id: str, thread_id: str, seed: RunSeed = RunSeed()) -> Seeded:
     """Plant `seed` as `owner_id`'s run of `thread_id` in the database of `api` (an `Api`)."""
     settings: Settings = api.settings  # type: ignore[attr-defined]
@@ -59,11 +70,11 @@ def seed_run(api: object, owner_id: str, thread_id: str, seed: RunSeed = RunSeed
 
 
 @contextlib.asynccontextmanager
-async def records(url: str) -> AsyncIterator[UnitOfWork]:
-    """Yield a unit of work on a fresh engine over the database `url` (disposed after)."""
+async def records(url: str, workspace_id: str | None = None) -> AsyncIterator[UnitOfWork]:
+    """Yield a unit of work on a fresh engine over the database `url` (disposed after), in `workspace_id`."""
     engine = make_engine(url)
     try:
-        async with UnitOfWork(make_session_factory(engine)) as uow:
+        async with UnitOfWork(make_session_factory(engine), workspace_id=workspace_id) as uow:
             yield uow
     finally:
         await engine.dispose()
@@ -71,6 +82,7 @@ async def records(url: str) -> AsyncIterator[UnitOfWork]:
 
 async def _seed(url: str, owner_id: str, thread_id: str, seed: RunSeed) -> Seeded:
     async with records(url) as uow:
+        uow.bind(await uow.session.scalar(select(Thread.workspace_id).where(Thread.id == thread_id)))
         seeded = await _plant(uow, owner_id, thread_id, seed)
         await uow.commit()
     return seeded

@@ -10,39 +10,33 @@ import pytest
 
 from netra.graph import topology
 from netra.graph.state import AGENTS
-from netra.persistence.db import make_engine, make_session_factory
 from netra.persistence.uow import UnitOfWork
 from netra.workloads.synthetic import generate_and_load
 from tests.graphs import OPTIMIZE, PLAIN
+from tests.integration.api.seeding import records, workspace_of
 
 RUN = "/api/agent/run"
 Action = Callable[[UnitOfWork], Awaitable[Any]]
 
 
 @pytest.fixture
-def mixed(store, catalog) -> dict:
-    """A mixed workload in the session's store, so the optimisation question has recommendations."""
-    return generate_and_load(store, catalog, "mixed", 20_000, 7, 14.0)
+def alice(api, store, catalog):
+    """Alice, signed in, with a mixed workload in her workspace (the optimisation question has recommendations)."""
+    client = api.login("alice@example.com")
+    generate_and_load(store, catalog, "mixed", 20_000, 7, 14.0, workspace_id=workspace_of(client))
+    return client
 
 
-async def _act(sessions, action: Action) -> Any:
-    async with UnitOfWork(sessions) as uow:
+async def _on_engine(url: str, workspace_id: str, action: Action) -> Any:
+    async with records(url, workspace_id) as uow:
         result = await action(uow)
         await uow.commit()
         return result
 
 
-async def _on_engine(url: str, action: Action) -> Any:
-    engine = make_engine(url)
-    try:
-        return await _act(make_session_factory(engine), action)
-    finally:
-        await engine.dispose()
-
-
-def db(api, action: Action) -> Any:
-    """Return `await action(uow)` on the server's records database, committed (pytest-asyncio is not used)."""
-    return asyncio.run(_on_engine(api.settings.resolved_database_url(), action))
+def db(api, client, action: Action) -> Any:
+    """Return `await action(uow)` in the client's workspace of the server's records, committed (no pytest-asyncio)."""
+    return asyncio.run(_on_engine(api.settings.resolved_database_url(), workspace_of(client), action))
 
 
 async def _kept(uow: UnitOfWork, user_id: str, thread_id: str, run_id: str) -> dict[str, Any]:
@@ -59,7 +53,7 @@ def user_id_of(client) -> str:
 def records_of(api, client, body: dict[str, Any]) -> dict[str, Any]:
     """Return the messages and runs of a run's thread and the run's agent runs."""
     user_id = user_id_of(client)
-    return db(api, lambda uow: _kept(uow, user_id, body["thread_id"], body["run"]["id"]))
+    return db(api, client, lambda uow: _kept(uow, user_id, body["thread_id"], body["run"]["id"]))
 
 
 async def _new_thread(uow: UnitOfWork, user_id: str) -> str:
@@ -69,7 +63,7 @@ async def _new_thread(uow: UnitOfWork, user_id: str) -> str:
 def thread_of(api, client) -> str:
     """Create a thread of the client's user directly in the server's database; return its id."""
     user_id = user_id_of(client)
-    return db(api, lambda uow: _new_thread(uow, user_id))
+    return db(api, client, lambda uow: _new_thread(uow, user_id))
 
 
 def ask(client, **body: Any) -> dict[str, Any]:
@@ -79,8 +73,7 @@ def ask(client, **body: Any) -> dict[str, Any]:
     return answer.json()
 
 
-def test_run_answers_its_report_and_a_second_question_continues_the_thread(api, mixed):
-    alice = api.login("alice@example.com")
+def test_run_answers_its_report_and_a_second_question_continues_the_thread(api, alice):
     body = ask(alice, question=OPTIMIZE)
     assert body["run"]["status"] == "success" and body["run"]["thread_id"] == body["thread_id"]
     assert body["report"]["markdown"] and body["report"]["grounded"] and body["report"]["run_id"] == body["run"]["id"]
@@ -112,9 +105,9 @@ def _crash(deps, payload):
     raise RuntimeError("analysis worker crashed")
 
 
-def test_a_failed_run_answers_200_with_its_error(api, mixed, monkeypatch):
+def test_a_failed_run_answers_200_with_its_error(api, alice, monkeypatch):
     monkeypatch.setitem(topology.NODES, "data_task", (_crash, False))  # the server runs in this process
-    answer = api.login("alice@example.com").post(RUN, json={"question": OPTIMIZE})
+    answer = alice.post(RUN, json={"question": OPTIMIZE})
     assert answer.status_code == 200, answer.text
     run = answer.json()["run"]
     assert run["status"] == "error" and "analysis worker crashed" in run["error"] and answer.json()["report"] is None

@@ -34,6 +34,7 @@ from netra.server import create_app
 from tests.conftest import PG_URL, REDIS_URL
 from tests.databases import fresh_pg
 from tests.integration.api.conftest import Api, embedded_settings
+from tests.integration.api.seeding import user_id, workspace_of
 from tests.servers import serving
 from tests.services import require_service
 
@@ -261,11 +262,11 @@ async def store_report(uow: UnitOfWork, user_id: str, markdown: str, citations: 
     return report.id
 
 
-async def seed_report(settings: Settings, user_id: str, template: str) -> str:
-    """Store a report of `user_id` quoting and citing the `SPEND` figures; return its id."""
+async def seed_report(settings: Settings, user_id: str, workspace_id: str, template: str) -> str:
+    """Store a report of `user_id` in the workspace quoting and citing the `SPEND` figures; return its id."""
     engine = create_engine_from_settings(settings)
     try:
-        async with UnitOfWork(make_session_factory(engine)) as uow:
+        async with UnitOfWork(make_session_factory(engine), workspace_id=workspace_id) as uow:
             return await store_report(uow, user_id, *cited(template))
     finally:
         await engine.dispose()
@@ -277,7 +278,7 @@ async def seed_report(settings: Settings, user_id: str, template: str) -> str:
 ])
 def test_quality_validates_a_stored_report(api, markdown: str, grounded: bool, ungrounded: list):
     alice, bob = api.user("alice@example.com"), api.user("bob@example.com")
-    report_id = asyncio.run(seed_report(api.settings, alice.get("/auth/me").json()["id"], markdown))
+    report_id = asyncio.run(seed_report(api.settings, user_id(alice), workspace_of(alice), markdown))
     answer = alice.post("/api/quality/validate", json={"report_id": report_id}).json()
     assert (answer["grounded"], [n["text"] for n in answer["ungrounded"]]) == (grounded, ungrounded)
     refused = bob.post("/api/quality/validate", json={"report_id": report_id})

@@ -14,6 +14,7 @@ import pytest
 from netra.persistence.analytics import AnalyticsStore
 from netra.server.routes.synthetic import manifest_summary, scenario_out
 from netra.workloads.synthetic import SCENARIOS
+from tests.integration.api.seeding import workspace_of
 
 EVENTS = 2_000
 JOB = {"scenario": "mixed", "events": EVENTS, "seed": 11, "days": 3.0}
@@ -78,11 +79,13 @@ def check_refusals(api, admin: httpx.Client, alice: httpx.Client) -> None:
 
 
 def check_visibility(admin: httpx.Client, dev: httpx.Client, alice: httpx.Client) -> None:
-    """A job is seen by its creator and admins only; an unknown job is 404."""
+    """A job is seen in its workspace by its creator and admins only; an unknown job is 404."""
     location = started(dev, {**JOB, "events": 10, "append": True})["location"]
     assert finished(dev, location)["status"] == "done"
-    assert (alice.get(location).status_code, admin.get(location).status_code) == (404, 200)
-    assert alice.get("/api/synthetic/jobs").json()["items"] == []
+    assert (alice.get(location).status_code, admin.get(location).status_code) == (404, 404)
+    inside = {"X-Netra-Workspace": workspace_of(dev)}  # the admin, made a viewer of the developer's workspace
+    dev.post(f"/api/workspaces/{inside['X-Netra-Workspace']}/members", json={"email": "root@example.com", "role": "viewer"})
+    assert admin.get(location, headers=inside).status_code == 200 and alice.get("/api/synthetic/jobs").json()["items"] == []
     assert dev.get("/api/synthetic/jobs/no-such-job").status_code == 404
 
 

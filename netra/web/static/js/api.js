@@ -9,6 +9,10 @@ export const token = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+// The workspace the page acts in: `?workspace=<id>` in the page's URL (an id is no secret), else
+// the user's personal workspace (the server's default when no workspace is named).
+export const workspace = new URLSearchParams(location.search).get("workspace");
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -35,6 +39,7 @@ function readAs(response, as) {
 function headersFor(body) {
   const headers = {};
   if (token.get()) headers.Authorization = `Bearer ${token.get()}`;
+  if (workspace) headers["X-Netra-Workspace"] = workspace;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   return headers;
 }

@@ -1,5 +1,7 @@
 // Sign-in: the development login form (auth_mode "dev"), a link to the OAuth login when OAuth is
 // configured (GET /api/config tells which), sign-out (POST /auth/logout, then the token is forgotten).
+// An OAuth sign-in ends on this page with a one-time code in an HttpOnly cookie, never a token in the
+// address: the page trades it for a token with POST /auth/exchange (204 when there is none).
 
 import { request, token } from "./api.js";
 import { $, show } from "./dom.js";
@@ -11,11 +13,21 @@ export class Auth {
 
   async start() {
     this.config = await request("/api/config");
-    takeTokenFromFragment();
     show($("dev-login"), this.config.auth_mode === "dev");
     show($("oauth"), this.config.oauth_enabled);
     this.bind();
-    return token.get() ? this.restore() : this.showSignIn("");
+    if (token.get()) return this.restore();
+    return this.config.oauth_enabled ? this.finishOAuth() : this.showSignIn("");
+  }
+
+  // Back from the identity provider: the callback left a one-time code the server trades for a token.
+  async finishOAuth() {
+    try {
+      const answer = await request("/auth/exchange", { method: "POST" });
+      return answer ? this.accept(answer) : this.showSignIn("");
+    } catch (error) {
+      this.showSignIn(`Sign-in failed: ${error.message}`);
+    }
   }
 
   bind() {
@@ -62,12 +74,4 @@ export class Auth {
     $("signin-error").textContent = message;
     if (!$("dev-login").hidden) $("email").focus();
   }
-}
-
-// An OAuth login that hands the token back as "#access_token=..." (see docs/web.md).
-function takeTokenFromFragment() {
-  const value = new URLSearchParams(location.hash.slice(1)).get("access_token");
-  if (!value) return;
-  token.set(value);
-  history.replaceState(null, "", location.pathname);
 }

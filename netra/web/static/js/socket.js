@@ -1,8 +1,11 @@
-// The page's WebSocket to /ws?token=<JWT> (docs/websocket.md): JSON frames {action, data} out,
-// messages {type, data, metadata} in. A dropped connection is retried with exponential backoff
-// (0.5 s, 1 s, 2 s ... at most 10 s); frames sent while it is down wait and go out once it is up;
+// The page's WebSocket to /ws (docs/websocket.md): its first frame is {action: "auth", data: {token}}
+// (never a token in the URL), then JSON frames {action, data} out, messages {type, data, metadata} in.
+// A dropped connection is retried with exponential backoff (0.5 s, 1 s, 2 s ... at most 10 s), the
+// token sent again first; frames sent while it is down wait and go out once it is up;
 // a ping every 20 s (or a third of the server's `timeout_s`) keeps its idle timeout away. A refused
-// token (close 4401/4403) signs out.
+// token (close 4401/4403: refused, expired or signed out) signs out.
+
+import { workspace } from "./api.js";
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
@@ -26,8 +29,8 @@ export class LiveSocket {
 
   connect() {
     if (this.stopped) return;
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(this.token)}`);
+    const ws = new WebSocket(socketUrl());
+    ws.onopen = () => ws.send(frame("auth", { token: this.token }));
     ws.onmessage = (event) => this.receive(JSON.parse(event.data));
     ws.onclose = (event) => this.closed(ws, event);
     this.ws = ws;
@@ -82,6 +85,12 @@ export class LiveSocket {
     if (this.ws) this.ws.close(1000, "signed out");
     this.ws = null;
   }
+}
+
+function socketUrl() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const named = workspace ? `?workspace=${encodeURIComponent(workspace)}` : "";
+  return `${scheme}://${location.host}/ws${named}`;
 }
 
 function frame(action, data) {
