@@ -25,6 +25,9 @@ bench: $(STAMP)
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_aggregations.py
 	$(PY) bench/bench_graph.py
+	$(PY) bench/bench_cache.py
+	$(PY) bench/bench_joint.py
+	$(PY) bench/bench_fair_queue.py
 
 clean:
 	rm -rf .venv .netra

@@ -29,7 +29,7 @@ def title(inp: Inputs, cite: Citations) -> list[str]:
 def summary(inp: Inputs, cite: Citations) -> list[str]:
     """Spend in the window and per month, and achievable savings (not double-counted)."""
     cost, sim = inp["analyses"].get("cost"), inp.get("simulation")
-    return ["## Summary", "", *_spend(inp, cost, cite), *_savings(inp, sim, cite), *_target(sim, cite), ""]
+    return ["## Summary", "", *_spend(inp, cost, cite), *_savings(inp, sim, cite), *_target(inp, sim, cite), ""]
 
 
 def _projects(inp: Inputs, result: dict | None, days_figure: str) -> bool:
@@ -58,11 +58,12 @@ def _savings(inp: Inputs, sim: dict | None, cite: Citations) -> list[str]:
             f"({cite.figure(sim, 'combined_saving_pct')} of spend), overlaps counted once."]
 
 
-def _target(sim: dict | None, cite: Citations) -> list[str]:
+def _target(inp: Inputs, sim: dict | None, cite: Citations) -> list[str]:
     if not _has(sim, "target_saving_pct", "meets_target"):
         return []
-    met = sim["figures"]["meets_target"]["value"] >= 1
-    verdict = "met" if met else f"not met; short by {cite.figure(sim, 'gap_monthly_usd')} per month"
+    met, short = sim["figures"]["meets_target"]["value"] >= 1, not _projects(inp, sim, "window_days")
+    gap = "" if short else f"; short by {cite.figure(sim, 'gap_monthly_usd')} per month"
+    verdict = "met" if met else f"not met{gap}"
     return [f"- Target: cut {cite.figure(sim, 'target_saving_pct')}: {verdict}."]
 
 

@@ -96,3 +96,31 @@ def test_code_spans_are_fenced_past_the_values_backticks(value: str, span: str):
 def escape_free(page: str) -> str:
     """Return the HTML with the entities markdown-it writes for quotes and ampersands undone."""
     return page.replace("&quot;", '"').replace("&amp;", "&")
+
+
+SHORT_COST = {**COST, "figures": {**COST["figures"], "span_days": {"value": 0.04, "unit": "days", "label": "span"}}}
+SHORT_SIM = {"tool": "policy_simulator", "call_id": "policy_simulator-1", "rows": [], "figures": {
+    "combined_monthly_saving_usd": {"value": 900.0, "unit": "USD/month", "label": "joint"},
+    "combined_window_saving_usd": {"value": 1.25, "unit": "USD", "label": "window"},
+    "combined_saving_pct": {"value": 10.0, "unit": "%", "label": "pct"},
+    "window_days": {"value": 0.04, "unit": "days", "label": "days"},
+    "target_saving_pct": {"value": 30.0, "unit": "%", "label": "target"},
+    "meets_target": {"value": 0, "unit": "bool", "label": "met"},
+    "gap_monthly_usd": {"value": 5000.0, "unit": "USD/month", "label": "gap"}}}
+
+
+@pytest.mark.parametrize(("days", "shown", "hidden"), [
+    (0.04, ["0.040 days", "too short to project a month", "$1.25", "not met."], ["$2,645.36 per month", "$900.00",
+                                                                                "$5,000.00"]),
+    (14.0, ["14.0 days", "$2,645.36 per month", "$900.00 per month", "$5,000.00 per month"], ["too short"]),
+])
+def test_a_window_under_a_day_is_never_projected_to_a_month(days, shown, hidden):
+    cost, sim = (SHORT_COST, SHORT_SIM) if days < 1 else (COST, _long(SHORT_SIM))
+    summary = build_report({"request": {"intent": "optimize"}, "analyses": {"cost": cost}, "simulation": sim,
+                            "min_projection_days": 1.0})["markdown"].split("## Findings")[0]
+    assert all(text in summary for text in shown) and not any(text in summary for text in hidden)
+
+
+def _long(sim: dict) -> dict:
+    """The simulation over a 14-day window."""
+    return {**sim, "figures": {**sim["figures"], "window_days": {"value": 14.0, "unit": "days", "label": "days"}}}
