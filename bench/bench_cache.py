@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from netra.persistence.analytics import AnalyticsStore, open_store  # noqa: E402
 from netra.tenancy import LOCAL_WORKSPACE  # noqa: E402
 from netra.tools._cache_replay import replay_scope  # noqa: E402
+from netra.tools.cache_policy import _TRACE_COLUMNS, TRACE_SQL, Trace  # noqa: E402
 from netra.tools.base import ToolContext  # noqa: E402
 from netra.tools.scope import Scope  # noqa: E402
 from netra.workloads.catalog import PriceCatalog, load_catalog  # noqa: E402
@@ -43,36 +44,18 @@ FROM workload_events GROUP BY feature, model"""
 
 # ---- the old replay (prompt_cache.Replay before the engine), kept as the baseline ----
 
-# the old trace query (cache_policy.TRACE_SQL): every event, in replay order, as Python lists
-OLD_TRACE_SQL = """SELECT toUnixTimestamp64Milli(timestamp) AS ts_ms, feature AS f, model AS m,
-       prefix_hashes AS hashes, block_size AS bs, cached_input_tokens AS n_cached, cost_usd AS cost
-FROM workload_events WHERE workspace_id = {workspace_id:String}
-ORDER BY timestamp, request_id"""
-_OLD_COLUMNS = {"ts": "ts_ms", "feature": "f", "model": "m", "blocks": "hashes", "block_size": "bs",
-                "cached_tokens": "n_cached", "cost": "cost"}
+# the old replay read the trace `cache_policy_optimizer` still reads (`cache_policy.Trace`)
 # the old minimum cacheable prefix table: (fragments of the catalog key, tokens), first match wins
 OLD_MIN_PREFIX = ((("claude", "haiku"), 2048), (("claude",), 1024), (("deepseek",), 64), ((), 1024))
 _OLD_SUMS = ("requests", "cost", "cached_tokens", "cacheable_requests", "cacheable_hit_tokens",
              "uncached_cacheable_tokens", "below_minimum_tokens", "written_tokens")
 
 
-@dataclass(frozen=True)
-class OldTrace:
-    """The old replay's input: one list item per event, in replay order."""
-
-    ts: list[int]
-    feature: list[str]
-    model: list[str]
-    blocks: list[list[int]]
-    block_size: list[int]
-    cached_tokens: list[int]
-    cost: list[float]
-
-
-def old_trace(store: AnalyticsStore) -> OldTrace:
-    """Pull the events as the old calculator did (one query, then Python lists)."""
-    table = store.arrow(OLD_TRACE_SQL, {"workspace_id": LOCAL_WORKSPACE})
-    return OldTrace(**{name: table.column(alias).to_pylist() for name, alias in _OLD_COLUMNS.items()})
+def old_trace(store: AnalyticsStore) -> Trace:
+    """Pull the events as the old calculator did (`cache_policy`'s trace query, then Python lists)."""
+    sql = TRACE_SQL.replace("{where}", "WHERE workspace_id = {workspace_id:String}")
+    table = store.arrow(sql, {"workspace_id": LOCAL_WORKSPACE})
+    return Trace(**{name: table.column(alias).to_pylist() for name, alias in _TRACE_COLUMNS.items()})
 
 
 def old_minimum(catalog: PriceCatalog, model: str) -> int:
@@ -94,7 +77,7 @@ def leading(blocks: list[int], present: Callable[[int], bool]) -> int:
 class OldReplay:
     """The old `prompt_cache.Replay`: per-model caches of blocks, one Python step per block."""
 
-    def __init__(self, trace: OldTrace, minimums: dict[str, int], ttl_ms: float) -> None:
+    def __init__(self, trace: Trace, minimums: dict[str, int], ttl_ms: float) -> None:
         self.trace, self.minimums, self.ttl_ms = trace, minimums, ttl_ms
         self.caches: dict[str, dict[int, list[int]]] = {}  # model -> block -> [created, last use, origin]
         self.sums: dict[tuple[str, str], dict[str, float]] = {}

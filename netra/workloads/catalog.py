@@ -18,15 +18,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from netra.config import get_settings
 from netra.errors import ConfigError, UnknownModelError
 from netra.workloads.catalog_derive import LICENCE
 
-# the classes the SQL tools sum (`tools._sql.TOKEN_CLASS_SQL`); pricing adds `cache_write_1h`
-TOKEN_CLASSES = ("input", "cache_read", "cache_write", "output", "reasoning")
 PRICE_CLASSES = ("input", "cache_read", "cache_write", "cache_write_1h", "output", "reasoning")
 FALLBACK = {"cache_read": "input", "cache_write": "input", "cache_write_1h": "cache_write",
              "reasoning": "output"}
@@ -76,12 +74,12 @@ class ModelPrice:
         modes = dict.fromkeys((mode, "standard"))
         return [token_class + MODE_SUFFIX[m] + tier_suffix(t) for m in modes for t in dict.fromkeys(tiers)]
 
-    @property
+    @cached_property
     def table(self) -> dict[str, float]:
         """Every price of the model by catalog key (`input`, `input_batch`, `input_above_200k`, ...)."""
         return {**self.extra, **self.prices, **{k + "_batch": v for k, v in self.batch.items()}}
 
-    @property
+    @cached_property
     def tiers(self) -> tuple[int, ...]:
         """The long-context thresholds the model has any price for."""
         return tuple(t for t in TIERS if any(k.endswith(tier_suffix(t)) for k in self.extra))

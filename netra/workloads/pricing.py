@@ -157,14 +157,15 @@ class _Pricer:
 
     def run(self) -> Priced:
         """Price every event; unknown models stay at cost 0, priced False, and are reported."""
-        for model in np.unique(self.models):
-            self._model(str(model), self.models == model)
+        for model in map(str, np.unique(self.models)):
+            if self.catalog.resolve(model) is None:
+                self.out.report.unknown_models[model] = int((self.models == model).sum())
+            else:
+                self._model(model, self.models == model)
         self.out.cost[~self.billed] = 0.0
         return self.out
 
     def _model(self, model: str, rows: np.ndarray) -> None:
-        if self.catalog.resolve(model) is None:
-            return self.out.report.unknown_models.update({model: int(rows.sum())})
         index = np.flatnonzero(rows)
         tiers, modes = self._tiers(model, index), self.modes[index]
         for mode, tier in _pairs(modes, tiers):  # a handful: modes x long-context tiers
