@@ -64,6 +64,7 @@ class _Run:
     question: str
     strategy: str | None = None
     resume: bool = False
+    opened_thread: bool = False  # the run opened its thread, so no earlier run of it can exist
     cancel: threading.Event = field(default_factory=threading.Event)
     state: str = "queued"  # queued -> running -> finished
     task: asyncio.Task | None = None
@@ -118,10 +119,10 @@ class RunManager:
         """
         async with self.opening:
             await self._admit(user_id, thread_id, multitask)
-            thread_id, run_id = await records.open_run(self.resources, user_id, question, thread_id, strategy)
+            opened, run_id = await records.open_run(self.resources, user_id, question, thread_id, strategy)
             claimed = await self.leases.claim(run_id, self.owner)
-        run = _Run(user_id, run_id, thread_id, question, strategy)
-        return self._schedule(run) if claimed else RunHandle(run_id, thread_id, "pending")  # another process took it
+        run = _Run(user_id, run_id, opened, question, strategy, opened_thread=thread_id is None)
+        return self._schedule(run) if claimed else RunHandle(run_id, opened, "pending")  # another process took it
 
     async def adopt(self, record: Run, resume: bool = False) -> RunHandle | None:
         """Take over an unfinished run of the records (recovery); None when someone holds it."""
@@ -182,7 +183,7 @@ class RunManager:
             raise asyncio.CancelledError
         if after is not None and after.task is not None:
             await asyncio.wait({after.task})
-        while await self._live_before(run):
+        while not run.opened_thread and await self._live_before(run):
             await asyncio.sleep(self.busy_poll_s)
 
     async def _live_before(self, run: _Run) -> bool:
