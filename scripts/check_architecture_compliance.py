@@ -1,5 +1,9 @@
 """Check the house size rules: source files of at most 300 lines, functions of at most 8.
 
+Python files are also checked for the idioms that meet those rules by compression instead of
+design (`_ = cond and effect()`, a tuple or list as a statement, a list multiplied by a
+condition, `;` between statements): see scripts/compression_idioms.py.
+
 A function's lines run from its `def` line to its end, leaving out decorators, docstrings,
 blank lines and comment-only lines. Python functions (methods and nested functions too)
 are found with `ast`; JavaScript/TypeScript functions (`function name(...) {`, arrow
@@ -20,6 +24,9 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compression_idioms import Idiom, idioms  # noqa: E402  (a sibling module of this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIRS = ("netra", "tests", "evals", "bench", "scripts")
@@ -65,6 +72,7 @@ class FileStats:
     lines: int
     functions: tuple[Function, ...] = ()
     error: str = ""
+    idioms: tuple[Idiom, ...] = ()
 
 
 def python_functions(text: str) -> list[Function]:
@@ -133,6 +141,7 @@ def _line_of(text: str, offset: int) -> int:
 
 FINDERS: dict[str, Callable[[str], list[Function]]] = {
     ".py": python_functions, ".js": js_functions, ".ts": js_functions}
+IDIOM_FINDERS: dict[str, Callable[[str], list[Idiom]]] = {".py": idioms}
 
 
 def measure(path: Path) -> FileStats:
@@ -140,9 +149,10 @@ def measure(path: Path) -> FileStats:
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         functions = FINDERS.get(path.suffix, lambda _: [])(text)
+        found = IDIOM_FINDERS.get(path.suffix, lambda _: [])(text)
     except _PARSE_ERRORS as exc:
         return FileStats(path, len(text.splitlines()), (), f"cannot parse: {exc}")
-    return FileStats(path, len(text.splitlines()), tuple(functions))
+    return FileStats(path, len(text.splitlines()), tuple(functions), idioms=tuple(found))
 
 
 def violations(stats: FileStats) -> list[str]:
@@ -151,8 +161,9 @@ def violations(stats: FileStats) -> list[str]:
     issues = [f"{shown}: {stats.error}"] if stats.error else []
     issues += [f"{shown}: file has {stats.lines} lines (max {MAX_FILE_LINES})"
                ] if stats.lines > MAX_FILE_LINES else []
-    return issues + [f"{shown}:{f.line}: function {f.name} has {f.length} lines (max {MAX_FUNCTION_LINES})"
-                     for f in stats.functions if f.length > MAX_FUNCTION_LINES]
+    issues += [f"{shown}:{f.line}: function {f.name} has {f.length} lines (max {MAX_FUNCTION_LINES})"
+               for f in stats.functions if f.length > MAX_FUNCTION_LINES]
+    return issues + [f"{shown}:{i.line}: {i.name}" for i in stats.idioms]
 
 
 def is_source(path: Path) -> bool:

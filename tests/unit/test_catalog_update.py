@@ -120,7 +120,8 @@ def test_update_version_rules(home: Path, tmp_path: Path, name: str, fields: dic
 def test_update_refuses_a_bad_price_file(home: Path, tmp_path: Path, content: str | None, message: str):
     """Raise UserInputError and leave NETRA_HOME without a catalog."""
     path = tmp_path / "bad.json"
-    _ = content is not None and path.write_text(content)
+    if content is not None:
+        path.write_text(content)
     with pytest.raises(UserInputError, match=message):
         update_catalog(console(), path)
     assert not (home / "price_catalog.json").exists()
@@ -274,7 +275,8 @@ def run_netra(monkeypatch: pytest.MonkeyPatch, capsys, argv: list[str]) -> tuple
 def test_cli_errors_print_one_line_and_exit_2(home: Path, monkeypatch: pytest.MonkeyPatch, capsys,
                                               argv: list[str], code: int, stream: str, text: str):
     """Run `netra catalog ...`: one `error:` line and exit 2 on user errors."""
-    _ = "gpt-4o" in argv and overrides(home, {"gpt-4o": {"inptu": 1e-6}})
+    if "gpt-4o" in argv:
+        overrides(home, {"gpt-4o": {"inptu": 1e-6}})
     exit_code, captured = run_netra(monkeypatch, capsys, argv)
     output = getattr(captured, stream)
     assert (exit_code, text in output) == (code, True)

@@ -179,3 +179,31 @@ def test_default_run_covers_the_repository():
     result = run()
     assert result.returncode == 0
     assert result.stdout.splitlines()[-1].startswith("compliance: ")
+
+
+COMPRESSED = {
+    "_ = ready and start()\n": "`_ = ... and/or ...`",
+    "ready or start()\n": "side effect through `and`/`or`",
+    "start(), stop()\n": "a tuple or list as a statement",
+    "[start(x) for x in xs]\n": "a tuple or list as a statement",
+    "notes = [note] * (count > 0)\n": "a list multiplied by a condition",
+    "a = 1; b = 2\n": "`;` joining statements",
+}
+
+
+@pytest.mark.parametrize("line, name", COMPRESSED.items())
+def test_compression_idioms_are_refused(tmp_path: Path, line: str, name: str):
+    """Refuse each idiom that shortens a function by compression, naming it and its line."""
+    (tmp_path / "squeezed.py").write_text("x = 0\n" + line)
+    result = run("--strict", "--path", tmp_path)
+    assert result.returncode == 1
+    assert f"squeezed.py:2: {name}" in result.stdout
+
+
+def test_the_designed_forms_pass(tmp_path: Path):
+    """Pass the written-out forms: an `if`, one statement per effect, a zero-filled list, a kept value."""
+    designed = ("if ready:\n    start()\nstart()\nstop()\nzeros = [0] * count\n"
+                "found = ready and start()\nfor x in xs:\n    start(x)\n")
+    (tmp_path / "designed.py").write_text(designed)
+    result = run("--strict", "--path", tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "compliance: 0 violations in 1 files")

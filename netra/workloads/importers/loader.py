@@ -102,10 +102,17 @@ class Staging:
     def add(self, table: pa.Table, rows: np.ndarray) -> None:
         """Stage validated, priced events (written in the background; errors surface on the next call)."""
         self.wait()
+        if table.num_rows == 0:
+            return
         self.staged += table.num_rows
-        _ = self.staged > SPILL_ROWS and self.tables[0] == self.name and self._spill()
+        self._spill_when_full()
         staged = lean(table).append_column("row_number", pa.array(rows, pa.uint64()))
         self.pending: Future | None = self.writer.submit(self.store.client.insert_arrow, self.name, staged)
+
+    def _spill_when_full(self) -> None:
+        """Move to a table on disk once more than SPILL_ROWS rows are staged in memory."""
+        if self.staged > SPILL_ROWS and self.tables[0] == self.name:
+            self._spill()
 
     def _spill(self) -> None:
         """Move the rows staged in memory to a table on disk, which then takes the rest."""
@@ -116,7 +123,8 @@ class Staging:
     def wait(self) -> None:
         """Block until the batch being written is stored; re-raise its error."""
         pending, self.pending = self.pending, None
-        _ = pending and pending.result()
+        if pending is not None:
+            pending.result()
 
     def move(self, source: str, workspace_id: str) -> tuple[int, int]:
         """Move staged rows without a twin in the workspace into its events; return (moved, duplicates)."""
@@ -154,23 +162,27 @@ def _all_default(name: str, column: pa.ChunkedArray) -> bool:
     return column.null_count == 0 and pc.all(pc.equal(column, pa.scalar(default, column.type))).as_py() in (True, None)
 
 
+def _silent(read: int, total: int) -> None:
+    """Report no progress (a load nobody watches)."""
+
+
 def load_batches(store: AnalyticsStore, catalog: PriceCatalog, batches: Iterable[RawBatch],
                  options: ImportOptions, progress: Progress | None = None) -> IngestSummary:
     """Validate, price and load batches all-or-nothing; return the summary."""
     summary, staging = IngestSummary(options.source), Staging(store)
     try:
-        _stage_all(staging, catalog, batches, options, summary, progress)
+        _stage_all(staging, catalog, batches, options, summary, progress or _silent)
     finally:
         staging.drop()
     return summary
 
 
 def _stage_all(staging: Staging, catalog: PriceCatalog, batches: Iterable[RawBatch], options: ImportOptions,
-               summary: IngestSummary, progress: Progress | None) -> None:
+               summary: IngestSummary, progress: Progress) -> None:
     started = time.perf_counter()
     for batch in batches:
         _stage(staging, catalog, batch, options, summary)
-        _ = progress and progress(summary.read, 0)
+        progress(summary.read, 0)
     summary.accepted, summary.duplicates = staging.move(options.source, options.workspace_id)
     summary.seconds = time.perf_counter() - started
 
@@ -179,7 +191,7 @@ def _stage(staging: Staging, catalog: PriceCatalog, batch: RawBatch, options: Im
            summary: IngestSummary) -> None:
     table, rows, rejections = finalize(batch, options)
     priced, report = price_table(catalog, table)
-    _ = table.num_rows and staging.add(priced, rows)
+    staging.add(priced, rows)
     summary.read += batch.size + len(batch.rejections)
     summary.add_rejections(rejections)
     summary.add_unknown_models(report.unknown_models)
