@@ -7,6 +7,7 @@ theirs).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -18,9 +19,11 @@ from rich.markdown import Markdown
 
 from netra.cli.progress import Progress
 from netra.config import get_settings
-from netra.graph.deps import deps_from_settings
+from netra.graph.deps import Deps, deps_from_settings
 from netra.graph.runner import ask
+from netra.llm.accounting import usage_workspace
 from netra.persistence.analytics import open_store
+from netra.report.usage import usage_line
 from netra.tenancy import LOCAL_WORKSPACE
 from netra.workloads.catalog import load_catalog
 from netra.workloads.synthetic import check_arguments, generate_and_load, write_manifest
@@ -61,15 +64,31 @@ def ensure_demo_data(console: Console, events: int | None) -> None:
         generate_into_store(console, "mixed", events or settings.demo_events, settings.demo_seed, 14.0)
 
 
-def ask_and_report(console: Console, question: str, strategy: str | None, thread: str | None = None) -> dict:
-    """Run the question with live progress, print the report and write it under NETRA_HOME/reports."""
+def ask_and_report(console: Console, question: str, strategy: str | None, thread: str | None = None,
+                   own_usage: bool = False) -> dict:
+    """Run the question with live progress, print the report and write it under NETRA_HOME/reports.
+
+    `own_usage` asks about Netra's own model calls (the usage workspace) instead of the team's events.
+    """
     thread = thread or uuid.uuid4().hex[:12]
     console.print(f"[bold]Question:[/] {question}  [dim](thread {thread})[/]")
-    state = ask(deps_from_settings(), question, thread, strategy, on_event=Progress(console))
-    report = state.get("report") or {}
-    console.print(Markdown(report.get("markdown", "(no report)")))
+    state = ask(run_deps(own_usage), question, thread, strategy, on_event=Progress(console))
+    show_report(console, state.get("report") or {})
     console.print(f"report written to {write_report(thread, state)}")
     return state
+
+
+def run_deps(own_usage: bool) -> Deps:
+    """Return the run's dependencies: in the `local` workspace, or in its usage workspace."""
+    deps = deps_from_settings()
+    return dataclasses.replace(deps, workspace_id=usage_workspace(deps.workspace_id)) if own_usage else deps
+
+
+def show_report(console: Console, report: dict[str, Any]) -> None:
+    """Print the report, then the run's model usage in one line (model mode)."""
+    console.print(Markdown(report.get("markdown", "(no report)")))
+    if report.get("usage"):
+        console.print(usage_line(report["usage"]))
 
 
 def write_report(thread: str, state: dict[str, Any]) -> Path:

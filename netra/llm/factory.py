@@ -11,6 +11,7 @@ Retries are the openai client's own: `NETRA_LLM_MAX_RETRIES` retries of connecti
 timeouts, 408/409/429 and 5xx answers, with exponential backoff (0.5 s doubling, at most
 8 s, each delay cut by up to 25% at random: jitter) or the server's `Retry-After`. The
 Chat Completions API is used (`use_responses_api=False`), which every compatible server has.
+The HTTP client counts each call's attempts for Netra's usage records (`netra.llm.usage`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from langchain_core.caches import BaseCache
 from langchain_core.language_models import BaseChatModel
 
 from netra.config import Settings
+from netra.llm.usage import http_client
 
 LOCAL_PLACEHOLDER_KEY = "not-needed"
 
@@ -37,7 +39,7 @@ def chat_model(settings: Settings, cache: BaseCache | None = None) -> BaseChatMo
         return None
     from langchain_openai import ChatOpenAI
 
-    return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url or None,
+    return ChatOpenAI(http_client=http_client(), model=settings.llm_model, base_url=settings.llm_base_url or None,
                       api_key=settings.openai_api_key() or LOCAL_PLACEHOLDER_KEY, timeout=settings.llm_timeout_s,
                       max_retries=settings.llm_max_retries, use_responses_api=False, stream_usage=True,
                       cache=cache if cache is not None else llm_cache(settings))

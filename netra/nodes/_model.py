@@ -7,7 +7,10 @@ rule/template ones. With a model, a failure of the model path answers offline in
 says so in an `agent_log` event; an unavailable endpoint (`ModelUnavailable`: failed after
 the client's retries, or breaker open) is also recorded in `errors` as
 `{"agent", "type": "ModelUnavailable", "message"}`, which is how reporting knows to add
-its note.
+its note. A refusal (a feature the endpoint lacks, a prompt over its context) or a call
+that could not fit its context budget answers offline with the `agent_log` note only.
+Every model call of the path (made, refused, failed or skipped) is recorded in the run's
+`llm_usage` (`netra.llm.usage`), whichever way the agent answered.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from langgraph.errors import GraphBubbleUp
 from netra.graph.deps import Deps
 from netra.graph.hooks import emit
 from netra.llm.guard import ModelUnavailable
+from netra.llm.usage import CallRecord, ledger
 
 UNAVAILABLE = "ModelUnavailable"
 UNAVAILABLE_NOTE = "The model endpoint was unavailable; this report was produced offline."
@@ -51,10 +55,24 @@ def with_model(deps: Deps, agent: str, model_path: Callable[[BaseChatModel], dic
     """Return the model path's update, or the offline one (no model, or the model failed)."""
     if deps.llm is None:
         return offline()
+    with ledger() as calls:
+        update = _attempted(deps.llm, agent, model_path, offline)
+    return with_usage(update, calls)
+
+
+def _attempted(llm: BaseChatModel, agent: str, model_path: Callable[[BaseChatModel], dict],
+               offline: Callable[[], dict]) -> dict:
     try:
-        return model_path(deps.llm)
+        return model_path(llm)
     except Exception as exc:  # any model-path failure: the agent still answers, offline
         return offline_instead(agent, exc, offline)
+
+
+def with_usage(update: dict, calls: list[CallRecord]) -> dict:
+    """Return `update` with the usage records of its model calls added to `llm_usage`."""
+    if not calls:
+        return update
+    return {**update, "llm_usage": [*update.get("llm_usage", []), *(c.to_dict() for c in calls)]}
 
 
 def unavailable_agents(state: dict) -> list[str]:

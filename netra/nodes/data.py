@@ -64,8 +64,8 @@ def data(deps: Deps, state: dict) -> dict:
 
 
 def _start(tasks: list[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
-    return {"tasks": tasks, "analyses": dict(extra.get("analyses", {})),
-            "tool_calls": list(extra.get("tool_calls", [])), "errors": list(extra.get("errors", []))}
+    return {"tasks": tasks, "analyses": dict(extra.get("analyses", {})), "tool_calls": list(extra.get("tool_calls", [])),
+            "errors": list(extra.get("errors", [])), "llm_usage": list(extra.get("llm_usage", []))}
 
 
 def _run_in_turn(deps: Deps, tasks: list[dict[str, Any]], extra: dict[str, Any]) -> dict:

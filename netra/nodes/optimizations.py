@@ -77,10 +77,10 @@ def _proposed(deps: Deps, state: dict) -> dict[str, Any]:
 
 
 def _simulate_in_turn(deps: Deps, state: dict, update: dict[str, Any]) -> dict:
-    request, sims, calls = state.get("request", {}), {}, list(update["tool_calls"])
-    for policy in update["policies"]:
-        one = simulate_one(deps, request, policy)
-        sims.update(one["simulations"]), calls.extend(one["tool_calls"])
+    request = state.get("request", {})
+    done = [simulate_one(deps, request, policy) for policy in update["policies"]]
+    sims = {key: value for one in done for key, value in one["simulations"].items()}
+    calls = [*update["tool_calls"], *(call for one in done for call in one["tool_calls"])]
     after = select(deps, {**state, **update, "simulations": sims})
     return {**update, **after, "simulations": sims, "tool_calls": calls + after["tool_calls"]}
 

@@ -8,11 +8,18 @@ appendix stay the template's. The prose is checked by `netra.report.grounding`: 
 quoting a number no figure accounts for is sent back once, naming the sentences; if the
 second draft fails too, the report is the template alone. The outcome is recorded as
 `report["grounding"] = {"status": "grounded" | "repaired" | "fallback", "ungrounded": [...]}`.
+
+The prompt fits the call's context budget (`netra.llm.budget`), with room left for the
+repair turn: the report goes without its action plan and appendix, and the figures are
+listed compactly (name, label, text), the report's citations first, as many as fit. The
+prose is still checked against every figure of the run. A prompt that cannot fit is not
+sent, and the template answers alone.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import partial
 from typing import Any
 
@@ -20,14 +27,18 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from netra.config import Settings
-from netra.llm.guard import guarded
+from netra.llm.budget import Budget, answer_limited, budget_for
 from netra.llm.stream import stream_invoke
+from netra.llm.tokens import count_text, langchain_tokens
+from netra.llm.usage import metered
 from netra.nodes._model import log
 from netra.report.cite import fmt
 from netra.report.grounding import GroundingResult, validate_text
 
 AGENT = "reporting"
 MAX_FIGURES_SHOWN = 200
+REPAIR_ROOM = 200  # the repair request's own tokens, on top of the first draft
+LEFT_OUT = re.compile(r"\n## (Action plan|Appendix)\b.*?(?=\n## |\Z)", re.S)
 SYSTEM = """You are the reporting agent of Netra. Write two markdown sections for the team that asked:
 "## Executive summary" (three to five sentences that answer the question) and "## Rationale" (why these
 recommendations: trade-offs, risks, what to watch; a short paragraph or a few bullets).
@@ -63,13 +74,25 @@ def names_of(state: dict) -> list[str]:
     return found + [str(v) for v in state.get("request", {}).get("filters", {}).values()]
 
 
-def prompt(state: dict, markdown: str, figures: list[dict[str, Any]]) -> list[BaseMessage]:
-    """Return the instructions, and the question, report and figures to write from."""
+def shown_figures(figures: list[dict[str, Any]], room: int) -> list[dict[str, str]]:
+    """Return the figures the prompt lists (name, label, text), in order, as many as fit `room` tokens."""
+    lines = [{"name": f["name"], "label": f["label"], "text": f["text"]} for f in figures[:MAX_FIGURES_SHOWN]]
+    used = 0
+    for index, line in enumerate(lines):
+        used += count_text(json.dumps(line)) + 1
+        if used > room:
+            return lines[:index]
+    return lines
+
+
+def prompt(state: dict, markdown: str, figures: list[dict[str, Any]], room: int = 10**9) -> list[BaseMessage]:
+    """Return the instructions, then the question, the report and as many figures as fit `room` tokens."""
     question = state.get("request", {}).get("question") or state.get("question", "")
-    shown = json.dumps(figures[:MAX_FIGURES_SHOWN], default=str)
-    body = (f"Question: {question}\n\nThe report your text goes into (without its appendix):\n\n"
-            f"{markdown.split(chr(10) + '## Appendix')[0]}\n\nFigures (JSON):\n{shown}")
-    return [SystemMessage(content=SYSTEM), HumanMessage(content=body)]
+    body = (f"Question: {question}\n\nThe report your text goes into (without its action plan and appendix):"
+            f"\n\n{LEFT_OUT.sub('', markdown).strip()}\n\nFigures (JSON):\n")
+    head = [SystemMessage(content=SYSTEM), HumanMessage(content=body)]
+    shown = shown_figures(figures, room - langchain_tokens(head))
+    return [head[0], HumanMessage(content=body + json.dumps(shown, separators=(",", ":")))]
 
 
 def repair_prompt(result: GroundingResult) -> str:
@@ -79,9 +102,12 @@ def repair_prompt(result: GroundingResult) -> str:
     return REPAIR.format(sentences="\n".join(lines))
 
 
-def draft(settings: Settings, llm: BaseChatModel, messages: list[BaseMessage]) -> str:
-    """Ask the model (behind the breaker, tokens streamed) for the prose."""
-    reply = guarded(settings, lambda: stream_invoke(llm, messages, AGENT))
+def draft(settings: Settings, llm: BaseChatModel, messages: list[BaseMessage], budget: Budget) -> str:
+    """Ask the model (behind the breaker, within the budget, tokens streamed) for the prose."""
+    planned = langchain_tokens(messages)
+    budget.admit(planned, AGENT, "report")
+    model = answer_limited(llm, budget.answer)
+    reply = metered(settings, AGENT, "report", lambda: stream_invoke(model, messages, AGENT), planned=planned)
     return reply.content if isinstance(reply.content, str) else ""
 
 
@@ -93,10 +119,10 @@ def outcome(status: str, prose: str, result: GroundingResult) -> dict[str, Any]:
 
 def write(settings: Settings, llm: BaseChatModel, state: dict, report: dict[str, Any]) -> dict[str, Any]:
     """Draft the prose, check it, repair it once if needed; return {"prose", "grounding"}."""
-    figures = run_figures(state, report.get("citations", []))
+    figures, budget = run_figures(state, report.get("citations", [])), budget_for(settings, "report")
     check = partial(validate_text, figures=figures, question=state.get("question", ""), names=names_of(state))
-    messages = prompt(state, report["markdown"], figures)
-    first = draft(settings, llm, messages)
+    messages = prompt(state, report["markdown"], figures, budget.limit - budget.answer - REPAIR_ROOM)
+    first = draft(settings, llm, messages, budget)
     result = check(first)
     return outcome("grounded", first, result) if result.ok else _repair(settings, llm, messages, first, result, check)
 
@@ -104,11 +130,10 @@ def write(settings: Settings, llm: BaseChatModel, state: dict, report: dict[str,
 def _repair(settings: Settings, llm: BaseChatModel, messages: list[BaseMessage], first: str,
             result: GroundingResult, check) -> dict[str, Any]:
     log(AGENT, "draft rejected: ungrounded numbers; asking once more", ungrounded=result.ungrounded)
-    second = draft(settings, llm, [*messages, AIMessage(content=first), HumanMessage(content=repair_prompt(result))])
+    repair = [*messages, AIMessage(content=first), HumanMessage(content=repair_prompt(result))]
+    second = draft(settings, llm, repair, budget_for(settings, "report"))
     again = check(second)
-    if again.ok:
-        return outcome("repaired", second, result)
-    return _given_up(second, again)
+    return outcome("repaired", second, result) if again.ok else _given_up(second, again)
 
 
 def _given_up(second: str, again: GroundingResult) -> dict[str, Any]:

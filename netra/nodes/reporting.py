@@ -2,7 +2,9 @@
 
 With a model, the model writes an executive summary and a rationale around the template's
 tables (`report_model`), grounded in the run's figures; when its endpoint is down the
-template answers alone with a note, as it does when other agents answered offline.
+template answers alone with a note, as it does when other agents answered offline. In
+model mode the run's model calls (every agent's `llm_usage`, and reporting's own) are
+accounted at the end (`own_usage`): `report["usage"]` and the report's usage appendix.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from langgraph.errors import GraphBubbleUp
 
 from netra.graph.deps import Deps
 from netra.llm.guard import ModelUnavailable
+from netra.llm.usage import ledger
 from netra.nodes import report_model
 from netra.nodes._common import question_of
 from netra.nodes._model import UNAVAILABLE_NOTE, log, unavailable, unavailable_agents
+from netra.nodes.own_usage import account, with_usage
 
 _INPUTS = ("question", "strategy", "request", "analyses", "recommendations", "simulation",
            "actions", "errors", "tool_calls")
@@ -27,7 +31,7 @@ def reporting(deps: Deps, state: dict) -> dict:
     result = deps.dispatcher().run("final_report_generator", report_inputs(deps, state))
     report, extra = _report(result), {}
     if deps.llm is not None:
-        report, extra = with_prose(deps, state, report)
+        report, extra = with_model(deps, state, report)
     return {"report": report, "messages": [AIMessage(content=report["markdown"])],
             "answered": question_of(state), "agent_status": {"reporting": "done"}, **extra}
 
@@ -64,6 +68,15 @@ def notes(state: dict, exc: Exception | None) -> list[str]:
         return [UNAVAILABLE_NOTE]
     agents = unavailable_agents(state)
     return [f"The model endpoint was unavailable to {', '.join(agents)}; they answered offline."] if agents else []
+
+
+def with_model(deps: Deps, state: dict, report: dict) -> tuple[dict, dict]:
+    """Return the report with the model's prose and the run's model usage, and the state's extra keys."""
+    with ledger() as calls:
+        report, extra = with_prose(deps, state, report)
+    own = [call.to_dict() for call in calls]
+    usage = account(deps, [*state.get("llm_usage", []), *own])
+    return with_usage(report, usage), {**extra, "llm_usage": own}
 
 
 def with_prose(deps: Deps, state: dict, report: dict) -> tuple[dict, dict]:

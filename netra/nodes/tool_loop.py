@@ -15,6 +15,14 @@ The offline task list still runs (the report's sections need its results); the m
 calls come on top. A model call equal to a planned task fills that task's key (so it is
 not run twice); any other lands in `analyses` under its call id, and every call is in
 `tool_calls` for the provenance appendix.
+
+Each step fits a context budget (`netra.llm.budget`): the tools offered are those chosen
+for the question, described compactly (`tool_choice`), results are cut to their share of
+what is left, and a step that still cannot fit is not sent: the loop ends there with the
+results it has, and says so. The system prompt is the same for every question of an agent
+(a stable prefix a provider's prompt cache can reuse); the question, scope and planned
+tasks follow it. An endpoint that refuses tools is remembered (`netra.llm.negotiate`):
+later tool loops on it answer with the planned tasks at once.
 """
 
 from __future__ import annotations
@@ -26,23 +34,27 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import Runnable
 
 from netra.errors import ToolNotFoundError
 from netra.graph.deps import Deps
-from netra.llm.guard import guarded
+from netra.llm.budget import Budget, OverBudget, answer_limited, budget_for
+from netra.llm.guard import FeatureRefused
+from netra.llm.negotiate import refuse, supports
 from netra.llm.stream import stream_invoke
+from netra.llm.tokens import langchain_tokens
+from netra.llm.usage import metered
 from netra.nodes._common import dump, record, scope_args
 from netra.nodes._model import log, with_model
+from netra.nodes.tool_choice import RESULT_TOKENS, choose, compact_tool, summary
 from netra.tools import ToolRegistry, ToolResult
 from netra.tools.base import ToolSpec
 from netra.tools.dispatcher import call_id
 
 MAX_STEPS = 6
 MAX_WORKERS = 8
-ROWS_SHOWN = 5
-MAX_TOOL_TEXT = 4000
+MIN_RESULT_TOKENS = 120
 _FINDERS_EXCLUDED = ("policy_proposer",)
 
 # agent -> which tools it offers the model
@@ -53,22 +65,17 @@ OFFERED: dict[str, Callable[[ToolSpec], bool]] = {
 }
 SYSTEM = {
     "data": "You are the data agent of Netra, which analyses a team's LLM request telemetry with Apex tools. "
-            "These analyses run anyway, do not repeat them: {planned}. Call the tools the question needs "
-            "beyond those (several at once when they are independent), then say in two or three sentences "
-            "what the results show.",
+            "The analyses the user message lists run anyway: do not repeat them. Call the tools the question "
+            "needs beyond those (several at once when they are independent), then say in two or three "
+            "sentences what the results show.",
     "optimizations_core": "You are the optimizations agent of Netra. policy_proposer runs anyway and turns "
                           "the standard finders' findings into policies. Call a finder only where the question "
                           "needs more detail (several at once when independent), then say in two sentences "
                           "which opportunities matter most.",
 }
-COMMON = ("\nQuestion: {question}\nScope (the window and filters are added to every tool that takes them): "
-          "{scope}\nQuote numbers only as the tools returned them.")
-
-
-def openai_tool(spec: ToolSpec) -> dict[str, Any]:
-    """Return a tool as an OpenAI function tool: name, description, JSON schema of its arguments."""
-    return {"type": "function", "function": {"name": spec.name, "description": spec.description,
-                                             "parameters": spec.args_model.model_json_schema()}}
+COMMON = ("\nThe request's window and filters are added to every tool that takes them. "
+          "Quote numbers only as the tools returned them.")
+ASKED = "Question: {question}\nScope: {scope}\nRun anyway: {planned}"
 
 
 def offered(agent: str) -> dict[str, ToolSpec]:
@@ -81,14 +88,6 @@ def scoped(spec: ToolSpec, args: dict[str, Any], scope: dict[str, Any]) -> dict[
     return {**scope, **args} if "start" in spec.args_model.model_fields else dict(args)
 
 
-def summary(result: ToolResult) -> str:
-    """Return what the model sees of a tool result: figures, first rows, notes (as JSON)."""
-    figures = {name: {"value": f.value, "unit": f.unit, "label": f.label} for name, f in result.figures.items()}
-    text = json.dumps({"call_id": result.call_id, "figures": figures, "rows": result.rows[:ROWS_SHOWN],
-                       "notes": result.notes}, default=str)
-    return text[:MAX_TOOL_TEXT]
-
-
 @dataclass
 class Outcome:
     """One tool call's answer to the model, and its result when it ran."""
@@ -97,22 +96,35 @@ class Outcome:
     result: ToolResult | None = None
 
 
-def run_call(deps: Deps, specs: dict[str, ToolSpec], scope: dict[str, Any], call: dict[str, Any]) -> Outcome:
-    """Run one model-requested call; a failure goes back to the model as an error message."""
-    try:
-        if call["name"] not in specs:
-            raise ToolNotFoundError(f"{call['name']!r} is not offered here; offered: {', '.join(specs)}")
-        result = deps.dispatcher().run(call["name"], scoped(specs[call["name"]], call.get("args") or {}, scope))
-    except Exception as exc:  # the model may correct a bad call on its next turn
-        return Outcome(ToolMessage(content=f"error: {exc}", tool_call_id=call["id"], status="error"))
-    return Outcome(ToolMessage(content=summary(result), tool_call_id=call["id"]), result)
+@dataclass(frozen=True)
+class Calls:
+    """What one turn's tool calls run against: the offered tools, the scope, each result's token share."""
 
+    deps: Deps
+    specs: dict[str, ToolSpec]
+    scope: dict[str, Any]
+    result_tokens: int = RESULT_TOKENS
 
-def run_calls(deps: Deps, specs: dict[str, ToolSpec], scope: dict[str, Any], calls: list[dict]) -> list[Outcome]:
-    """Run one turn's calls in parallel, each worker in a copy of this thread's context."""
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(calls))) as pool:
-        futures = [pool.submit(copy_context().run, run_call, deps, specs, scope, call) for call in calls]
-        return [future.result() for future in futures]
+    def spec(self, name: str) -> ToolSpec:
+        """Return the offered tool `name`; raise ToolNotFoundError for one not offered."""
+        if name not in self.specs:
+            raise ToolNotFoundError(f"{name!r} is not offered here; offered: {', '.join(self.specs)}")
+        return self.specs[name]
+
+    def run_one(self, call: dict[str, Any]) -> Outcome:
+        """Run one model-requested call; a failure goes back to the model as an error message."""
+        try:
+            args = scoped(self.spec(call["name"]), call.get("args") or {}, self.scope)
+            result = self.deps.dispatcher().run(call["name"], args)
+        except Exception as exc:  # the model may correct a bad call on its next turn
+            return Outcome(ToolMessage(content=f"error: {str(exc)[:500]}", tool_call_id=call["id"], status="error"))
+        return Outcome(ToolMessage(content=summary(result, self.result_tokens), tool_call_id=call["id"]), result)
+
+    def run(self, calls: list[dict]) -> list[Outcome]:
+        """Run one turn's calls in parallel, each worker in a copy of this thread's context."""
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(calls))) as pool:
+            futures = [pool.submit(copy_context().run, self.run_one, call) for call in calls]
+            return [future.result() for future in futures]
 
 
 @dataclass
@@ -125,37 +137,60 @@ class ToolLoop:
     specs: dict[str, ToolSpec]
     scope: dict[str, Any]
     messages: list[BaseMessage]
+    tools: list[dict[str, Any]]
+    budget: Budget
     results: list[ToolResult] = field(default_factory=list)
 
+    def tokens(self) -> int:
+        """Return the input tokens of the next step: the conversation and the offered tools."""
+        return langchain_tokens(self.messages, self.tools)
+
     def step(self) -> bool:
-        """One model turn; run the tools it asked for. Return whether it asked for any."""
-        reply = guarded(self.deps.settings, lambda: stream_invoke(self.model, self.messages, self.agent))
-        self.messages.append(reply)
+        """One model turn (within the budget); run the tools it asked for. Return whether it asked for any."""
+        reply = self._asked()
+        # only what the model said goes on: metadata (usage, ids) differs between a fresh and a
+        # cached answer, and would make the next prompt miss the LLM cache
+        self.messages.append(AIMessage(content=reply.content, tool_calls=reply.tool_calls))
         if reply.tool_calls:
             self._run(reply.tool_calls)
         return bool(reply.tool_calls)
 
+    def _asked(self) -> AIMessage:
+        planned = self.tokens()
+        self.budget.admit(planned, self.agent, "tool_step")
+        return metered(self.deps.settings, self.agent, "tool_step",
+                       lambda: stream_invoke(self.model, self.messages, self.agent), planned=planned)
+
     def _run(self, calls: list[dict[str, Any]]) -> None:
-        outcomes = run_calls(self.deps, self.specs, self.scope, calls)
+        share = (self.budget.limit - self.tokens()) // (len(calls) + 1)
+        outcomes = Calls(self.deps, self.specs, self.scope, max(MIN_RESULT_TOKENS, min(RESULT_TOKENS, share))).run(calls)
         self.messages.extend(o.message for o in outcomes)
         self.results.extend(o.result for o in outcomes if o.result is not None)
 
     def run(self, steps: int = MAX_STEPS) -> list[ToolResult]:
-        """Turn until the model stops asking for tools, or `steps` turns."""
+        """Turn until the model stops asking for tools, `steps` turns, or a turn that cannot fit."""
+        try:
+            if not self._turns(steps):
+                log(self.agent, f"tool loop stopped after {steps} model turns")
+        except OverBudget as exc:  # this step answers with the results so far
+            log(self.agent, f"tool loop ended: {exc}", budget=True)
+        return self.results
+
+    def _turns(self, steps: int) -> bool:
+        """Turn up to `steps` times; return whether the model stopped asking for tools."""
         for _ in range(steps):
             if not self.step():
-                return self.results
-        log(self.agent, f"tool loop stopped after {steps} model turns")
-        return self.results
+                return True
+        return False
 
 
 def prompt(agent: str, state: dict, tasks: list[dict[str, Any]]) -> list[BaseMessage]:
-    """Return the agent's instructions (question, scope, planned tasks) and the question."""
+    """Return the agent's fixed instructions (a cacheable prefix), then question, scope and planned tasks."""
     request = state.get("request", {})
     question = request.get("question") or state.get("question", "")
-    planned = ", ".join(f"{t['tool']}({json.dumps(t['args'])})" for t in tasks) or "none"
-    system = SYSTEM[agent].format(planned=planned) + COMMON.format(question=question, scope=json.dumps(scope_args(request)))
-    return [SystemMessage(content=system), HumanMessage(content=question)]
+    planned = ", ".join(dict.fromkeys(t["tool"] for t in tasks)) or "none"
+    asked = ASKED.format(question=question, scope=json.dumps(scope_args(request)), planned=planned)
+    return [SystemMessage(content=SYSTEM[agent] + COMMON), HumanMessage(content=asked)]
 
 
 def planned_ids(tasks: list[dict[str, Any]]) -> dict[str, str]:
@@ -174,11 +209,20 @@ def to_state(results: list[ToolResult], planned: dict[str, str]) -> dict[str, An
             "tool_calls": [record(r) for r in unique]}
 
 
+def served(deps: Deps) -> None:
+    """Raise FeatureRefused when the endpoint is known to refuse tools (the agent answers offline)."""
+    if not supports(deps.settings, "tools"):
+        raise FeatureRefused("unsupported", "the model endpoint does not serve tool calls")
+
+
 def _loop(deps: Deps, agent: str, llm: BaseChatModel, state: dict, tasks: list[dict[str, Any]]) -> dict:
-    specs = offered(agent)
-    bound = llm.bind_tools([openai_tool(s) for s in specs.values()])
-    loop = ToolLoop(deps, agent, bound, specs, scope_args(state.get("request", {})), prompt(agent, state, tasks))
-    return to_state(loop.run(), planned_ids(tasks))
+    served(deps)
+    request, budget = state.get("request", {}), budget_for(deps.settings, "tool_step")
+    specs = choose(offered(agent), request, tasks)
+    tools = [compact_tool(s) for s in specs.values()]
+    loop = ToolLoop(deps, agent, answer_limited(llm, budget.answer).bind_tools(tools), specs, scope_args(request),
+                    prompt(agent, state, tasks), tools, budget)
+    return to_state(refuse(deps.settings, "tools", loop.run), planned_ids(tasks))
 
 
 def model_tools(deps: Deps, agent: str, state: dict, tasks: list[dict[str, Any]]) -> dict:

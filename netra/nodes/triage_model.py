@@ -1,7 +1,9 @@
 """Triage with a model: the question read into `TriageOut` (structured output), then a Request.
 
-The model answers in JSON (`response_format` json_schema built from `TriageOut`); the answer
-is validated with `TriageOut`, and its filters must name models, features or users that
+The model answers in JSON, asked with the strongest method the endpoint serves
+(`netra.llm.negotiate`: `response_format` json_schema built from `TriageOut`, else tool
+calling, else json_object with the schema in the prompt); the prompt must fit the call's
+context budget (`netra.llm.budget`), else it is not sent. The answer is validated with `TriageOut`, and its filters must name models, features or users that
 exist in the store (any other name is a hallucination and fails the read, so triage falls
 back to the rules). The JSON schema is passed as a dict rather than the class so the answer
 is plain JSON, which the LLM cache can store and replay.
@@ -19,7 +21,9 @@ from pydantic import BaseModel, Field
 
 from netra.config import Settings
 from netra.graph.state import Request
-from netra.llm.guard import guarded
+from netra.llm.budget import budget_for
+from netra.llm.negotiate import compact_schema, structured
+from netra.llm.tokens import count_text, langchain_tokens
 from netra.nodes import triage_rules
 
 NAMES_SHOWN = 50
@@ -69,9 +73,11 @@ def messages(question: str, names: dict[str, list[str]]) -> list:
 
 
 def read(settings: Settings, llm: BaseChatModel, question: str, names: dict[str, list[str]]) -> TriageOut:
-    """Ask the model (behind the breaker) and validate its JSON answer."""
-    structured = llm.with_structured_output(TriageOut.model_json_schema(), method="json_schema")
-    return TriageOut.model_validate(guarded(settings, lambda: structured.invoke(messages(question, names))))
+    """Ask the model (behind the breaker, within the budget) and validate its JSON answer."""
+    schema, prompt = TriageOut.model_json_schema(), messages(question, names)
+    budget = budget_for(settings, "structured")
+    budget.admit(langchain_tokens(prompt) + count_text(compact_schema(schema)), "triage", "structured")
+    return TriageOut.model_validate(structured(settings, llm, schema, prompt, "triage", budget.answer))
 
 
 def known_filters(filters: TriageFilters, names: dict[str, list[str]]) -> dict[str, str]:

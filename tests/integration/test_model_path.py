@@ -21,11 +21,12 @@ from netra.nodes import triage_rules
 from netra.nodes._model import UNAVAILABLE_NOTE
 from netra.nodes.data import data
 from netra.nodes.reporting import reporting
+from netra.nodes.tool_choice import choose
 from netra.nodes.tool_loop import offered
 from netra.nodes.triage import data_end, known_names, triage
 from netra.workloads.synthetic import generate_and_load
 from tests.graphs import OPTIMIZE, PLAIN, Recorder, make_deps
-from tests.llm_server import Reply, ScriptedLLM
+from tests.llm_server import Reply, ScriptedLLM, offered_tools
 from tests.servers import serving
 
 CACHE_WARNINGS = ["ignore::langchain_core._api.beta_decorator.LangChainBetaWarning",
@@ -111,7 +112,7 @@ def parallel(workload, catalog, tmp_path, llm):
     llm.script(Reply(tool_calls=PARALLEL), Reply(content="Throughput, errors and latency are in."))
     deps = model_deps(workload, catalog, tmp_path, llm.base_url)
     request = triage_rules.parse(PLAIN, data_end(deps), known_names(deps))
-    return data(deps, {"request": request, "question": PLAIN, "strategy": "sequential"})
+    return {**data(deps, {"request": request, "question": PLAIN, "strategy": "sequential"}), "request": request}
 
 
 def test_parallel_tool_calls_all_run_and_a_planned_one_runs_once(parallel):
@@ -122,9 +123,12 @@ def test_parallel_tool_calls_all_run_and_a_planned_one_runs_once(parallel):
 
 def test_parallel_tool_results_go_back_together(parallel, llm):
     first, second = llm.requests
-    assert sorted(t["function"]["name"] for t in first["tools"]) == sorted(offered("data")) and second["stream"]
+    chosen = choose(offered("data"), parallel["request"], parallel["tasks"])
+    assert [t["function"]["name"] for t in first["tools"]] == list(chosen) and second["stream"]
+    assert "latency_analyzer" not in chosen  # planned: it runs anyway, so it is not offered
     assert [m["role"] for m in second["messages"][-4:]] == ["assistant", "tool", "tool", "tool"]
     assert [m["tool_call_id"] for m in second["messages"][-3:]] == [f"call_{i}_{n}" for i, (n, _) in enumerate(PARALLEL)]
+    assert second["messages"][-1]["content"].startswith("error: 'latency_analyzer' is not offered here")
 
 
 def test_a_hallucinated_number_is_caught_and_repaired(offline_state, workload, catalog, tmp_path, llm):
@@ -142,7 +146,8 @@ def test_hallucinating_twice_falls_back_to_the_template(offline_state, workload,
     update = reporting(model_deps(workload, catalog, tmp_path, llm.base_url), offline_state)
     grounding = update["report"]["grounding"]
     assert grounding["status"] == "fallback" and grounding["ungrounded"][0]["number"] == "$987,654.32"
-    assert update["report"]["markdown"] == offline_state["report"]["markdown"] and "errors" not in update
+    template = update["report"]["markdown"].split("\n\n## Appendix: model usage")[0]
+    assert template == offline_state["report"]["markdown"].rstrip() and "errors" not in update
 
 
 def test_a_429_is_retried_by_the_client(offline_state, workload, catalog, tmp_path, llm):
@@ -193,7 +198,7 @@ def test_an_identical_request_is_served_by_the_llm_cache(workload, catalog, tmp_
 def full_script(llm: ScriptedLLM) -> None:
     """Script a model-mode run: triage, data (two tools, then text), optimizations (one tool), report."""
     llm.script(Reply(content=json.dumps({**TRIAGE, "window_days": None, "filters": {}, "target_savings_pct": 30})),
-               Reply(tool_calls=[("throughput_analyzer", {}), ("cost_forecaster", {})]),
+               offered_tools(2),
                Reply(content="Throughput and the forecast are in."),
                Reply(tool_calls=[("max_tokens_optimizer", {})]),
                Reply(content="Routing and caching matter most."),
@@ -213,8 +218,21 @@ def full_run(workload, catalog, tmp_path, llm):
 def test_a_full_run_in_model_mode(full_run, offline_state, llm):
     state, events = full_run
     assert all(state["agent_status"][a] == "done" for a in state["plan"]) and state["errors"] == [] and not llm.replies
-    assert {"throughput_analyzer", "cost_forecaster", "max_tokens_optimizer"} <= {a["tool"] for a in state["analyses"].values()}
+    asked = {t["function"]["name"] for t in llm.requests[1]["tools"][:2]}
+    assert asked | {"max_tokens_optimizer"} <= {a["tool"] for a in state["analyses"].values()}
     assert state["report"]["grounding"] == {"status": "grounded", "ungrounded": []}
-    assert [r["policy_id"] for r in state["recommendations"]] == [r["policy_id"] for r in offline_state["recommendations"]]
     assert {e["agent"] for e in events if "token" in e} == {"data", "optimizations_core", "reporting"}
-    assert {"throughput_analyzer", "cost_forecaster"} <= {e["tool"] for e in events if e["event"] == "tool_call"}
+    assert asked <= {e["tool"] for e in events if e["event"] == "tool_call"}
+
+
+def test_the_reports_figures_and_recommendations_are_those_of_offline_mode(full_run, offline_state):
+    state = full_run[0]
+    assert [r["policy_id"] for r in state["recommendations"]] == [r["policy_id"] for r in offline_state["recommendations"]]
+    cited = [[(c["figure"], c["text"]) for c in s["report"]["citations"]] for s in (state, offline_state)]
+    assert cited[0] == cited[1] and cited[0]
+
+
+def test_every_agent_with_a_model_path_used_it(full_run):
+    usage = full_run[0]["report"]["usage"]
+    assert {agent for agent, used in usage["agents"].items() if used["sent"]} == {"triage", "data", "optimizations_core",
+                                                                                  "reporting"}

@@ -1,6 +1,7 @@
 """Runs of the signed-in user: a run with its agents, its agents page by page, its report.
 
-    GET /api/runs/{run_id}                          -> the run and `agents` (its agent runs, newest first)
+    GET /api/runs/{run_id}                          -> the run, `agents` (its agent runs, newest first) and
+                                                       `usage` (Netra's own model calls; null offline)
     GET /api/runs/{run_id}/agents?limit=&offset=    -> page of the run's agent runs, newest first
     GET /api/runs/{run_id}/report                   -> the run's newest report
 
@@ -13,6 +14,7 @@ missing or another user's answers 404 `not_found`, and so does a run without a r
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from netra.persistence.repositories import MAX_LIMIT
 from netra.persistence.repositories.base import NotFoundError
@@ -23,12 +25,47 @@ from netra.server.views import AgentRunOut, ReportOut, RunDetailOut, RunOut
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
 
-@router.get("/{run_id}", response_model=RunDetailOut)
-async def get_run(run_id: str, user: SignedIn, uow: Uow) -> RunDetailOut:
-    """Return one of the user's runs with its agent runs (up to 500, newest first)."""
+class UsageTotalsOut(BaseModel):
+    """Model calls of one agent (or of the run): tokens by class, calls by outcome, latency, cost."""
+
+    calls: int
+    sent: int
+    cache_hits: int
+    retries: int
+    refusals: int
+    skipped: int
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    latency_ms: float
+    cost_usd: float | None  # None: the catalog does not price the model
+
+
+class UsageOut(BaseModel):
+    """Netra's own model usage of a run (docs/model_mode.md "Usage"): per agent and in total."""
+
+    model: str
+    workspace: str
+    run_id: str
+    agents: dict[str, UsageTotalsOut]
+    total: UsageTotalsOut
+
+
+class RunUsageOut(RunDetailOut):
+    """A run with its agents' parts and its model usage (None: offline, or no report yet)."""
+
+    usage: UsageOut | None = None
+
+
+@router.get("/{run_id}", response_model=RunUsageOut)
+async def get_run(run_id: str, user: SignedIn, uow: Uow) -> RunUsageOut:
+    """Return one of the user's runs with its agent runs (up to 500, newest first) and its model usage."""
     run = await owned(uow.runs, user.user_id, run_id, "run")
     agents = await uow.agent_runs.for_run(user.user_id, run_id, limit=MAX_LIMIT)
-    return RunDetailOut(**RunOut.of(run).model_dump(), agents=[AgentRunOut.of(agent) for agent in agents])
+    newest = await uow.reports.for_run(user.user_id, run_id, limit=1)
+    usage = (newest[0].structured or {}).get("usage") if newest else None
+    return RunUsageOut(**RunOut.of(run).model_dump(), agents=[AgentRunOut.of(agent) for agent in agents], usage=usage)
 
 
 @router.get("/{run_id}/agents", response_model=Page[AgentRunOut])

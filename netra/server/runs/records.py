@@ -129,7 +129,7 @@ async def close_agents(resources: AppResources, owner: Owner, run_id: str, statu
 def structured_of(report_state: dict[str, Any]) -> dict[str, Any]:
     """Return the structured part of a report: its citations, the generator's call id, ungrounded numbers."""
     return {"citations": report_state.get("citations") or [], "call_id": report_state.get("call_id"),
-            "ungrounded": report_state.get("ungrounded") or []}
+            "ungrounded": report_state.get("ungrounded") or [], "usage": report_state.get("usage")}
 
 
 def report_values(report_state: dict[str, Any]) -> dict[str, Any]:
