@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: demo test check bench clean eval fuzz
+.PHONY: demo test check js bench clean eval fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	.venv/bin/netra demo
 
-test: $(STAMP) check
+test: $(STAMP) check js
 	$(PY) -m pytest -q
+
+# the JS langgraph-sdk for tests/e2e/test_js_sdk.py (skipped without Node, outside CI)
+js:
+	if command -v node >/dev/null 2>&1; then cd tests/js && npm ci --no-audit --no-fund; fi
 
 check: $(STAMP)
 	$(PY) scripts/check_architecture_compliance.py --strict
@@ -28,6 +32,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_cache.py
 	$(PY) bench/bench_joint.py
 	$(PY) bench/bench_fair_queue.py
+	$(PY) bench/bench_model_mode.py
 
 clean:
 	rm -rf .venv .netra

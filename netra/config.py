@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     demo_events: int = 200_000
     demo_seed: int = 7
     max_ingest_bytes: int = 10 * 1024 * 1024
+    otlp_grpc_port: int | None = None  # the OTLP/gRPC receiver's port (4317 is OTLP's); unset: off, 0: any free one
+    otlp_grpc_host: str = "127.0.0.1"  # its interface (`netra serve --host` sets both)
     max_body_bytes: int = 1024 * 1024  # every other route's request body (413 above)
     trusted_proxies: list[str] = []  # IPs/CIDRs whose X-Forwarded-For is believed
     cors_origins: list[str] = []
@@ -51,6 +53,8 @@ class Settings(BaseSettings):
     llm_breaker_threshold: int = 5
     llm_breaker_reset_s: float = 30.0
     llm_cache_ttl_s: int = 86_400
+    llm_context_tokens: int = 0  # 0: read from the server (llama.cpp /props), else unknown
+    llm_call_input_tokens: int = 4000  # most input tokens one model call may send (docs/model_mode.md)
     run_concurrency: int = 4
     run_queue_per_user: int = 20  # a user's runs waiting for a slot (429 above)
     run_event_ttl_s: int = 3600

@@ -30,7 +30,7 @@ from netra.server.runs import events, records
 from netra.server.runs.events import RunIds
 from netra.server.runs.log import open_event_log
 from netra.server.runs.manager import RunManager
-from netra.server.runs.recovery import open_leases
+from netra.server.runs.leases import open_leases
 from netra.tenancy import Owner
 from tests.conftest import PG_URL, REDIS_URL
 from tests.databases import fresh_pg
@@ -153,11 +153,11 @@ class FakeExecutor:
         return [call["run_id"] for call in self.calls]
 
     async def __call__(self, resources: AppResources, user_id: Owner, run_id: str, thread_id: str, question: str,
-                       strategy: str | None = None, emit: Any = None, cancel: Any = None,
-                       resume: bool = False) -> dict[str, Any]:
-        self.calls.append({"run_id": run_id, "resume": resume, "question": question})
+                       emit: Any = None, cancel: Any = None, **request: Any) -> dict[str, Any]:
+        """Run as the executor does; `request`: strategy, resume, approval, decision (recorded in `calls`)."""
+        self.calls.append({"run_id": run_id, "question": question, **request})
         ids = RunIds(thread_id, run_id)
-        await self._begin(resources, user_id, ids, emit, question, resume)
+        await self._begin(resources, user_id, ids, emit, question, request.get("resume", False))
         await self._held(run_id, cancel)
         return await self._finish(resources, user_id, ids, emit, cancel.is_set())
 

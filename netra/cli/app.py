@@ -36,9 +36,10 @@ def demo(events: int = typer.Option(None, help="events to generate when the stor
 
 @app.command()
 def ask(question: str, strategy: str = typer.Option(None, help="sequential | parallel | conditional"),
-        thread: str = typer.Option(None, help="thread id (new thread when omitted)")) -> None:
+        thread: str = typer.Option(None, help="thread id (new thread when omitted)"),
+        netra_usage: bool = typer.Option(False, help="analyse Netra's own model calls instead of the team's")) -> None:
     """Answer one question on the current store."""
-    ask_and_report(console, question, strategy, thread)
+    ask_and_report(console, question, strategy, thread, own_usage=netra_usage)
 
 
 @app.command()
@@ -51,7 +52,7 @@ def generate(scenario: str = typer.Option("mixed", help="scenario name"),
     generate_into_store(console, scenario, events, seed, days, append)
 
 
-FORMATS_HELP = "auto|csv|jsonl|parquet|otel|azure|burstgpt|mooncake|tracelab"
+FORMATS_HELP = "auto|csv|jsonl|parquet|otel|litellm|langfuse|azure|burstgpt|mooncake|tracelab"
 
 
 @app.command()
@@ -68,11 +69,12 @@ def ingest(path: Path = typer.Argument(..., help="file to import"),
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="interface to bind"),
-          port: int = typer.Option(8000, help="port to listen on")) -> None:
-    """Run the HTTP API (ingest endpoints, OTLP/HTTP traces)."""
+          port: int = typer.Option(8000, help="port to listen on"),
+          otlp_grpc_port: int | None = typer.Option(None, help="also serve OTLP/gRPC on this port (4317)")) -> None:
+    """Run the HTTP API (ingest endpoints, OTLP/HTTP traces) and, with --otlp-grpc-port, OTLP/gRPC."""
     from netra.cli.serve import run_server
 
-    run_server(host, port)
+    run_server(host, port, otlp_grpc_port)
 
 
 @catalog_app.command("update")

@@ -8,6 +8,9 @@ refuses what would be unsafe, and `netra` exits with one line naming the setting
 - the development login (`NETRA_AUTH_MODE=dev`: anyone may sign in as any email, no password)
   on an address beyond the loopback interface.
 
+`--otlp-grpc-port` (or `NETRA_OTLP_GRPC_PORT`) also serves OTLP/gRPC on the same interface
+(`netra.server.otlp.receiver`), started and stopped with the app.
+
 uvicorn's access log stays off (Netra's own logs each request, without its query string),
 and the app's `QueryStringFilter` cuts query strings off uvicorn's WebSocket handshake lines.
 """
@@ -44,11 +47,18 @@ def check_startup(settings: Settings, host: str) -> None:
         raise ConfigError(DEV_BEYOND_LOOPBACK.format(host=host))
 
 
-def run_server(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve `create_app()` on host:port until interrupted (after `check_startup`)."""
+def served_settings(settings: Settings, host: str, otlp_grpc_port: int | None) -> Settings:
+    """Return the settings to serve with: the OTLP/gRPC receiver on `host`, on the flag's port if given."""
+    port = settings.otlp_grpc_port if otlp_grpc_port is None else otlp_grpc_port
+    return settings.model_copy(update={"otlp_grpc_port": port, "otlp_grpc_host": host})
+
+
+def run_server(host: str = "127.0.0.1", port: int = 8000, otlp_grpc_port: int | None = None) -> None:
+    """Serve `create_app()` on host:port until interrupted (after `check_startup`); OTLP/gRPC when a port is set."""
     import uvicorn
 
     from netra.server import create_app
 
-    check_startup(get_settings(), host)
-    uvicorn.run(create_app(), host=host, port=port, access_log=False)  # ours never logs query strings (tokens)
+    settings = served_settings(get_settings(), host, otlp_grpc_port)
+    check_startup(settings, host)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)  # ours never logs query strings

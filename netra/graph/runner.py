@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from langchain_core.messages import HumanMessage
 
+from netra.config import Settings
 from netra.graph.deps import Deps
 from netra.graph.state import fresh_run
 from netra.graph.topology import build_graph
@@ -19,6 +20,12 @@ RECURSION_LIMIT = 200
 def run_config(thread_id: str) -> dict[str, Any]:
     """Return the LangGraph config of a thread."""
     return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
+
+
+def state_reader(settings: Settings, checkpointer: Any) -> Any:
+    """Return the graph compiled to read thread states (`get_state`, history): no node runs, so no store opens."""
+    deps = Deps(store=None, catalog=None, settings=settings)  # type: ignore[arg-type]  # nodes never run here
+    return build_graph(deps).compile(checkpointer=checkpointer)
 
 
 def stream_run(graph, inputs: dict | None, config: dict, on_event: OnEvent | None) -> dict:

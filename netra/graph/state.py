@@ -34,7 +34,7 @@ def extend(left: list | None, right: list | None) -> list:
 def fresh_run(question: str, strategy: str) -> dict:
     """Return the input that starts a new run on a thread, clearing the last run's results."""
     cleared = {k: {RESET: True} for k in ("analyses", "simulations", "agent_status")}
-    emptied = {k: [RESET] for k in ("findings", "errors", "tool_calls")}
+    emptied = {k: [RESET] for k in ("findings", "errors", "tool_calls", "llm_usage")}
     blank = {"tasks": [], "policies": [], "recommendations": [], "actions": [], "plan": [],
              "simulation": {}, "report": {}, "request": {}}
     return {"question": question, "strategy": strategy, **cleared, **emptied, **blank}
@@ -63,6 +63,7 @@ class NetraState(TypedDict, total=False):
     question: str
     answered: str
     strategy: str
+    approval: bool  # pause for a human's approval before the actions agent acts (netra.graph.approval)
     request: Request
     plan: list[str]
     tasks: list[dict[str, Any]]
@@ -77,3 +78,4 @@ class NetraState(TypedDict, total=False):
     agent_status: Annotated[dict[str, str], merge]
     errors: Annotated[list[dict[str, Any]], extend]
     tool_calls: Annotated[list[dict[str, Any]], extend]
+    llm_usage: Annotated[list[dict[str, Any]], extend]  # Netra's own model calls (netra.llm.usage)

@@ -9,6 +9,10 @@ Steps carry no numbers of their own: every figure in a success criterion is a va
 tool computed (the policy's saving), cited by the report. A route's criterion says quality is
 kept only when the team's scores showed it within the budget (`quality_risk` "low", from
 `model_routing_recommender`'s evidence); any other route must pass its shadow test first.
+When the run asked for approval (`netra.graph.approval`), the agent first pauses the run with
+the recommendations for the human to approve or drop; the dropped ones get no action, and the
+kept ones are simulated again together (`policy_simulator`), so the report's combined and
+attributed savings are the tool's figures for the set that was approved.
 Titles, steps and criteria are Markdown: the policy's names, parameters and sources go in as
 code spans (`netra.report.markup.code`), so a feature or model name holding Markdown shows as
 literal text.
@@ -18,7 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from netra.graph.approval import approved
 from netra.graph.deps import Deps
+from netra.nodes._common import dump, record
+from netra.nodes.optimizations import simulate
 from netra.report.markup import code
 from netra.workloads.playbooks import cache_control, playbook, provider_family
 
@@ -63,8 +70,20 @@ def action_for(priority: int, policy: dict[str, Any], family: str = "") -> dict[
 
 
 def actions_to_meet_goals(deps: Deps, state: dict) -> dict:
-    """Order the chosen policies as optimizations ranked them (low risk, big saving first)."""
-    policies = state.get("recommendations", [])
+    """Order the chosen (and, when asked, approved) policies as optimizations ranked them."""
+    policies = approved(state)
+    update = resimulated(deps, state, policies) if len(policies) < len(state.get("recommendations") or []) else {}
+    policies = update.get("recommendations", policies)
     families = [provider_family(deps.catalog, p["model"], p.get("params", {})) for p in policies]
     actions = [action_for(i, p, f) for i, (p, f) in enumerate(zip(policies, families), start=1)]
-    return {"actions": actions, "agent_status": {"actions_to_meet_goals": "done"}}
+    return {**update, "actions": actions, "agent_status": {"actions_to_meet_goals": "done"}}
+
+
+def resimulated(deps: Deps, state: dict, kept: list[dict[str, Any]]) -> dict[str, Any]:
+    """Simulate the kept policies together again: their recommendations, the combined simulation, the call."""
+    request = state.get("request", {})
+    result = simulate(deps, request, [{k: v for k, v in p.items() if k != "simulated"} for p in kept],
+                      request.get("target_saving_pct"))
+    rows = {row["policy_id"]: row for row in result.rows}
+    recs = [{**p, "simulated": rows.get(p["policy_id"], {})} for p in kept]
+    return {"recommendations": recs, "simulation": dump(result), "tool_calls": [record(result)]}

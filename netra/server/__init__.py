@@ -2,7 +2,8 @@
 
     GET  /healthz              liveness
     POST /api/ingest/events    workload events as a JSON array or NDJSON
-    POST /v1/traces            OTLP/HTTP JSON traces (OpenTelemetry GenAI / OpenInference spans)
+    POST /v1/traces            OTLP/HTTP traces, protobuf or JSON (OpenTelemetry GenAI / OpenInference spans);
+                               OTLP/gRPC on NETRA_OTLP_GRPC_PORT (`netra.server.otlp`)
 """
 
 from __future__ import annotations

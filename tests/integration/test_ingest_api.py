@@ -1,5 +1,7 @@
 """The HTTP ingest API on a real uvicorn server over the chDB store: events, OTLP traces, refusals, 401.
 
+OTLP/HTTP protobuf and OTLP/gRPC, on a server with its lifespan: `test_otlp_transports.py`.
+
 Ingest takes a workspace API key (`Authorization: Bearer nk_...`): the module's client holds
 one with the `ingest` scope, created by the signed-in user for their personal workspace.
 """
@@ -158,7 +160,8 @@ REFUSALS = [
     ("/api/ingest/events", JSON, json.dumps(GOOD).encode(), {}, 400, "bad_payload", "expected a JSON array"),
     ("/api/ingest/events", JSON, b"[\xff]", {}, 400, "bad_payload", "not valid UTF-8"),
     ("/v1/traces", JSON, b"\x1f\x8b broken", {"content-encoding": "gzip"}, 400, "bad_payload", "not valid gzip"),
-    ("/v1/traces", PROTOBUF, b"\x0a\x00", {}, 415, "unsupported_media_type", "only OTLP/HTTP JSON"),
+    ("/v1/traces", "text/plain", SPANS, {}, 415, "unsupported_media_type", "send OTLP/HTTP protobuf"),
+    ("/v1/traces", PROTOBUF, b"\xff\xff", {}, 400, "bad_payload", "not an OTLP protobuf"),
     ("/api/ingest/events", "text/csv", b"a,b\n", {}, 415, "unsupported_media_type", "application/x-ndjson"),
     ("/v1/traces", JSON, SPANS, {"content-encoding": "br"}, 415, "unsupported_media_type", "'br'"),
 ]
@@ -166,7 +169,8 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("path", "content_type", "body", "headers", "status", "error", "message"), REFUSALS,
                          ids=["too-large", "gzip-too-large", "invalid-json", "invalid-ndjson", "truncated-otlp",
-                              "not-otlp", "not-array", "not-utf8", "bad-gzip", "protobuf", "csv", "brotli"])
+                              "not-otlp", "not-array", "not-utf8", "bad-gzip", "otlp-text", "bad-protobuf", "csv",
+                              "brotli"])
 def test_refusals_say_why_and_load_nothing(client, store, path, content_type, body, headers, status, error, message):
     """Answer 400, 413 or 415 with a JSON error naming the problem; nothing is loaded."""
     answer = post(client, path, body, content_type, **headers)

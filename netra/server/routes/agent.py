@@ -12,7 +12,11 @@ that thread's conversation. A run that failed still answers 200, with `run.statu
 `run.error` the reason and `report` null: the request was fine, the run was not. The run
 reads the request's workspace only (`X-Netra-Workspace`) and is recorded there; a viewer of
 the workspace gets 403. Another user's, another workspace's or a missing thread answers 404;
-a bad body (empty question, unknown strategy, extra fields) 422. The run lifecycle and its events are described in docs/runs.md.
+a bad body (empty question, unknown strategy, extra fields) 422. `approval: true` pauses the
+run before the actions agent (it answers `run.status` "interrupted"); `decision` (true,
+{"approve": [ids]}, {"drop": [ids]}) with the paused `thread_id` continues it (400 for ids it
+did not offer, 409 when the thread is not waiting). The run lifecycle and its events are
+described in docs/runs.md.
 
 The request's own transaction (opened by the sign-in check) is ended before the run
 starts: on PostgreSQL an idle transaction held for the run's length would keep a pooled
@@ -25,11 +29,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from netra.persistence.uow import UnitOfWork
 from netra.server.deps import AppResources, get_resources
 from netra.server.owned import SignedIn, Uow
+from netra.server.runs.decisions import DecisionValue
 from netra.server.views import ReportOut, RunOut
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
@@ -40,13 +45,21 @@ StrategyName = Literal["sequential", "parallel", "conditional"]
 
 
 class RunIn(BaseModel):
-    """A question to run: on a new thread (`thread_id` null) or an existing one of the user."""
+    """A question to run (on a new thread, or an existing one of the user), or a decision continuing a paused run."""
 
     model_config = ConfigDict(extra="forbid")
 
-    question: Question
+    question: Question = ""
     thread_id: str | None = Field(None, min_length=1, max_length=64)
     strategy: StrategyName | None = None
+    approval: bool = False  # pause for approval before the actions agent (the run answers `interrupted`)
+    decision: DecisionValue = None  # true | {"approve": [ids]} | {"drop": [ids]}: continue the thread's paused run
+
+    @model_validator(mode="after")
+    def _asked(self) -> RunIn:
+        if self.decision is None and not self.question:
+            raise ValueError(f"question: ask a question of 1 to {QUESTION_CHARS} characters, or send a decision")
+        return self
 
 
 class RunAnswer(BaseModel):
@@ -71,6 +84,6 @@ async def run(body: RunIn, user: SignedIn, uow: Uow,
     """Run the question to its end and answer the run and its report (a failed run: status "error")."""
     await uow.rollback()  # no transaction of this request stays open while the run executes
     handle = await resources.runs.start(user.owner, body.question, body.thread_id, body.strategy,
-                                        multitask="enqueue")
+                                        multitask="enqueue", approval=body.approval, decision=body.decision)
     result = await resources.runs.wait(handle.run_id)
     return await _answer(uow, user.user_id, result or {"run_id": handle.run_id, "thread_id": handle.thread_id, "report_id": None})

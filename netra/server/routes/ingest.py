@@ -1,16 +1,19 @@
-"""Ingest: workload events as JSON, and OpenTelemetry traces over OTLP/HTTP JSON.
+"""Ingest: workload events as JSON, and OpenTelemetry traces over OTLP/HTTP (protobuf or JSON).
 
     POST /api/ingest/events   Content-Type: application/json (an array) | application/x-ndjson
-    POST /v1/traces           Content-Type: application/json (OTLP/HTTP JSON; protobuf answers 415)
+    POST /v1/traces           Content-Type: application/x-protobuf | application/json (OTLP/HTTP)
 
 Both take a workspace API key with the `ingest` scope, `Authorization: Bearer nk_...`
 (`netra.server.keyauth`): after the Content-Type check (415) and before the body is read, 401
-without one, or with a user's access token; 403 for a key without the scope. The events go to the key's workspace (a `workspace_id`
-in the body is ignored), and duplicates are looked for in that workspace only.
+without one, or with a user's access token; 403 for a key without the scope. The events go to
+the key's workspace (a `workspace_id` in the body is ignored), and duplicates are looked for in
+that workspace only.
 Each request loads all-or-nothing through `load_batches` and answers
 `{"accepted", "duplicates", "rejected": {reason: n}, "rejections": [{"row", "reason", "detail"}],
 "unknown_models"}`; `/v1/traces` adds `skipped_spans` and, when spans were rejected, the
-OTLP `partialSuccess`. An event's row is its 1-based position in the array, or its NDJSON
+OTLP `partialSuccess`. A protobuf export is answered in protobuf: an `ExportTraceServiceResponse`,
+with `partial_success` when spans were rejected (the OTLP/gRPC receiver, `netra.server.otlp`,
+takes the same path). An event's row is its 1-based position in the array, or its NDJSON
 line number; a span's row is its 1-based position in the export.
 """
 
@@ -18,17 +21,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable, NamedTuple
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 
 from netra.persistence.apikeys import KeyScope
 from netra.server.deps import Loader, get_loader
 from netra.server.errors import BadPayloadError, UnsupportedMediaTypeError
 from netra.server.keyauth import KeyGrant, key_with
 from netra.server.limits import limited_body
+from netra.server.otlp.traces import TraceLoad, load_traces, protobuf_document
 from netra.workloads.importers.loader import IngestSummary
-from netra.workloads.importers.otel import otlp_batch
 from netra.workloads.importers.records import rows_batch
 
 router = APIRouter(tags=["ingest"])
@@ -36,9 +40,7 @@ NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "applica
                           "application/x-jsonlines", "application/json-lines"})
 JSON_TYPES = frozenset({"application/json", ""})
 PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})
-PROTOBUF_REFUSED = ("OTLP/HTTP protobuf is not supported: only OTLP/HTTP JSON is. Set the exporter's protocol "
-                    "to http/json (OTEL_EXPORTER_OTLP_PROTOCOL=http/json, or `encoding: json` in a collector)")
-REPORTED_IN_MESSAGE = 3
+PROTOBUF = "application/x-protobuf"
 
 
 def media_type(request: Request) -> str:
@@ -56,13 +58,12 @@ def events_format(request: Request) -> str:
 
 
 def otlp_format(request: Request) -> str:
-    """Return the Content-Type if it is JSON; raise UnsupportedMediaTypeError for protobuf and others."""
+    """Return 'protobuf' or 'json' by Content-Type; raise UnsupportedMediaTypeError for any other."""
     media = media_type(request)
-    if media in PROTOBUF_TYPES:
-        raise UnsupportedMediaTypeError(PROTOBUF_REFUSED)
-    if media not in JSON_TYPES:
-        raise UnsupportedMediaTypeError(f"Content-Type {media!r} is not supported: send OTLP/HTTP JSON")
-    return media
+    if media not in PROTOBUF_TYPES | JSON_TYPES:
+        raise UnsupportedMediaTypeError(f"Content-Type {media!r} is not supported: send OTLP/HTTP protobuf "
+                                        "(application/x-protobuf) or JSON (application/json)")
+    return "protobuf" if media in PROTOBUF_TYPES else "json"
 
 
 Body = Annotated[bytes, Depends(limited_body)]
@@ -78,13 +79,16 @@ def ingest_events(fmt: Annotated[str, Depends(events_format)], key: IngestKey, b
     return summary_body(summary)
 
 
-@router.post("/v1/traces")
-def ingest_traces(_: Annotated[str, Depends(otlp_format)], key: IngestKey, body: Body,
-                  loader: Load) -> dict[str, Any]:
-    """Load the model-call spans of an OTLP/HTTP JSON export as workload events of the key's workspace."""
-    batch, skipped = otlp_batch(parse_json(body))
-    summary = loader.load([batch], "otlp", key.workspace_id)
-    return summary_body(summary) | {"skipped_spans": skipped} | partial_success(summary)
+@router.post("/v1/traces", response_model=None)
+def ingest_traces(fmt: Annotated[str, Depends(otlp_format)], key: IngestKey, body: Body,
+                  loader: Load) -> Response:
+    """Load the model-call spans of an OTLP/HTTP export as workload events of the key's workspace.
+
+    The answer is in the request's encoding: the JSON load summary, or a protobuf
+    `ExportTraceServiceResponse`.
+    """
+    encoding = OTLP_ENCODINGS[fmt]
+    return encoding.answer(load_traces(loader, encoding.read(body), key.workspace_id))
 
 
 def event_entries(body: bytes, fmt: str) -> list[tuple[int, Any]]:
@@ -133,15 +137,32 @@ def summary_body(summary: IngestSummary) -> dict[str, Any]:
             "rejections": [asdict(r) for r in summary.rejections], "unknown_models": summary.unknown_models}
 
 
-def partial_success(summary: IngestSummary) -> dict[str, Any]:
+def partial_success(load: TraceLoad) -> dict[str, Any]:
     """Return the OTLP `partialSuccess` of a load that rejected spans; {} when none was."""
-    rejected = sum(summary.rejected.values())
-    if not rejected:
+    if not load.rejected_spans:
         return {}
-    return {"partialSuccess": {"rejectedSpans": rejected, "errorMessage": _rejection_message(summary)}}
+    return {"partialSuccess": {"rejectedSpans": load.rejected_spans, "errorMessage": load.error_message()}}
 
 
-def _rejection_message(summary: IngestSummary) -> str:
-    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(summary.rejected.items()))
-    first = "; ".join(f"span {r.row}: {r.detail or r.reason}" for r in summary.rejections[:REPORTED_IN_MESSAGE])
-    return f"{sum(summary.rejected.values())} spans rejected ({reasons}); {first}"
+def json_answer(load: TraceLoad) -> Response:
+    """Return the JSON answer of an OTLP/HTTP JSON export: the load summary, skipped spans, partial success."""
+    return JSONResponse(summary_body(load.summary) | {"skipped_spans": load.skipped} | partial_success(load))
+
+
+def protobuf_answer(load: TraceLoad) -> Response:
+    """Return the protobuf answer of an OTLP/HTTP protobuf export: its `ExportTraceServiceResponse`."""
+    return Response(load.response().SerializeToString(), media_type=PROTOBUF)
+
+
+class OtlpEncoding(NamedTuple):
+    """How an OTLP/HTTP encoding is read and answered."""
+
+    read: Callable[[bytes], Any]
+    answer: Callable[[TraceLoad], Response]
+
+
+# otlp_format's name of the request's encoding -> how to read it and answer in it
+OTLP_ENCODINGS: dict[str, OtlpEncoding] = {
+    "json": OtlpEncoding(parse_json, json_answer),
+    "protobuf": OtlpEncoding(protobuf_document, protobuf_answer),
+}

@@ -13,9 +13,10 @@ A client event is a plain, JSON-able dict:
 
 Types: `agent_started` (the run began), `sub_agent_update` (an agent's status), `tool_call`,
 `tool_result`, `agent_log` (supervisor decisions, the plan, any other progress event),
-`agent_completed` (the run's report) and `error`. `CUSTOM` maps each custom progress event
+`agent_completed` (the run's report), `interrupted` (the run paused for a human's approval:
+the interrupt's payload) and `error`. `CUSTOM` maps each custom progress event
 to its handler, `UPDATES` the node updates worth telling; a custom event no handler knows
-becomes an `agent_log`, never dropped. `run_started`, `run_completed` and `run_error` build
+becomes an `agent_log`, never dropped. `run_started`, `run_completed`, `run_interrupted` and `run_error` build
 the run-level events the service sends itself. The event log adds `metadata.seq` later.
 """
 
@@ -29,7 +30,7 @@ from netra.tools.dispatcher import call_id
 
 ClientEvent = dict[str, Any]
 EVENT_TYPES = ("agent_started", "sub_agent_update", "tool_call", "tool_result", "agent_log",
-               "agent_completed", "error")
+               "agent_completed", "interrupted", "error")
 SUB_AGENT_STATUSES = ("running", "done", "failed", "retrying")
 # the `status` an agent's after-hook reports -> its sub-agent status ("" and "done" are done)
 COMPLETED_STATUS = {"running": "running", "failed": "failed"}
@@ -59,14 +60,20 @@ def client_event(kind: str, data: dict[str, Any], ids: RunIds, agent: str | None
     return {"type": kind, "data": data, "metadata": metadata}
 
 
-def run_started(ids: RunIds, question: str, strategy: str, resumed: bool = False) -> ClientEvent:
-    """Return the `agent_started` event that opens a run."""
-    return client_event("agent_started", {"question": question, "strategy": strategy, "resumed": resumed}, ids)
+def run_started(ids: RunIds, question: str, strategy: str, resumed: bool = False, **extra: Any) -> ClientEvent:
+    """Return the `agent_started` event that opens a run (`extra`: e.g. the resume `decision`)."""
+    return client_event("agent_started", {"question": question, "strategy": strategy, "resumed": resumed, **extra},
+                        ids)
 
 
 def run_completed(ids: RunIds, report: dict[str, Any]) -> ClientEvent:
     """Return the `agent_completed` event that closes a run with its report."""
     return client_event("agent_completed", {"report": report, "run_id": ids.run_id}, ids)
+
+
+def run_interrupted(ids: RunIds, interrupt: dict[str, Any]) -> ClientEvent:
+    """Return the `interrupted` event that ends a run paused for approval, with what it waits for."""
+    return client_event("interrupted", {"run_id": ids.run_id, "interrupt": interrupt}, ids, interrupt.get("agent"))
 
 
 def run_error(ids: RunIds, code: str, message: str) -> ClientEvent:

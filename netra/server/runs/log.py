@@ -37,6 +37,7 @@ from netra.errors import ConfigError, ServiceError
 Event = dict[str, Any]
 IDLE_S = 5.0  # how long one wait lasts when the follower wants no heartbeats
 BATCH = 500
+ENDINGS = ("agent_completed", "interrupted")  # client event types that always end their run (besides `error`)
 EVENTS = "events"  # the client-event namespace: run:{run_id}:events, run:{run_id}:seq
 COMMANDS_MAX = 32  # Redis connections for appends and reads (callers wait for a free one)
 FOLLOWERS_MAX = 10_000  # each follower holds one connection while its XREAD BLOCK waits
@@ -87,8 +88,8 @@ def is_final(event: Event) -> bool:
 
 
 def is_terminal(event: Event) -> bool:
-    """Return whether a client event ends its run: `agent_completed`, or an `error` not marked non-terminal."""
-    return event["type"] == "agent_completed" or (event["type"] == "error" and event["data"].get("terminal", True))
+    """Return whether a client event ends its run: `agent_completed`, `interrupted`, or an `error` not marked non-terminal."""
+    return event["type"] in ENDINGS or (event["type"] == "error" and event["data"].get("terminal", True))
 
 
 def as_terminal(event: Event) -> Event:

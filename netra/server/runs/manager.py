@@ -10,74 +10,43 @@ run's turn (the thread's earlier unfinished runs, then one of `concurrency` slot
 round robin between users by `slots.FairSlots`) and calls the executor (`service.execute_run`)
 with an `emit` that appends each client event to the log, the terminal one as final.
 `admission` refuses a question on a busy thread under `multitask="reject"` (ThreadBusyError,
-409) and one past the user's queue cap (RunQueueFullError, 429). The lifecycle: docs/runs.md,
-"Background runs and the event log".
+409) and one past the user's queue cap (RunQueueFullError, 429). A run may ask for approval
+(it pauses before the actions agent and ends `interrupted`), and a later run of its thread
+continues it with the human's decision (`approvals.admitted` checks it first). `handles` holds
+the manager's records of its runs. The lifecycle: docs/runs.md, "Background runs and the event
+log" and "Human in the loop".
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
 import os
 import socket
-import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine
 
 from netra.persistence.models import Run, RunStatus
 from netra.server.resources import AppResources
-from netra.server.runs import events, records
+from netra.server.runs import approvals, records
 from netra.server.runs.admission import MULTITASK, RunQueueFullError, ThreadBusyError, refuse_busy, refuse_full
 from netra.server.runs.events import ClientEvent, RunIds
+from netra.server.runs.handles import ManagedRun, RunHandle, began, final_event, stopped
 from netra.server.runs.log import EventLog, as_terminal, is_terminal
-from netra.server.runs.recovery import flag_cancel, keep_leases, open_leases, quietly, unfinished_of
+from netra.server.runs.leases import open_leases
+from netra.server.runs.recovery import flag_cancel, keep_leases, quietly, unfinished_of
+from netra.server.runs.request import RunRequest
 from netra.server.runs.slots import FairSlots
+from netra.tenancy import Owner
 
 __all__ = ["MULTITASK", "RunHandle", "RunManager", "RunQueueFullError", "ThreadBusyError", "final_event"]
 
 LOG = logging.getLogger("netra.runs")
 KEEP_FINISHED = 1000  # finished runs remembered for `wait`
-SHUTDOWN_GRACE_S = 10.0
 CANCELLED_MESSAGE = "the run was cancelled"
 Executor = Callable[..., Awaitable[dict[str, Any]]]
-
-
-@dataclass
-class RunHandle:
-    """A started run: its ids and status (`pending` while it waits its turn)."""
-
-    run_id: str
-    thread_id: str
-    status: str
-
-
-@dataclass
-class _Run:
-    """One run of this manager: what the executor needs, its task and where it stands."""
-
-    user_id: str
-    run_id: str
-    thread_id: str
-    question: str
-    strategy: str | None = None
-    resume: bool = False
-    opened_thread: bool = False  # the run opened its thread, so no earlier run of it can exist
-    cancel: threading.Event = field(default_factory=threading.Event)
-    state: str = "queued"  # queued -> running -> finished
-    task: asyncio.Task | None = None
-    final_logged: bool = False
-    result: dict[str, Any] | None = None
-
-
-def final_event(ids: RunIds, result: dict[str, Any]) -> ClientEvent:
-    """Return the terminal event a run's result calls for (when the executor logged none)."""
-    if result.get("status") == RunStatus.SUCCESS.value:
-        return events.run_completed(ids, result.get("report") or {})
-    code = "cancelled" if result.get("status") == RunStatus.CANCELLED.value else "run_failed"
-    return events.run_error(ids, code, str(result.get("error") or "the run failed"))
 
 
 def _default_executor() -> Executor:
@@ -94,11 +63,11 @@ class RunManager:
     log: EventLog
     executor: Executor | None = None
     concurrency: int | None = None
-    leases: Any = None  # MemoryLeases | RedisLeases; default: recovery.open_leases(settings)
+    leases: Any = None  # MemoryLeases | RedisLeases; default: leases.open_leases(settings)
     lease_refresh_s: float = 5.0
     busy_poll_s: float = 1.0
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
-    runs: dict[str, _Run] = field(default_factory=dict, init=False)
+    runs: dict[str, ManagedRun] = field(default_factory=dict, init=False)
     finished: int = field(default=0, init=False)
     tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
 
@@ -109,19 +78,26 @@ class RunManager:
         self.leases = self.leases or open_leases(settings)
         self.slots, self.opening = FairSlots(self.concurrency), asyncio.Lock()
 
-    async def start(self, user_id: str, question: str, thread_id: str | None = None, strategy: str | None = None,
-                    multitask: str = "reject") -> RunHandle:
+    async def start(self, user_id: Owner, question: str, thread_id: str | None = None, strategy: str | None = None,
+                    multitask: str = "reject", approval: bool = False, decision: Any = None) -> RunHandle:
         """Record the run `pending` and schedule it; return at once.
+
+        `user_id` is the owner (netra.tenancy.Owner). `approval` asks the graph to pause before
+        the actions agent (the run then ends `interrupted`); `decision` (true, {"approve": [ids]}
+        or {"drop": [ids]}) continues the thread's paused run instead of asking `question` (the
+        run's question becomes the decision as the thread shows it; see `request.RunRequest`).
 
         Raises RunQueueFullError (the user has `run_queue_per_user` runs waiting), ThreadBusyError
         ("reject" and the thread has an unfinished run), NotFoundError (the thread is missing or
-        another user's), UserInputError (`multitask` not "reject"/"enqueue").
+        another user's), UserInputError (`multitask` not "reject"/"enqueue"; a decision without a
+        thread, of the wrong shape or naming ids the paused run did not offer: DecisionError),
+        NotWaitingError (a decision for a thread that is not waiting for approval).
         """
         async with self.opening:
-            await self._admit(user_id, thread_id, multitask)
-            opened, run_id = await records.open_run(self.resources, user_id, question, thread_id, strategy)
+            request = await self._admit(user_id, thread_id, multitask, RunRequest(question, strategy, approval, decision))
+            opened, run_id = await records.open_run(self.resources, user_id, request.question, thread_id, strategy)
             claimed = await self.leases.claim(run_id, self.owner)
-        run = _Run(user_id, run_id, opened, question, strategy, opened_thread=thread_id is None)
+        run = ManagedRun(user_id, run_id, opened, request, opened_thread=thread_id is None)
         return self._schedule(run) if claimed else RunHandle(run_id, opened, "pending")  # another process took it
 
     async def adopt(self, record: Run, resume: bool = False) -> RunHandle | None:
@@ -129,17 +105,21 @@ class RunManager:
         async with self.opening:
             if not await self.leases.claim(record.id, self.owner):
                 return None
-        run = _Run(records.owner_of(record), record.id, record.thread_id, record.question, record.strategy or None, resume)
+        run = ManagedRun.recovered(record, resume)
         if await self.leases.flagged([record.id]):
             run.cancel.set()
         return self._schedule(run)
 
-    async def _admit(self, user_id: str, thread_id: str | None, multitask: str) -> None:
-        """Refuse a run past the user's queue cap, or on a busy thread under "reject" (see `admission`)."""
+    async def _admit(self, user_id: Owner, thread_id: str | None, multitask: str, request: RunRequest) -> RunRequest:
+        """Refuse a run past the user's queue cap, on a busy thread under "reject" (`admission`), or with a bad decision.
+
+        Returns the request (a decision's with its question set: `approvals.admitted`).
+        """
         refuse_full(self.waiting(user_id), self.resources.settings.run_queue_per_user)
         await refuse_busy(self.resources, user_id, thread_id, multitask)
+        return await approvals.admitted(self.resources, user_id, thread_id, request)
 
-    def _schedule(self, run: _Run) -> RunHandle:
+    def _schedule(self, run: ManagedRun) -> RunHandle:
         """Register the run and start its task (after the thread's last unfinished run here)."""
         after = self._last_of(run.thread_id)
         self.runs[run.run_id] = run
@@ -148,7 +128,7 @@ class RunManager:
             self.spawn(keep_leases(self, self.lease_refresh_s), "run-leases")
         return RunHandle(run.run_id, run.thread_id, RunStatus.PENDING.value)
 
-    def _last_of(self, thread_id: str) -> _Run | None:
+    def _last_of(self, thread_id: str) -> ManagedRun | None:
         """Return this manager's latest unfinished run of the thread."""
         live = [run for run in self.runs.values() if run.thread_id == thread_id and run.state != "finished"]
         return live[-1] if live else None
@@ -161,7 +141,7 @@ class RunManager:
         """Return how many of the user's runs wait here (for a slot, or for their thread's earlier runs)."""
         return sum(1 for run in self.runs.values() if run.user_id == user_id and run.state == "queued")
 
-    async def _drive(self, run: _Run, after: _Run | None) -> None:
+    async def _drive(self, run: ManagedRun, after: ManagedRun | None) -> None:
         """Wait for the run's turn and execute it; a queued run that is cancelled ends `cancelled`."""
         try:
             run.result = await self._in_turn(run, after)
@@ -170,14 +150,14 @@ class RunManager:
         finally:
             self._settle(run)
 
-    async def _in_turn(self, run: _Run, after: _Run | None) -> dict[str, Any]:
+    async def _in_turn(self, run: ManagedRun, after: ManagedRun | None) -> dict[str, Any]:
         """Wait for the thread's earlier runs, then for a slot; execute the run."""
         await self._turn(run, after)
         async with self.slots.turn(run.user_id):
             run.state = "running"
             return await self._execute(run)
 
-    async def _turn(self, run: _Run, after: _Run | None) -> None:
+    async def _turn(self, run: ManagedRun, after: ManagedRun | None) -> None:
         """Wait for the thread's earlier runs (this manager's, then live processes'); a cancel ends the wait."""
         if run.cancel.is_set():  # cancelled before its task began, or flagged before recovery took it
             raise asyncio.CancelledError
@@ -186,41 +166,41 @@ class RunManager:
         while not run.opened_thread and await self._live_before(run):
             await asyncio.sleep(self.busy_poll_s)
 
-    async def _live_before(self, run: _Run) -> bool:
+    async def _live_before(self, run: ManagedRun) -> bool:
         """Return whether an earlier unfinished run of the thread is held by a live process."""
         earlier = await unfinished_of(self.resources, run.user_id, run.thread_id, before=run.run_id)
         return bool(earlier) and bool(await self.leases.held(earlier))
 
-    async def _execute(self, run: _Run) -> dict[str, Any]:
+    async def _execute(self, run: ManagedRun) -> dict[str, Any]:
         """Call the executor, logging its events; make sure the log ends with a terminal event."""
         try:
             result = await self.executor(self.resources, run.user_id, run.run_id, run.thread_id,  # type: ignore[misc]
-                                         run.question, strategy=run.strategy, emit=functools.partial(self._emit, run),
-                                         cancel=run.cancel, resume=run.resume)
+                                         run.request.question, emit=functools.partial(self._emit, run),
+                                         cancel=run.cancel, **run.executor_kwargs())
         except Exception as exc:  # executors should not raise; the run still ends, recorded and logged
             result = await self._ended(run, RunStatus.ERROR, f"{type(exc).__name__}: {exc}")
         return await self._concluded(run, result)
 
-    async def _emit(self, run: _Run, event: ClientEvent) -> None:
+    async def _emit(self, run: ManagedRun, event: ClientEvent) -> None:
         """Append one client event to the run's log (the terminal one as final)."""
         final = is_terminal(event)
         await self.log.append(run.run_id, as_terminal(event) if final else event, final=final)
         run.final_logged = run.final_logged or final
 
-    async def _cancelled_in_queue(self, run: _Run) -> dict[str, Any]:
+    async def _cancelled_in_queue(self, run: ManagedRun) -> dict[str, Any]:
         """Record a run cancelled before it started; re-raise a cancellation that was not the user's."""
         if not run.cancel.is_set() or run.state != "queued":
             raise asyncio.CancelledError  # app shutdown: the run stays unfinished for recovery
         return await self._concluded(run, await self._ended(run, RunStatus.CANCELLED, CANCELLED_MESSAGE))
 
-    async def _ended(self, run: _Run, status: RunStatus, error: str) -> dict[str, Any]:
+    async def _ended(self, run: ManagedRun, status: RunStatus, error: str) -> dict[str, Any]:
         """Record the run `status` with `error` (the executor did not); return its result."""
         LOG.warning("run %s ended %s: %s", run.run_id, status.value, error)
         await quietly(records.mark(self.resources, run.user_id, run.run_id, status.value, error))
         return {"run_id": run.run_id, "thread_id": run.thread_id, "status": status.value, "report_id": None,
                 "report": None, "error": error}
 
-    async def _concluded(self, run: _Run, result: dict[str, Any]) -> dict[str, Any]:
+    async def _concluded(self, run: ManagedRun, result: dict[str, Any]) -> dict[str, Any]:
         """End the run's log (with a terminal event if none was logged) and drop its lease; return `result`."""
         ids = RunIds(run.thread_id, run.run_id)
         await quietly(self.end_log(run.run_id, None if run.final_logged else final_event(ids, result)))
@@ -233,7 +213,7 @@ class RunManager:
         await self.log.close(run_id, self.resources.settings.run_event_ttl_s)
         await self.leases.release([run_id], self.owner)
 
-    def _settle(self, run: _Run) -> None:
+    def _settle(self, run: ManagedRun) -> None:
         """Mark the run finished; forget the oldest finished runs beyond KEEP_FINISHED."""
         run.state, self.finished = "finished", self.finished + (run.result is not None)
         done = [run_id for run_id, kept in self.runs.items() if kept.state == "finished"]
@@ -253,7 +233,7 @@ class RunManager:
         if run.state == "finished" or run.final_logged:
             return False
         run.cancel.set()
-        if run.state == "queued" and run.task is not None and _began(run.task):
+        if run.state == "queued" and run.task is not None and began(run.task):
             run.task.cancel()  # a task that has not begun sees the cancel event first thing
         return True
 
@@ -281,20 +261,7 @@ class RunManager:
     async def shutdown(self) -> None:
         """Stop every task; unfinished runs keep their status (recovery resumes them) and lose their lease."""
         live = self.unfinished()
-        await _stopped([task for task in [*(self.runs[run_id].task for run_id in live), *self.tasks] if task])
+        await stopped([task for task in [*(self.runs[run_id].task for run_id in live), *self.tasks] if task])
         await quietly(self.leases.release(live, self.owner))
         await quietly(self.leases.aclose())
-
-
-def _began(task: asyncio.Task) -> bool:
-    """Return whether the task's coroutine has started (one cancelled before would never run its handlers)."""
-    return inspect.getcoroutinestate(task.get_coro()) != inspect.CORO_CREATED
-
-
-async def _stopped(tasks: list[asyncio.Task]) -> None:
-    """Cancel `tasks` and wait (a while) for them to end."""
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
 

@@ -7,7 +7,10 @@
 The graph runs synchronously in a worker thread (`asyncio.to_thread`) on the app's
 checkpointer, its tools reading the owner's workspace only, with the Netra thread id as the
 LangGraph thread id, so a second question on a thread continues its conversation and
-`resume=True` continues an interrupted run from its last checkpoint. Stream items come back
+`resume=True` continues an interrupted run from its last checkpoint. `approval=True` pauses
+the graph before the actions agent (LangGraph `interrupt`): the run then ends `interrupted`
+with an `interrupted` event carrying the payload (the recommendations on offer); a later run
+with `decision` continues it (`Command(resume=decision)`; `request.RunRequest`). Stream items come back
 to the event loop through an `asyncio.Queue` (`loop.call_soon_threadsafe`); each becomes
 client events (`events.to_client_events`), recorded (agent runs, with timing) and then passed
 to `await emit(event)`.
@@ -37,18 +40,19 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable
 
-from langchain_core.messages import HumanMessage
-
 from netra.errors import NetraError
+from netra.graph.approval import waiting_for
 from netra.graph.runner import run_config
-from netra.graph.state import AGENTS, fresh_run
+from netra.graph.state import AGENTS
 from netra.graph.topology import build_graph
 from netra.metrics import AGENT_EXECUTIONS, RUNS
 from netra.persistence.models import FINISHED, AgentRun, RunStatus
 from netra.server.resources import AppResources
 from netra.server.runs import events, records
+from netra.server.runs.approvals import still_paused
 from netra.server.runs.events import ClientEvent, RunIds
 from netra.server.runs.log import is_terminal
+from netra.server.runs.request import RunRequest
 from netra.tenancy import Owner
 
 Emit = Callable[[ClientEvent], Awaitable[None]]
@@ -56,15 +60,17 @@ STREAM_MODES = ["custom", "updates"]
 CANCELLED_MESSAGE = "the run was cancelled"
 LOG = logging.getLogger("netra.runs")
 _DONE = object()
+PAUSED = "__paused__"  # the key of a pending approval's payload in the values `_iterate` returns
 
 
 class RunFailedError(NetraError):
     """The graph finished without a report."""
 
 
-def run_inputs(question: str, strategy: str) -> dict[str, Any]:
-    """Return the graph input of a new question: a fresh run plus the question as a human message."""
-    return {**fresh_run(question, strategy), "messages": [HumanMessage(content=question)]}
+def paused_values(snapshot: Any) -> dict[str, Any]:
+    """Return a state snapshot's values, with the payload of a pending approval under PAUSED (when paused)."""
+    waiting = waiting_for(snapshot)
+    return snapshot.values if waiting is None else {**snapshot.values, PAUSED: waiting}
 
 
 def describe(exc: BaseException) -> str:
@@ -113,15 +119,17 @@ class ActiveRun:
 
         self.recorder = self.recorder or recorder_of(self.resources, self.ids.run_id)
 
-    async def execute(self, question: str, strategy: str, resume: bool) -> dict[str, Any]:
-        """Mark the run running, announce it, stream the graph, then finish or cancel."""
+    async def execute(self, request: RunRequest) -> dict[str, Any]:
+        """Mark the run running, announce it, stream the graph, then finish, pause or cancel."""
+        strategy = request.strategy or self.resources.settings.strategy
         await asyncio.to_thread(self.resources.checkpointer)  # set up once, before this run writes
         await records.mark(self.resources, self.owner, self.ids.run_id, RunStatus.RUNNING)
-        await self.send(events.run_started(self.ids, question, strategy, resume))
-        state = None if self.cancel.is_set() else await self.stream(None if resume else run_inputs(question, strategy))
+        decided = {} if request.decision is None else {"decision": request.decision}
+        await self.send(events.run_started(self.ids, request.question, strategy, request.continues, **decided))
+        state = None if self.cancel.is_set() else await self.stream(request.inputs(strategy))
         return await (self.cancelled() if state is None else self.finish(state))
 
-    async def stream(self, inputs: dict[str, Any] | None) -> dict[str, Any] | None:
+    async def stream(self, inputs: Any) -> dict[str, Any] | None:
         """Run the graph in a worker thread, handling its items here; return its final state (None: stopped)."""
         feed = _Feed(asyncio.get_running_loop())
         worker = asyncio.ensure_future(asyncio.to_thread(self._drive, inputs, feed))
@@ -139,20 +147,20 @@ class ActiveRun:
         self.stop.set()  # a consumer that failed stops the worker at its next item
         await asyncio.wait({worker})
 
-    def _drive(self, inputs: dict[str, Any] | None, feed: _Feed) -> dict[str, Any] | None:
+    def _drive(self, inputs: Any, feed: _Feed) -> dict[str, Any] | None:
         try:
             return self._iterate(inputs, feed)
         finally:
             feed.put(_DONE)
 
-    def _iterate(self, inputs: dict[str, Any] | None, feed: _Feed) -> dict[str, Any] | None:
-        deps = self.resources.deps(self.owner.workspace_id)
-        graph = build_graph(deps).compile(checkpointer=self.resources.checkpointer())
+    def _iterate(self, inputs: Any, feed: _Feed) -> dict[str, Any] | None:
+        graph = build_graph(self.resources.deps(self.owner.workspace_id)).compile(checkpointer=self.resources.checkpointer())
         config = run_config(self.ids.thread_id)
+        still_paused(graph, config, inputs)
         with closing(graph.stream(inputs, config, stream_mode=self._modes())) as items:
             for item in self._until_stopped(items):
                 feed.put(self._shaped(item))
-        return None if self._stopped() else graph.get_state(config).values
+        return None if self._stopped() else paused_values(graph.get_state(config))
 
     def _modes(self) -> list[str]:
         return STREAM_MODES if self.recorder is None else self.recorder.modes
@@ -202,6 +210,10 @@ class ActiveRun:
             await self.recorder.end(event)
 
     async def finish(self, state: dict[str, Any]) -> dict[str, Any]:
+        """End the run as the graph left it: paused for approval (`PAUSED` in the state), or completed."""
+        return await (self.paused(state[PAUSED]) if state.get(PAUSED) else self.completed(state))
+
+    async def completed(self, state: dict[str, Any]) -> dict[str, Any]:
         """Save the report, mark the run `success`, send `agent_completed` (no report: the run failed)."""
         report = state.get("report") or {}
         if not report.get("markdown"):
@@ -213,6 +225,12 @@ class ActiveRun:
 
     async def _save(self, report: dict[str, Any]) -> str:
         return await records.save_report(self.resources, self.owner, self.ids.run_id, self.ids.thread_id, report)
+
+    async def paused(self, interrupt: dict[str, Any]) -> dict[str, Any]:
+        """Mark the run (and its unfinished agents) `interrupted`; send `interrupted` with what it waits for."""
+        await self.settle(RunStatus.INTERRUPTED, None)
+        await self.send(events.run_interrupted(self.ids, interrupt))
+        return {**self.result(RunStatus.INTERRUPTED), "interrupt": interrupt}
 
     async def cancelled(self) -> dict[str, Any]:
         """Mark the run (and its unfinished agents) `cancelled`; send the `cancelled` error event."""
@@ -228,7 +246,7 @@ class ActiveRun:
         await self.send(events.run_error(self.ids, "run_failed", message))
         return self.result(RunStatus.ERROR, error=message)
 
-    async def settle(self, status: RunStatus, error: str) -> None:
+    async def settle(self, status: RunStatus, error: str | None) -> None:
         """End the run and its unfinished agent runs in `status` with `error`."""
         for row in await records.close_agents(self.resources, self.owner, self.ids.run_id, status, error):
             _count_finished(row, {})
@@ -262,14 +280,17 @@ async def _quietly(step: Awaitable[None], run_id: str) -> None:
 
 async def execute_run(resources: AppResources, owner: Owner, run_id: str, thread_id: str, question: str,
                       strategy: str | None = None, emit: Emit | None = None, cancel: threading.Event | None = None,
-                      resume: bool = False) -> dict[str, Any]:
+                      resume: bool = False, approval: bool = False, decision: Any = None) -> dict[str, Any]:
     """Execute the owner's pending run `run_id` of `thread_id` (in the owner's workspace); never raises.
 
-    Returns {"run_id", "thread_id", "status" ("success" | "error" | "cancelled"), "report_id",
-    "report" ({markdown, structured, grounded, report_id} or None), "error" (message or None)}.
+    `approval` pauses the graph before the actions agent; `decision` continues the thread's
+    paused run (checked by `approvals.admitted` before the run was recorded).
+    Returns {"run_id", "thread_id", "status" ("success" | "error" | "cancelled" | "interrupted"),
+    "report_id", "report" ({markdown, structured, grounded, report_id} or None), "error" (message
+    or None)}, and for a paused run "interrupt" (what it waits for).
     """
     run = ActiveRun(resources, owner, RunIds(thread_id, run_id), emit, cancel or threading.Event())
     try:
-        return await run.execute(question, strategy or resources.settings.strategy, resume)
+        return await run.execute(RunRequest(question, strategy, approval, decision, resume))
     except Exception as exc:  # any failure ends the run `error`, answered, not raised
         return await run.fail(exc)

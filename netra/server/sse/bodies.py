@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator,
                       model_validator)
 
+from netra.errors import UserInputError
 from netra.persistence.repositories import MAX_LIMIT
 from netra.server.bounded import JsonObject, bounded
 from netra.server.routes.agent import QUESTION_CHARS, StrategyName
+from netra.server.runs.decisions import Approvals
 from netra.server.sse.views import ASSISTANT_IDS
 
 StreamModeName = Literal["values", "updates", "custom", "messages", "messages-tuple", "debug"]
@@ -31,10 +34,13 @@ STREAM_MODES: tuple[str, ...] = get_args(StreamModeName)
 SEARCH_LIMIT = 10  # the SDK's default page
 USER_ROLES = ("user", "human")
 STRATEGIES = ("sequential", "parallel", "conditional")
-UNSUPPORTED_RUN = ("command", "checkpoint", "checkpoint_id", "interrupt_before", "interrupt_after", "webhook",
-                   "after_seconds", "if_not_exists", "feedback_keys")
+UNSUPPORTED_RUN = ("checkpoint", "checkpoint_id", "interrupt_after", "webhook",  # `command`, `interrupt_before`:
+                   "after_seconds", "if_not_exists", "feedback_keys")  # human in the loop (runs.decisions)
 UNSUPPORTED_THREAD = ("thread_id", "supersteps", "ttl")
 UNSUPPORTED_SEARCH = ("values",)
+UNSUPPORTED_PATCH = ("ttl",)
+XRAY_DEPTH = 100  # deeper than any graph nests; a larger `xray` changes nothing
+XRAY_WORDS = {"": False, "false": False, "False": False, "true": True, "True": True}
 
 
 def refused(data: Any, fields: tuple[str, ...]) -> Any:
@@ -79,7 +85,7 @@ class Compatible(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class RunIn(Compatible):
+class RunIn(Compatible, Approvals):
     """A run to create on a thread: `POST /threads/{thread_id}/runs[/stream]`."""
 
     assistant_id: str
@@ -106,7 +112,7 @@ class RunIn(Compatible):
 
     @model_validator(mode="after")
     def _asked(self) -> RunIn:
-        self._question = question_of(self.input)
+        self._question = "" if self.decision is not None else question_of(self.input)  # a decision asks nothing
         if self.strategy not in (None, *STRATEGIES):
             raise ValueError(f"input.strategy: use one of {list(STRATEGIES)}")
         return self
@@ -171,3 +177,51 @@ class HistoryIn(Compatible):
     limit: int = Field(SEARCH_LIMIT, ge=1, le=MAX_LIMIT)
     before: str | JsonObject | None = None
     metadata: Annotated[dict[FilterKey, Any], AfterValidator(bounded)] | None = None  # the saver's keys only
+
+
+class ThreadPatch(Compatible):
+    """`PATCH /threads/{thread_id}`: metadata merged into the thread's (a key set to null stays, as null)."""
+
+    metadata: JsonObject = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _supported(cls, data: Any) -> Any:
+        return refused(data, UNSUPPORTED_PATCH)
+
+    def merged(self, meta: dict[str, Any] | None) -> dict[str, Any]:
+        """Return `meta` with this metadata merged in (400 when the result passes the caps)."""
+        try:
+            return bounded({**(meta or {}), **self.metadata})
+        except ValueError as exc:
+            raise UserInputError(f"metadata: the merged metadata {exc}") from exc
+
+
+class CheckpointIn(Compatible):
+    """A checkpoint of a thread, as the SDK names one (its id; the root namespace only)."""
+
+    checkpoint_id: str | None = Field(None, max_length=64)
+    checkpoint_ns: Literal[""] = ""
+
+
+class StateUpdate(Compatible):
+    """`POST /threads/{thread_id}/state`: values written as if `as_node` returned them, on a checkpoint."""
+
+    values: JsonObject | None = None
+    as_node: str | None = Field(None, max_length=100)
+    checkpoint: CheckpointIn | None = None
+    checkpoint_id: str | None = Field(None, max_length=64)
+
+    def at(self) -> str | None:
+        """Return the id of the checkpoint the update forks from (None: the latest)."""
+        return self.checkpoint_id or (self.checkpoint.checkpoint_id if self.checkpoint else None)
+
+
+def xray_of(given: str | None) -> bool | int:
+    """Return a graph drawing's `xray` query (`true`/`false`, or a depth of 1 or more), else 422."""
+    if (given or "") in XRAY_WORDS:
+        return XRAY_WORDS[given or ""]
+    if not (given.isdigit() and len(given) <= 3 and 0 < int(given) <= XRAY_DEPTH):
+        raise RequestValidationError([{"loc": ("query", "xray"), "type": "value_error",
+                                       "msg": f"xray={given[:20]!r}: use true, false or a depth from 1 to {XRAY_DEPTH}"}])
+    return int(given)

@@ -37,6 +37,7 @@ NAMESPACE = "stream"
 MAX_RUNS_IN_MEMORY = 100  # a run's stream repeats its state many times over: keep fewer runs in process
 AGENT_SERVER_STATUS = {"cancelled": "interrupted"}  # a record's run status -> the Agent Server's (others same)
 CODE_STATUS = {"cancelled": "cancelled", "interrupted": "interrupted"}  # terminal error code -> status (else error)
+QUIET_ENDINGS = {"agent_completed": "success", "interrupted": "interrupted"}  # terminal event -> status (no error)
 ERROR_NAMES = {"cancelled": "UserInterrupt", "interrupted": "Interrupted"}  # when the error names no type
 Record = dict[str, Any]
 LOG = logging.getLogger("netra.runs")
@@ -61,15 +62,16 @@ def error_data(status: str, error: str | None) -> dict[str, str]:
 
 
 def finale(run_id: str, status: str, error: str | None) -> list[Record]:
-    """Return the records that end a run's stream: `error` unless it succeeded, then `end`."""
+    """Return the records that end a run's stream: `error` unless it succeeded (or paused for approval), then `end`."""
     end = {"event": "end", "data": dumps({"run_id": run_id, "status": agent_server_status(status)})}
-    return [end] if status == "success" else [{"event": "error", "data": dumps(error_data(status, error))}, end]
+    quiet = status == "success" or (status == "interrupted" and not error)  # a pause for approval is no error
+    return [end] if quiet else [{"event": "error", "data": dumps(error_data(status, error))}, end]
 
 
 def outcome_of(event: ClientEvent) -> tuple[str, str | None]:
-    """Return the run status and error a terminal client event (`agent_completed` or `error`) tells."""
-    if event["type"] == "agent_completed":
-        return "success", None
+    """Return the run status and error a terminal client event (`agent_completed`, `interrupted` or `error`) tells."""
+    if event["type"] in QUIET_ENDINGS:
+        return QUIET_ENDINGS[event["type"]], None
     return CODE_STATUS.get(str(event["data"].get("code")), "error"), str(event["data"].get("message") or "")
 
 

@@ -30,6 +30,7 @@ from netra.persistence.repositories import MAX_LIMIT
 from netra.persistence.uow import UnitOfWork
 from netra.server.owned import SignedIn, Uow
 from netra.server.resources import AppResources
+from netra.server.runs.approvals import with_pause
 from netra.server.runs.manager import RunHandle
 from netra.server.sse import wire
 from netra.server.sse.access import Resources, RunAccess, RunRef, ThreadAccess, after_of, answer, modes_of, run_headers
@@ -60,7 +61,8 @@ async def _start(resources: AppResources, uow: UnitOfWork, owner: Owner, thread:
     await _tag(uow, owner, thread)
     await uow.commit()  # the request's transaction ends before the run starts
     return await resources.runs.start(owner, body.question, thread.id, body.strategy,
-                                      multitask=body.multitask_strategy)
+                                      multitask=body.multitask_strategy,
+                                      approval=body.approval_of(body.config, body.context), decision=body.decision)
 
 
 def _sse(listener: Listener, thread_id: str) -> StreamingResponse:
@@ -74,7 +76,8 @@ async def _result(ref: RunRef) -> Any:
     run = await run_of(ref.resources, ref.owner, ref.run_id)
     if run is not None and run.status == "error":
         return {"__error__": error_data(run.status, run.error)}
-    return (await thread_values(ref.resources, ref.owner.workspace_id, [ref.thread_id]))[ref.thread_id] or {}
+    values = (await thread_values(ref.resources, ref.owner.workspace_id, [ref.thread_id]))[ref.thread_id] or {}
+    return await with_pause(ref.resources, ref.thread_id, values)  # paused: + `__interrupt__`
 
 
 def _joining(ref: RunRef) -> StreamingResponse:

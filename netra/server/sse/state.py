@@ -3,6 +3,7 @@
     await thread_state(resources, thread)                    # the Agent Server's ThreadState
     await thread_values(resources, workspace_id, [thread_id, ...])   # {thread_id: values, or None before any run}
     await history(resources, thread, limit=10, before="1f0...", metadata={"source": "loop"})
+    graph_of(resources, workspace_id)                        # the compiled graph (blocking)
 
 The graph is compiled over `resources.checkpointer()` (the one the runs write) and read in a
 worker thread, since the checkpointer is synchronous. The LangGraph thread id is the Netra
@@ -24,7 +25,7 @@ from netra.server.sse.views import state_view
 from netra.server.sse.wire import jsonable
 
 
-def _graph(resources: AppResources, workspace_id: str) -> Any:
+def graph_of(resources: AppResources, workspace_id: str) -> Any:
     """Return the Netra graph of a workspace compiled over the app's checkpointer (blocking)."""
     return build_graph(resources.deps(workspace_id)).compile(checkpointer=resources.checkpointer())
 
@@ -39,7 +40,7 @@ def config_of(thread_id: str, checkpoint: str | dict[str, Any] | None = None) ->
 
 
 def _values(resources: AppResources, workspace_id: str, thread_ids: list[str]) -> dict[str, Any]:
-    graph = _graph(resources, workspace_id)
+    graph = graph_of(resources, workspace_id)
     snapshots = {thread_id: graph.get_state(config_of(thread_id)) for thread_id in thread_ids}
     return {thread_id: None if snapshot.created_at is None else jsonable(snapshot.values)
             for thread_id, snapshot in snapshots.items()}
@@ -51,7 +52,7 @@ async def thread_values(resources: AppResources, workspace_id: str, thread_ids: 
 
 
 def _state(resources: AppResources, thread: Thread) -> dict[str, Any]:
-    return state_view(_graph(resources, thread.workspace_id).get_state(config_of(thread.id)))
+    return state_view(graph_of(resources, thread.workspace_id).get_state(config_of(thread.id)))
 
 
 async def thread_state(resources: AppResources, thread: Thread) -> dict[str, Any]:
@@ -61,7 +62,7 @@ async def thread_state(resources: AppResources, thread: Thread) -> dict[str, Any
 
 def _history(resources: AppResources, thread: Thread, limit: int, before: Any, metadata: Any) -> list[dict[str, Any]]:
     older = config_of(thread.id, before) if before else None
-    states = _graph(resources, thread.workspace_id).get_state_history(
+    states = graph_of(resources, thread.workspace_id).get_state_history(
         config_of(thread.id), filter=metadata or None, before=older, limit=limit)
     return [state_view(snapshot) for snapshot in states]
 

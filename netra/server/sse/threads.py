@@ -5,19 +5,27 @@
     POST /threads/search                   {"limit"?, "offset"?, "metadata"?, "ids"?, "status"?}  -> [thread]
     GET  /threads/{thread_id}/state                                             -> ThreadState
     POST /threads/{thread_id}/history      {"limit"?, "before"?, "metadata"?}  -> [ThreadState], newest first
+    PATCH  /threads/{thread_id}            {"metadata"}                        -> thread (metadata merged)
+    DELETE /threads/{thread_id}                                                 -> 204
+    POST /threads/{thread_id}/copy                                              -> a new thread, same checkpoints
+    POST /threads/{thread_id}/state        {"values"?, "as_node"?, "checkpoint"?|"checkpoint_id"?}  -> {"checkpoint"}
 
 A thread is {"thread_id", "created_at", "updated_at", "metadata", "status" ("idle"|"busy"),
 "config", "values", "interrupts"} (views.thread_view); the thread is a Netra thread, also
 listed by `GET /api/threads`. Search lists the user's threads newest first; `metadata`
 keeps those whose metadata holds every given key and value. Answers are bare lists, as
 the SDK expects (not the `/api` page shape). Missing or another user's thread: 404.
+Deleting a thread cancels its unfinished runs, deletes it with its runs (the records
+cascade, so their streams answer 404) and then its checkpoints. A copy is a new thread of
+the same user and workspace with the source's title, metadata and checkpoints (not its runs).
+A state update is refused (409 `thread_busy`) while a run of the thread is pending or running.
 """
 
 from __future__ import annotations
 
 from typing import AsyncIterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from netra.persistence.models import Thread
@@ -25,9 +33,11 @@ from netra.persistence.repositories import MAX_LIMIT
 from netra.persistence.uow import UnitOfWork
 from netra.server.owned import SignedIn, Uow, plausible_id
 from netra.server.resources import AppResources
-from netra.server.runs.recovery import UNFINISHED
+from netra.server.runs.admission import ThreadBusyError
+from netra.server.runs.recovery import UNFINISHED, unfinished_of
 from netra.server.sse.access import Resources, ThreadAccess, answer
-from netra.server.sse.bodies import HistoryIn, ThreadIn, ThreadSearch
+from netra.server.sse.bodies import HistoryIn, StateUpdate, ThreadIn, ThreadPatch, ThreadSearch
+from netra.server.sse.checkpoints import copy_checkpoints, drop_checkpoints, update_state
 from netra.server.sse.state import history, thread_state, thread_values
 from netra.server.sse.views import thread_view
 
@@ -125,3 +135,40 @@ async def get_state(thread: ThreadAccess, resources: Resources) -> JSONResponse:
 async def get_history(thread: ThreadAccess, body: HistoryIn, resources: Resources) -> JSONResponse:
     """Return the thread's states from the checkpointer, newest first."""
     return answer(await history(resources, thread, body.limit, body.before, body.metadata))
+
+
+@router.patch("/threads/{thread_id}")
+async def patch_thread(thread: ThreadAccess, body: ThreadPatch, user: SignedIn, uow: Uow,
+                       resources: Resources) -> JSONResponse:
+    """Merge `metadata` into the thread's (the result held to the same caps); answer the thread."""
+    changed = await uow.threads.update(user.user_id, thread.id, meta=body.merged(thread.meta))
+    await uow.commit()
+    return answer((await viewed(resources, uow, user.user_id, [changed]))[0])
+
+
+@router.delete("/threads/{thread_id}", status_code=204, response_class=Response)
+async def delete_thread(thread: ThreadAccess, user: SignedIn, uow: Uow, resources: Resources) -> Response:
+    """Delete the thread: its unfinished runs cancelled, its records (runs cascade), then its checkpoints."""
+    for run_id in await unfinished_of(resources, user.owner, thread.id):
+        await resources.runs.cancel(user.owner, run_id)
+    await uow.threads.delete(user.user_id, thread.id)
+    await uow.commit()
+    await drop_checkpoints(resources, thread.id)
+    return Response(status_code=204)
+
+
+@router.post("/threads/{thread_id}/copy")
+async def copy_thread(thread: ThreadAccess, user: SignedIn, uow: Uow, resources: Resources) -> JSONResponse:
+    """Copy the thread to a new thread of the user: its title, metadata and checkpoints."""
+    copy = await uow.threads.create(user.user_id, title=thread.title, meta=dict(thread.meta or {}))
+    await uow.commit()
+    await copy_checkpoints(resources, thread.id, copy.id)
+    return answer((await viewed(resources, uow, user.user_id, [copy]))[0])
+
+
+@router.post("/threads/{thread_id}/state")
+async def post_state(thread: ThreadAccess, body: StateUpdate, user: SignedIn, resources: Resources) -> JSONResponse:
+    """Write `values` to the thread's state as node `as_node`, after the latest checkpoint or `checkpoint_id`."""
+    if await unfinished_of(resources, user.owner, thread.id):
+        raise ThreadBusyError(f"thread {thread.id!r} has a run pending or running: update its state after it ends")
+    return answer(await update_state(resources, thread, body.values, body.as_node, body.at()))

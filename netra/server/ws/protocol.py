@@ -6,7 +6,7 @@
 
 A client frame is a JSON object `{"action": ..., "data": {...}}` of at most 64 KiB (text, or
 binary holding UTF-8 JSON). `data` is validated by the pydantic model of its action
-(`StartAgent`, `UserMessage`, `StopAgent`, `Ping`, `Resume`; unknown fields are refused).
+(`StartAgent`, `UserMessage`, `StopAgent`, `Ping`, `Resume`, `Decide`; unknown fields are refused).
 The connection's first frame is `{"action": "auth", "data": {"token": ...}}` (`Auth`, read by
 `netra.server.ws.auth`).
 Every server message is
@@ -32,6 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from netra.errors import NetraError, UserInputError
 from netra.persistence.repositories.base import NotFoundError
 from netra.server.errors import ANSWERS, describe, translated
+from netra.graph.approval import DecisionError
+from netra.server.runs.approvals import NotWaitingError
+from netra.server.runs.decisions import DecisionValue
 from netra.server.runs.events import timestamp
 from netra.server.ws.connections import TooManyConnectionsError
 
@@ -86,6 +89,7 @@ class StartAgent(Data):
     thread_id: RecordId | None = None
     strategy: StrategyName | None = None
     multitask: Multitask = "reject"
+    approval: bool = False  # pause before the actions agent for the user's approval (then `decide`)
 
 
 class UserMessage(StartAgent):
@@ -117,12 +121,21 @@ class Resume(Data):
     after_seq: Annotated[int, Field(ge=0, strict=True)] = 0
 
 
+class Decide(Data):
+    """Continue the user's thread paused for approval: true, {"approve": [ids]} or {"drop": [ids]}."""
+
+    thread_id: RecordId
+    decision: DecisionValue
+
+
 # exception type -> error code; a subclass not listed takes its nearest listed base's
 ERROR_CODES: dict[type[Exception], str] = {
     RunEndedError: "run_ended",
     TooManyRunsError: "too_many_runs",
     LogExpiredError: "log_expired",
     TooManyConnectionsError: "too_many_connections",
+    DecisionError: "bad_decision",
+    NotWaitingError: "not_waiting",
     **{exc_type: answer.code for exc_type, answer in ANSWERS.items()},
 }
 

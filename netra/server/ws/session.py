@@ -17,52 +17,34 @@ Runs are started and followed in the connection's workspace (`?workspace=<id>` o
 `X-Netra-Workspace` header, else the user's personal one; `netra.server.ws.workspace`).
 Runs belong to the run manager (`resources.runs`), never to a connection: `start_agent`
 starts one and the connection then follows the run's event log (`resources.events`),
-`resume` follows a run from a given seq, and closing the socket only stops the following.
-A connection follows a run at most once at a time (a second `resume` of the same run
-replaces the first), and at most MAX_FOLLOWED_RUNS runs at once (`too_many_runs`). A follower waits on the log FOLLOW_POLL_S at a time; a failed read of
-the log (Redis) is retried from the last seq sent, RELAY_RETRIES times in a row, before the
-client gets an `error` (`service_unavailable`). Sends are serialised by a lock; a send to a
-closed socket is dropped.
+`resume` follows a run from a given seq, `decide` continues a thread paused for approval
+(a new run, acknowledged and followed like a question), and closing the socket only stops the following.
+The runs a connection follows, and how, are `netra.server.ws.follow.Followers`'. Sends are
+serialised by a lock; a send to a closed socket is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from contextlib import aclosing
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Awaitable, Callable, NamedTuple
 
 from starlette.websockets import WebSocket
 
-from netra.errors import NetraError
 from netra.persistence.models import FINISHED, Run
 from netra.server.auth.errors import AuthError
 from netra.server.resources import AppResources
 from netra.server.runs.records import owner_of
 from netra.server.ws.auth import CLOSED, TokenGuard
 from netra.server.ws.connections import Connection, ConnectionManager
-from netra.server.ws.protocol import (AUTH_CLOSE_BASE, CLOSE_IDLE, MAX_FOLLOWED_RUNS, Data, LogExpiredError, Ping,
-                                      Resume, RunEndedError, StartAgent, StopAgent, TooManyRunsError, UserMessage,
-                                      error_message, failure, message, parse)
+from netra.server.ws.follow import Followers
+from netra.server.ws.protocol import (AUTH_CLOSE_BASE, CLOSE_IDLE, Data, Decide, LogExpiredError, Ping, Resume,
+                                      RunEndedError, StartAgent, StopAgent, UserMessage, error_message, failure,
+                                      message, parse)
 from netra.server.ws.workspace import owned_run, writer_of
 
-LOG = logging.getLogger("netra.ws")
-FOLLOW_POLL_S = 2.0  # one wait of a follower on the log (below the Redis client's 5 s socket timeout)
-RELAY_RETRIES = 3  # failed log reads in a row a follower retries before it answers `service_unavailable`
-RELAY_BACKOFF_S = 1.0
 Handler = Callable[["Session", str, Any], Awaitable[None]]
-
-
-@dataclass
-class Cursor:
-    """Where a follower of a run stands: the last seq it sent, and its failed reads in a row."""
-
-    run_id: str
-    seq: int
-    failures: int = 0
 
 
 class Action(NamedTuple):
@@ -81,9 +63,12 @@ class Session:
     connections: ConnectionManager
     guard: TokenGuard
     conn: Connection | None = None
-    followers: dict[str, asyncio.Task] = field(default_factory=dict)
+    followers: Followers = field(init=False)
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False
+
+    def __post_init__(self) -> None:
+        self.followers = Followers(self.resources.events, self.send)
 
     @property
     def user_id(self) -> str:
@@ -153,12 +138,21 @@ class Session:
 
     async def ask(self, action: str, data: StartAgent) -> None:
         """Start a run of the question (`start_agent`, `user_message`); acknowledge it and follow its log."""
-        self._room_for(None)
+        await self._start(action, data.message, data.thread_id, strategy=data.strategy, multitask=data.multitask,
+                          approval=data.approval)
+
+    async def decide(self, action: str, data: Decide) -> None:
+        """Continue the thread's run paused for approval with the user's decision (`decide`), as a new run."""
+        await self._start(action, "", data.thread_id, decision=data.decision)
+
+    async def _start(self, action: str, question: str, thread_id: str | None, **options: Any) -> None:
+        """Start a run in the connection's workspace; acknowledge it and follow its log."""
+        self.followers.room_for(None)
         owner = (await writer_of(self.websocket, self.resources, self.guard.claims)).owner
-        handle = await self.resources.runs.start(owner, data.message, data.thread_id, data.strategy, data.multitask)
+        handle = await self.resources.runs.start(owner, question, thread_id, **options)
         await self.send(message("ack", {"action": action, "run_id": handle.run_id, "thread_id": handle.thread_id,
                                         "status": handle.status}, handle.run_id, handle.thread_id))
-        self.follow(handle.run_id, 0)
+        self.followers.follow(handle.run_id, 0)
 
     async def stop(self, action: str, data: StopAgent) -> None:
         """Cancel the user's run; acknowledge (the run's log ends with an `error` of code `cancelled`).
@@ -182,66 +176,18 @@ class Session:
         await self._followable(run)
         await self.send(message("ack", {"action": action, "run_id": run.id, "thread_id": run.thread_id,
                                         "after_seq": data.after_seq}, run.id, run.thread_id))
-        self.follow(run.id, data.after_seq)
+        self.followers.follow(run.id, data.after_seq)
 
     async def _followable(self, run: Run) -> None:
         """Raise when this connection cannot follow the run: too many followed already, or its log expired."""
-        self._room_for(run.id)
+        self.followers.room_for(run.id)
         if run.status in FINISHED and not await self.resources.events.last_seq(run.id):
             raise LogExpiredError(f"run {run.id!r} ended ({run.status}) and its event log expired: "
                                   f"read it with GET /api/runs/{run.id}")
 
-    def _room_for(self, run_id: str | None) -> None:
-        """Raise TooManyRunsError when following one more run would pass MAX_FOLLOWED_RUNS."""
-        if run_id not in self.followers and len(self.followers) >= MAX_FOLLOWED_RUNS:
-            raise TooManyRunsError(f"this connection already follows {MAX_FOLLOWED_RUNS} runs: wait for one to end")
-
     async def _owned_run(self, run_id: str) -> Run:
         """Return the user's run of the connection's workspace (NotFoundError for any other, or a missing one)."""
         return await owned_run(self.websocket, self.resources, self.guard.claims, run_id)
-
-    def follow(self, run_id: str, after_seq: int) -> None:
-        """Relay the run's logged events after `after_seq` to this connection (replacing an earlier follower)."""
-        previous = self.followers.pop(run_id, None)
-        if previous is not None:
-            previous.cancel()
-        task = asyncio.create_task(self._relay(run_id, after_seq), name=f"ws-follow:{run_id}")
-        self.followers[run_id] = task
-        task.add_done_callback(partial(self._forget, run_id))
-
-    def _forget(self, run_id: str, task: asyncio.Task) -> None:
-        if self.followers.get(run_id) is task:
-            del self.followers[run_id]
-
-    async def _relay(self, run_id: str, after_seq: int) -> None:
-        """Send the run's events after `after_seq` until its final one, retrying a failed log read a few times."""
-        cursor = Cursor(run_id, after_seq)
-        while not await self._forward(cursor):
-            await asyncio.sleep(RELAY_BACKOFF_S)
-
-    async def _forward(self, cursor: Cursor) -> bool:
-        """Follow the log from the cursor; True when done (final event sent, or failures given up on)."""
-        try:
-            async with aclosing(self.resources.events.follow(cursor.run_id, cursor.seq, FOLLOW_POLL_S)) as events:
-                async for event in events:
-                    await self._deliver(cursor, event)
-            return True
-        except NetraError as exc:  # the log's store failed (ServiceError): retry from the last seq sent
-            return await self._failed(cursor, exc)
-
-    async def _deliver(self, cursor: Cursor, event: dict[str, Any] | None) -> None:
-        if event is not None:  # None: FOLLOW_POLL_S passed without an event
-            cursor.seq, cursor.failures = event["metadata"]["seq"], 0
-            await self.send(event)
-
-    async def _failed(self, cursor: Cursor, exc: NetraError) -> bool:
-        """Count a failed read; past RELAY_RETRIES in a row, answer it as an `error` and stop following."""
-        cursor.failures += 1
-        LOG.warning("websocket: following run %s failed (%d): %s", cursor.run_id, cursor.failures, exc)
-        if cursor.failures <= RELAY_RETRIES:
-            return False
-        await self.send(failure(exc, "follow", cursor.run_id))
-        return True
 
     async def _beat(self) -> None:
         """Send a `heartbeat` every `ws_heartbeat_s` while the connection is open."""
@@ -274,7 +220,7 @@ class Session:
     async def _stop(self, timers: asyncio.Future) -> None:
         """Stop the heartbeat, the token watch and the followers (never the runs); forget the connection."""
         self.closed = True
-        tasks = [timers, *self.followers.values()]
+        tasks = [timers, *self.followers.tasks.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -288,5 +234,6 @@ ACTIONS: dict[str, Action] = {
     "stop_agent": Action(StopAgent, Session.stop),
     "ping": Action(Ping, Session.pong),
     "resume": Action(Resume, Session.resume),
+    "decide": Action(Decide, Session.decide),
 }
 MODELS: dict[str, type[Data]] = {action: entry.model for action, entry in ACTIONS.items()}

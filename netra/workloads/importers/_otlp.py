@@ -1,9 +1,11 @@
 """OTLP/JSON traces: decode attributes, walk spans with their resource, map a model-call span to an event.
 
 The mapping follows the OpenTelemetry GenAI semantic conventions, their older names and
-OpenInference's: for each event column a tuple of attribute keys, the first present wins.
-Token counts follow the conventions too: input includes cache reads and writes, output
-includes reasoning.
+OpenInference's: for each event column a tuple of attribute keys, the first present wins
+(docs/ingest_api.md lists the table with its sources). A column none of whose keys the span
+carries stays missing (not in the telemetry), never 0. Token counts follow the conventions
+too: input includes cache reads and writes, output includes reasoning. Protobuf exports
+(OTLP/HTTP protobuf, OTLP/gRPC) reach this module as the same document (`_otlp_proto`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ SPAN_ALIASES: dict[str, tuple[str, ...]] = {
                       "llm.token_count.completion"),
     "cached_input_tokens": ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
                             "llm.token_count.prompt_details.cache_read"),
-    "cache_write_tokens": ("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
-                           "llm.token_count.prompt_details.cache_write"),
+    "cache_write_tokens": ("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_write.input_tokens",
+                           "gen_ai.usage.cache_creation_input_tokens", "llm.token_count.prompt_details.cache_write"),
     "reasoning_tokens": ("gen_ai.usage.reasoning.output_tokens", "llm.token_count.completion_details.reasoning"),
     "max_tokens": ("gen_ai.request.max_tokens",),
     "finish_reason": ("gen_ai.response.finish_reasons",),
@@ -35,6 +37,10 @@ SPAN_ALIASES: dict[str, tuple[str, ...]] = {
     # attributes of the GenAI conventions (`openai.*`, formerly `gen_ai.openai.*`)
     "service_tier": ("openai.response.service_tier", "gen_ai.openai.response.service_tier",
                      "openai.request.service_tier", "gen_ai.openai.request.service_tier"),
+}
+# event column -> (span attribute keys, first present wins; the factor from the attribute's unit to the column's)
+SCALED_ALIASES: dict[str, tuple[tuple[str, ...], int]] = {
+    "ttft_ms": (("gen_ai.response.time_to_first_chunk",), 1000),  # seconds, streamed calls only
 }
 # event column -> resource attribute keys, used when the span has none of the column's own
 RESOURCE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -143,8 +149,14 @@ def span_record(span: dict, resource: dict) -> dict | None:
         return None
     record = {column: _first(found, keys) for column, keys in SPAN_ALIASES.items()}
     record |= {column: _first(resource, keys) for column, keys in RESOURCE_ALIASES.items() if record[column] is None}
-    record |= _timing(span) | _ids(span) | _kept(span, found)
+    record |= _timing(span, found) | _ids(span) | _kept(span, found)
     return _outcome(record, span)
+
+
+def _scaled(value: Any, factor: int) -> Any:
+    """Return a number in the column's unit, rounded; None stays None, what is not a number is kept for `finalize`."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return round(value * factor) if numeric else value
 
 
 def _nanos(value: Any) -> int | None:
@@ -155,10 +167,12 @@ def _nanos(value: Any) -> int | None:
     return nanos if nanos > 0 else None
 
 
-def _timing(span: dict) -> dict[str, Any]:
+def _timing(span: dict, found: dict) -> dict[str, Any]:
+    """Return the start, the duration from the span's times, and the timings its attributes give (TTFT)."""
     start, end = _nanos(span.get("startTimeUnixNano")), _nanos(span.get("endTimeUnixNano"))
-    latency = (end - start) / 1e6 if start and end and end >= start else None
-    return {"timestamp": start, "latency_ms": latency}
+    latency = round((end - start) / 1e6) if start and end and end >= start else None  # uint32 ms
+    given = {column: _scaled(_first(found, keys), factor) for column, (keys, factor) in SCALED_ALIASES.items()}
+    return {"timestamp": start, "latency_ms": latency} | given
 
 
 def _hex(value: Any) -> str | None:

@@ -1,7 +1,7 @@
 """OpenTelemetry GenAI spans in OTLP/JSON: one workload event per model-call span.
 
     netra ingest traces.json --format otel       # one export, or JSONL of exports (collector file exporter)
-    POST /v1/traces                              # the same mapping, via `otlp_batch`
+    POST /v1/traces, OTLP/gRPC                   # the same mapping, via `otlp_batch` (protobuf: `_otlp_proto`)
 
 Spans are numbered from 1 in file order; a rejection's row is that number (a line that is
 not valid JSON is reported by its line number instead). Spans that are not model calls

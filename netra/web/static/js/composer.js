@@ -30,6 +30,11 @@ export class Composer {
     this.app.ask(question);
   }
 
+  // Whether the next question asks for approval before the actions are planned.
+  approval() {
+    return $("approval").checked;
+  }
+
   // While a run is live: Send is off and Stop is shown (enabled once the run has an id).
   busy(live, stoppable = false) {
     $("send").disabled = live;

@@ -1,7 +1,9 @@
-// The thread's conversation: questions, the outcome of each run (its report, or why it has none),
-// the live slot of a run in progress (thinking indicator, then the report or the error), notices.
+// The thread's conversation: questions, the outcome of each run (its report, the approval it waits
+// for, or why it has none), the live slot of a run in progress (thinking indicator, then the report,
+// the approval card or the error), notices.
 
 import { request } from "./api.js";
+import { approvalCard, pausedPayload } from "./approval.js";
 import { $, clear, el, scrollIntoView } from "./dom.js";
 import { forgetChart, reportCard } from "./report.js";
 
@@ -10,7 +12,7 @@ const LIVE = new Set(["pending", "running"]);
 const ENDED = {
   cancelled: () => "The run was cancelled.",
   error: (run) => `The run failed: ${run.error || "unknown error"}`,
-  interrupted: (run) => `The run was interrupted: ${run.error || "the server restarted"}`,
+  interrupted: (run) => (run.error ? `The run was interrupted: ${run.error}` : "The run paused for approval."),
 };
 
 export class Conversation {
@@ -38,6 +40,7 @@ export class Conversation {
   // Questions in order, each followed by the run that answered it; agents' messages are the reports.
   render(messages, runs, thread) {
     const waiting = [...runs];
+    this.lastRun = runs[runs.length - 1];
     for (const message of messages.filter((m) => m.role === "user")) this.turn(message.content, take(waiting, message.content), thread);
     for (const run of waiting) this.turn(run.question, run, thread);
     if (!messages.length && !runs.length) $("messages").append(this.app.composer.examples());
@@ -49,6 +52,7 @@ export class Conversation {
     if (!run) return;
     if (LIVE.has(run.status)) return this.follow(run, thread);
     if (run.status === "success") return this.place(this.reportOf(run));
+    if (run.status === "interrupted" && !run.error && run === this.lastRun) return this.place(this.pausedOf(thread));
     this.notice(ENDED[run.status] ? ENDED[run.status](run) : `The run ended: ${run.status}`);
   }
 
@@ -72,6 +76,21 @@ export class Conversation {
   async reportOf(run) {
     const report = await request(`/api/runs/${run.id}/report`);
     return reportCard(report.id, report.structured, report.grounded);
+  }
+
+  // The approval the thread's newest run waits for (a notice once a decision continued it).
+  async pausedOf(thread) {
+    const payload = await pausedPayload(thread.id);
+    if (!payload) return el("p", { class: "notice" }, ENDED.interrupted({}));
+    return approvalCard(payload, (decision) => this.app.live.decide(thread.id, decision));
+  }
+
+  // The live run paused for approval: the card replaces the thinking indicator.
+  paused(payload, threadId) {
+    const slot = this.slot || $("messages").appendChild(el("div", { class: "live-slot" }));
+    this.slot = null;
+    slot.replaceChildren(approvalCard(payload, (decision) => this.app.live.decide(threadId, decision)));
+    scrollIntoView(slot);
   }
 
   // The newest run's agents as recorded (unless a run went live meanwhile).

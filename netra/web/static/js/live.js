@@ -1,9 +1,11 @@
-// The live run: start it, follow its events by seq, stop it, and re-attach after a dropped socket or
-// a page reload. The run id, the last seq seen and the events so far are kept in sessionStorage
+// The live run: start it (a question, or a decision continuing a run paused for approval), follow
+// its events by seq, stop it, and re-attach after a dropped socket or a page reload. The run id, the last seq seen and the events so far are kept in sessionStorage
 // ("netra.live"), so a reloaded page replays what it had and asks `resume` for the rest.
 
 const LIVE_KEY = "netra.live";
-const ASKING = new Set(["start_agent", "user_message"]);
+import { decisionText } from "./approval.js";
+
+const ASKING = new Set(["start_agent", "user_message", "decide"]);
 const UNFOLLOWABLE = new Set(["resume", "follow"]);
 
 // event type -> what it does to the page (`app` holds the agent panel and the conversation)
@@ -14,12 +16,19 @@ const HANDLERS = {
   tool_result: (app, data, meta) => app.agents.toolResult(meta.agent_name, data),
   agent_log: (app, data) => logged(app, data),
   agent_completed: (app, data) => app.conversation.finishLive(data.report),
+  interrupted: (app, data, meta) => paused(app, data, meta),
   error: (app, data) => failed(app, data),
 };
 
 function logged(app, data) {
   if (data.event === "plan" && Array.isArray(data.plan)) app.agents.plan(data.plan);
   if (data.message) app.conversation.thinking(data.message);
+}
+
+// The run paused for approval: the agent it paused before waits; the conversation shows the choice.
+function paused(app, data, meta) {
+  app.agents.finishUnfinished("waiting");
+  app.conversation.paused(data.interrupt, meta.thread_id);
 }
 
 function failed(app, data) {
@@ -42,7 +51,16 @@ export class LiveRun {
     this.asking = true;
     this.question = question;
     this.app.composer.busy(true, false);
-    this.app.socket.send("start_agent", { message: question, thread_id: threadId });
+    this.app.socket.send("start_agent", { message: question, thread_id: threadId, approval: this.app.composer.approval() });
+  }
+
+  // Continue the thread's paused run with the user's decision: a new run, followed like a question.
+  decide(threadId, decision) {
+    this.asking = true;
+    this.question = decisionText(decision);
+    this.app.conversation.startLive(this.question);
+    this.app.composer.busy(true, false);
+    this.app.socket.send("decide", { thread_id: threadId, decision });
   }
 
   stop() {
