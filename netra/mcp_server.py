@@ -18,6 +18,11 @@ Embedded chDB serves one data path per process, so an embedded store is opened f
 and closed after it: between calls other `netra` commands can use the same NETRA_HOME. Calls
 run one at a time, off the event loop.
 
+`netra serve` offers the same tools over MCP's Streamable HTTP transport at `/mcp`
+(`netra.server.mcp_http`): one server description (`tool_server`), two ways of calling a
+tool (`ToolCaller`). Arguments past the JSON caps of `netra.server.bounded` (32 levels,
+64 KiB) are refused as an error result on both.
+
 Built on the low-level server of the official MCP Python SDK (package `mcp`, 2.x).
 """
 
@@ -27,7 +32,8 @@ import asyncio
 import json
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
@@ -39,7 +45,7 @@ from pydantic import SecretStr
 
 from netra import __version__
 from netra.config import get_settings
-from netra.errors import NetraError, ServiceError
+from netra.errors import NetraError, ServiceError, ToolArgumentsError
 from netra.persistence.analytics import AnalyticsStore, open_store
 from netra.persistence.apikeys import KeyScope
 from netra.tenancy import LOCAL_WORKSPACE
@@ -72,6 +78,38 @@ def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
 
+def checked_arguments(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Return `args` when they are within the JSON caps; raise ToolArgumentsError naming the cap passed."""
+    from netra.server.bounded import problem  # the package imports the app, which imports this module
+
+    found = problem(args)
+    if found is not None:
+        raise ToolArgumentsError(f"invalid arguments for {name}: the object {found}")
+    return args
+
+
+def run_in(ctx: ToolContext, name: str, args: dict[str, Any]) -> ToolResult:
+    """Run tool `name` over `ctx` (ToolNotFoundError, ToolArgumentsError: the call is refused)."""
+    ToolRegistry().get(name)
+    return ToolDispatcher(ctx).run(name, checked_arguments(name, args))
+
+
+def called(run: Any, *args: Any) -> types.CallToolResult:
+    """Return the result of `run(*args)` (a ToolResult); Netra's errors become an error result with their message."""
+    try:
+        return success_result(run(*args))
+    except NetraError as exc:
+        return error_result(str(exc))
+
+
+def store_failure(url: str, exc: Exception) -> str:
+    """Say which store cannot be opened and why, without its credentials: a URL may carry a password."""
+    parts = urlsplit(url)
+    if parts.scheme == "chdb":
+        return f"the embedded store: {exc}"
+    return f"the ClickHouse server at {parts.hostname}:{parts.port}: {type(exc).__name__}"
+
+
 @contextmanager
 def settings_context(catalog: PriceCatalog, workspace_id: str) -> Iterator[ToolContext]:
     """Yield a tool context of the workspace over the store the settings name; an embedded store is closed after."""
@@ -80,15 +118,23 @@ def settings_context(catalog: PriceCatalog, workspace_id: str) -> Iterator[ToolC
     try:
         yield ToolContext(store, catalog, workspace_id=workspace_id)
     finally:
-        _ = url.startswith("chdb://") and store.close()
+        if url.startswith("chdb://"):
+            store.close()
 
 
 def _opened(url: str) -> AnalyticsStore:
     try:
         return open_store(url)
     except ClickHouseError as exc:
-        raise ServiceError(f"cannot open the analytics store {url}: {exc}. An embedded store serves one "
-                           "process at a time: is another netra command using this NETRA_HOME?") from exc
+        raise ServiceError(f"cannot open the analytics store, {store_failure(url, exc)}. An embedded store "
+                           "serves one process at a time: is another netra command using this NETRA_HOME?") from exc
+
+
+class ToolCaller(Protocol):
+    """How a server runs `tools/call`: the stdio server in its process's workspace, the HTTP one in the caller's."""
+
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        """Run one tool call; Netra's errors come back as an error result."""
 
 
 class ToolRunner:
@@ -104,17 +150,18 @@ class ToolRunner:
     def call(self, name: str, args: dict[str, Any]) -> types.CallToolResult:
         """Run tool `name`; Netra's errors become an error result with their message."""
         with self._lock:
-            try:
-                return success_result(self._run(name, args))
-            except NetraError as exc:
-                return error_result(str(exc))
+            return called(self._run, name, args)
+
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        """Run one tool in a worker thread (queries block)."""
+        return await anyio.to_thread.run_sync(self.call, params.name, dict(params.arguments or {}))
 
     def _run(self, name: str, args: dict[str, Any]) -> ToolResult:
-        ToolRegistry().get(name)
         if self._ctx is not None:
-            return ToolDispatcher(self._ctx).run(name, args)
+            return run_in(self._ctx, name, args)
+        ToolRegistry().get(name)
         with settings_context(self._price_catalog(), self._workspace()) as ctx:
-            return ToolDispatcher(ctx).run(name, args)
+            return run_in(ctx, name, args)
 
     def _workspace(self) -> str:
         """Return the workspace of the calls: the key's (checked now: AuthError when refused), else `local`."""
@@ -128,19 +175,9 @@ class ToolRunner:
         return self._catalog
 
 
-class ToolHandlers:
-    """The server's `tools/list` and `tools/call` handlers over a `ToolRunner`."""
-
-    def __init__(self, runner: ToolRunner) -> None:
-        self.runner = runner
-
-    async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        """List every registered tool (one page)."""
-        return types.ListToolsResult(tools=[tool_listing(spec) for spec in ToolRegistry().specs()])
-
-    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        """Run one tool in a worker thread (queries block)."""
-        return await anyio.to_thread.run_sync(self.runner.call, params.name, dict(params.arguments or {}))
+async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    """List every registered tool (one page)."""
+    return types.ListToolsResult(tools=[tool_listing(spec) for spec in ToolRegistry().specs()])
 
 
 async def key_workspace(key: str) -> str:
@@ -152,11 +189,15 @@ async def key_workspace(key: str) -> str:
         return (await grant_of(uow, f"Bearer {key}", KeyScope.READ)).workspace_id
 
 
-def build_server(ctx: ToolContext | None = None, key: SecretStr | None = None) -> Server:
-    """Return the MCP server of the Apex tools; `ctx` replaces the store of the settings, `key` picks the workspace."""
-    handlers = ToolHandlers(ToolRunner(ctx, key))
+def tool_server(caller: ToolCaller) -> Server:
+    """Return the MCP server of the Apex tools, whose calls `caller` runs."""
     return Server(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS,
-                  on_list_tools=handlers.list_tools, on_call_tool=handlers.call_tool)
+                  on_list_tools=list_tools, on_call_tool=caller.call_tool)
+
+
+def build_server(ctx: ToolContext | None = None, key: SecretStr | None = None) -> Server:
+    """Return the stdio server of the Apex tools; `ctx` replaces the store of the settings, `key` picks the workspace."""
+    return tool_server(ToolRunner(ctx, key))
 
 
 async def serve_stdio(server: Server) -> None:

@@ -1,6 +1,7 @@
 """`netra ingest`: import one telemetry file with a progress bar, then print what happened.
 
     netra ingest calls.csv --map "input_tokens=prompt_tokens,output_tokens=completion_tokens"
+    netra ingest spend_logs.csv --format litellm         # also: --format langfuse (docs/ingest.md)
 
 The summary shows rows accepted, duplicates skipped, rejected rows by reason (and the
 first few, with their row numbers), time and rows per second, and models the price

@@ -26,16 +26,18 @@ from netra.server.body_limit import BodyLimitMiddleware, BodyLimits
 from netra.server.deps import AppResources, get_settings
 from netra.server.errors import install_error_handlers
 from netra.server.logfilter import install_query_filter
+from netra.server.mcp_http import mount_mcp
 from netra.server.middleware import AccessLogMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware, cors
+from netra.server.otlp import otlp_grpc
 from netra.server.proxies import ClientAddressMiddleware, TrustedProxies
 from netra.server.ratelimit import open_limiter, rate_limit
 from netra.server.routes import ROUTERS
 from netra.workloads.catalog import PriceCatalog
 
 DESCRIPTION = ("Netra's HTTP API: ingest LLM workload telemetry (JSON/NDJSON events, OpenTelemetry GenAI "
-               "spans over OTLP/HTTP JSON), run Apex tools, sign in (dev login or OpenID Connect), health "
-               "and metrics, threads, runs and reports. Every ingest, tools and /api route needs a bearer token "
-               "(GET /api/config excepted).")
+               "spans over OTLP/HTTP protobuf or JSON, and OTLP/gRPC), run Apex tools, sign in (dev login or "
+               "OpenID Connect), health and metrics, threads, runs and reports. Every ingest, tools and /api route "
+               "needs a bearer token (GET /api/config excepted).")
 APP_INFO = {"title": "Netra", "version": __version__, "description": DESCRIPTION}
 
 
@@ -65,9 +67,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the signing key, start the app's resources (migrations, pools) before serving; close them after."""
     resources: AppResources = app.state.resources
     token_config(resources.settings)  # ConfigError: a weak signing key stops the server before it serves
+    async with started(resources), app.state.mcp.running(), otlp_grpc(app):  # MCP; OTLP/gRPC if its port is set
+        yield
+
+
+@asynccontextmanager
+async def started(resources: AppResources) -> AsyncIterator[AppResources]:
+    """Start the app's resources (migrations, pools); close them after."""
     await resources.start()
     try:
-        yield
+        yield resources
     finally:
         await resources.close()
 
@@ -79,3 +88,4 @@ def _assemble(app: FastAPI, settings: Settings | None) -> None:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.state.mcp = mount_mcp(app, app.state.resources.settings)  # the Apex tools over MCP (Streamable HTTP)

@@ -9,6 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from netra.cli.keys import issue_key, revoke_key
+from netra.config import Settings
 from netra.mcp_server import ToolRunner, key_workspace
 from netra.persistence.apikeys import KeyScope
 from netra.server.auth.errors import InsufficientScopeError, InvalidTokenError
@@ -34,3 +35,11 @@ def test_a_read_key_names_its_workspace_until_it_is_revoked():
 def test_an_ingest_key_reads_nothing():
     with pytest.raises(InsufficientScopeError):
         asyncio.run(key_workspace(issued(KeyScope.INGEST)[1]))
+
+
+def test_the_store_url_is_never_shown(monkeypatch):
+    """A store that cannot be opened is named without its URL: a URL may carry a password."""
+    monkeypatch.setenv("NETRA_CLICKHOUSE_URL", "http://netra:s3cret-pw@127.0.0.1:1/db")
+    monkeypatch.setattr("netra.mcp_server.get_settings", lambda: Settings())
+    refused = ToolRunner().call("cost_analyzer", {}).content[0].text
+    assert "cannot open the analytics store" in refused and "s3cret-pw" not in refused and "netra:" not in refused

@@ -13,9 +13,10 @@ MODULES: dict[str, str] = {
     "csv": "generic", "jsonl": "generic", "parquet": "generic",
     "azure": "presets", "burstgpt": "presets", "mooncake": "presets", "tracelab": "presets",
     "otel": "otel",
+    "litellm": "exports", "langfuse": "exports",
 }
 # auto-detection asks the specific formats first, the generic ones last
-DETECTION_ORDER = ("otel", "azure", "burstgpt", "mooncake", "tracelab", "parquet", "jsonl", "csv")
+DETECTION_ORDER = ("otel", "litellm", "langfuse", "azure", "burstgpt", "mooncake", "tracelab", "parquet", "jsonl", "csv")
 HEAD_BYTES = 64 * 1024
 
 
