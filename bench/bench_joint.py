@@ -1,8 +1,8 @@
 """Benchmark the joint simulator against the floor: one grouped scan of the same events.
 
 Loads the `mixed` scenario (default 1M events over 14 days) into a chDB store in this process,
-runs `policy_proposer` once for the policies, then times (best of `--repeat`, first call shown
-too):
+runs `policy_proposer` once for the policies, then times each measure COLD (the shared loads
+of `_cache_replay.memo` forgotten first: a new analysis) and WARM (best of `--repeat`):
 
 - the FLOOR: one scan with GROUP BY feature, model: count, sums of cost and tokens, latency
   quantiles and sum(length(prefix_hashes)) -- what any tool pays to read the events once;
@@ -11,9 +11,11 @@ too):
 - `cost_impact_simulator` on them (the joint simulation alone);
 - the engine's parts: loading the targeted events, one joint run, the cache replays.
 
-Prints milliseconds and the ratio to the floor. Never asserts timings.
+The plain-Python reference (`netra/evals/reference/joint.py`) runs the same policies once on the
+same events; the joint savings must agree to the cent. Prints milliseconds and the ratio to the
+floor. Never asserts timings.
 
-    python bench/bench_joint.py [--events N] [--repeat R] [--store DIR]
+    python bench/bench_joint.py [--events N] [--repeat R] [--store DIR] [--skip-reference]
 
 `--store DIR` keeps the store in DIR and reuses it when it already holds N events.
 """
@@ -29,9 +31,11 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._replay_agreement import reference_joint  # noqa: E402
 from netra.persistence.analytics import AnalyticsStore, open_store  # noqa: E402
 from netra.tenancy import LOCAL_WORKSPACE  # noqa: E402
 from netra.tools import ToolDispatcher  # noqa: E402
+from netra.tools._cache_replay.memo import forget  # noqa: E402
 from netra.tools._joint import JointSimulator  # noqa: E402
 from netra.tools._sql import Queries  # noqa: E402
 from netra.tools.base import ToolContext  # noqa: E402
@@ -48,14 +52,21 @@ FROM workload_events {where}
 GROUP BY feature, model"""
 
 
+ARGUMENTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--events", {"type": int, "default": 1_000_000, "help": "events to generate"}),
+    ("--seed", {"type": int, "default": 7, "help": "random seed"}),
+    ("--days", {"type": float, "default": 14.0, "help": "days the events span"}),
+    ("--repeat", {"type": int, "default": 3, "help": "timed runs per measure (best is shown)"}),
+    ("--store", {"default": "", "help": "keep the store in this folder and reuse it"}),
+    ("--skip-reference", {"action": "store_true", "help": "do not run the Python reference joint run"}),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     """Build the command-line parser."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000, help="events to generate")
-    parser.add_argument("--seed", type=int, default=7, help="random seed")
-    parser.add_argument("--days", type=float, default=14.0, help="days the events span")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measure (best is shown)")
-    parser.add_argument("--store", default="", help="keep the store in this folder and reuse it")
+    for flag, options in ARGUMENTS:
+        parser.add_argument(flag, **options)
     return parser
 
 
@@ -90,13 +101,13 @@ def floor(store: AnalyticsStore) -> list[dict]:
 class Bench:
     """The store, a dispatcher without a result cache, the proposed policies and the floor's time."""
 
-    def __init__(self, store: AnalyticsStore, repeat: int) -> None:
+    def __init__(self, store: AnalyticsStore, repeat: int, reference: bool) -> None:
         self.ctx = ToolContext(store=store, catalog=load_catalog(), workspace_id=LOCAL_WORKSPACE)
         self.dispatcher, self.repeat = ToolDispatcher(self.ctx), repeat
         first, best, proposed = timed(lambda: self.dispatcher.run("policy_proposer", {}), 1)
         self.policies = [Policy.model_validate(r) for r in proposed.rows]
         print(f"policy_proposer: {len(self.policies)} policies in {first:,.0f} ms")
-        self.floor = 0.0
+        self.floor, self.reference = 0.0, reference
 
     def measure_floor(self) -> None:
         """Time the floor scan; the other measures are shown as multiples of its best time."""
@@ -105,9 +116,11 @@ class Bench:
               f"  ({len(rows)} groups)")
 
     def show(self, label: str, fn: Callable[[], Any]) -> Any:
-        """Time `fn` and print its first and best ms and the best's ratio to the floor."""
+        """Time `fn` cold (shared loads forgotten first) then warm; print both and their ratios to the floor."""
+        forget(self.ctx.store)
         first, best, result = timed(fn, self.repeat)
-        print(f"{label:44s} first {first:>9,.0f} ms  best {best:>9,.0f} ms  {best / self.floor:>7.1f} x floor")
+        print(f"{label:44s} cold {first:>9,.0f} ms {first / self.floor:>6.1f} x  warm {best:>9,.0f} ms "
+              f"{best / self.floor:>6.1f} x floor")
         return result
 
     def tool(self, name: str, **args: Any) -> Any:
@@ -125,8 +138,17 @@ def run_engine(bench: Bench) -> None:
     bench.measure_floor()
     sim = bench.show("engine: load scope cost and targeted events", bench.engine)
     print(f"  {sim.frame.n:,} targeted events of {len(sim.features)} features; window {sim.days:.2f} days")
-    joint = bench.show("engine: one joint run (first: cache replay)", lambda: _run(sim, bench.policies))
+    joint = bench.show("engine: one joint run (cold: cache replay)", lambda: _run(sim, bench.policies))
     print(f"  joint saving {joint.saving:,.2f} USD over the window; notes: {joint.notes}")
+    if bench.reference:
+        agreement(joint.saving, *reference_joint(bench.ctx, bench.policies))
+
+
+def agreement(engine: float, reference: float, cpu_ms: float) -> None:
+    """Print the reference's joint saving, its time, and whether the engine agrees to the cent."""
+    verdict = "agree to the cent" if abs(engine - reference) <= 0.005 else "DISAGREE"
+    print(f"  reference joint run (Python): {cpu_ms:,.0f} ms CPU; saving {reference:,.4f} vs engine "
+          f"{engine:,.4f} USD: {verdict}")
 
 
 def run_tools(bench: Bench) -> None:
@@ -150,7 +172,7 @@ def main() -> None:
     folder = Path(args.store) if args.store else Path(tempfile.mkdtemp(prefix="netra-bench-joint-"))
     store = load(folder, args)
     print(f"{store.count():,} events in {folder}")
-    bench = Bench(store, args.repeat)
+    bench = Bench(store, args.repeat, not args.skip_reference)
     run_engine(bench)
     run_tools(bench)
 

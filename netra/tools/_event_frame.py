@@ -122,10 +122,10 @@ class EventFrame:
         wanted = (labels["feature"].codes == labels["feature"].code(feature))
         return np.flatnonzero(wanted & (labels["model"].codes == labels["model"].code(model)))
 
-    def positions(self, rows: np.ndarray, request_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def positions(self, rows: np.ndarray, request_ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Return where `request_ids` are among the events at `rows`, and which of them were found (a hash join)."""
         mine = self.request_ids.take(pa.array(self.order[rows], pa.int64())).combine_chunks()
-        at = pc.index_in(pa.array(request_ids, pa.string()), value_set=mine)
+        at = pc.index_in(request_ids, value_set=mine)
         return rows[at.drop_null().to_numpy()], at.is_valid().to_numpy(zero_copy_only=False)
 
 

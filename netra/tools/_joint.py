@@ -19,23 +19,25 @@ parameter is missing is not applied: its row says why and it saves 0.
 
 The scope's cost per feature comes from one grouped query priced by the one pricing function
 (`_sql.GroupCosts`); the events come from one more (`_event_frame.load_frame`), and monthly
-figures scale the window by 30 / span days (`Queries.span`).
+figures scale the window by 30 / span days (`Queries.span`). Both are loaded once per scope,
+pairs and data version and shared by the simulators of an analysis (`_joint_data`); so are
+the exact cache replays (`_cache_replay.memo`).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Hashable
 
 import numpy as np
 
-from netra.tools._cache_replay import CacheReplay, ScopedEvents, scoped_events
-from netra.tools._event_frame import EventFrame, Pricer, load_frame
+from netra.tools._cache_replay import PRICING_EXTRA, CacheReplay, ScopedEvents, scoped_events
+from netra.tools._event_frame import Pricer
+from netra.tools._joint_data import PairEvents, ScopeCost, Shape, shared
 from netra.tools._joint_steps import NO_EVENTS, STEPS, UNKNOWN_MODEL, CacheWrites
-from netra.tools._sql import PRICE_GROUP_SQL, PRICED_SQL, GroupCosts, Queries
+from netra.tools._sql import Queries
 from netra.tools.base import ToolContext
 from netra.tools.findings import Policy, PolicyKind
 from netra.tools.scope import Scope
@@ -43,11 +45,6 @@ from netra.workloads.caching import Choice
 
 ORDER: tuple[PolicyKind, ...] = ("prompt_cache", "route_model", "cap_max_tokens", "batch_api", "retry_budget")
 
-# the scope's cost: token classes summed per (feature, model) and pricing key
-SCOPE_SQL = f"""SELECT feature, model, {PRICED_SQL}
-FROM workload_events {{where}}
-GROUP BY feature, model, {PRICE_GROUP_SQL}
-ORDER BY feature, model, {PRICE_GROUP_SQL}"""
 
 def scope_of(args: Scope) -> Scope:
     """Return only the scope of `args` (a tool's arguments extend it)."""
@@ -122,11 +119,22 @@ class JointSimulator:
 
     def __init__(self, ctx: ToolContext, scope: Scope, policies: list[Policy], queries: Queries) -> None:
         self.ctx, self.scope, self.queries = ctx, scope_of(scope), queries
-        self.features = _feature_costs(ctx, queries.rows(SCOPE_SQL, self.scope))
-        self.days = queries.span(self.scope) if self.features else 1.0
-        self.frame = _frame(ctx, self.scope, policies if self.features else [], queries)
-        self.pricer, self.replays, self.joins = Pricer(ctx.catalog), {}, {}
-        self.baseline = self.pricer.cost(self.frame.events, np.arange(self.frame.n))
+        self.cost = shared(ctx, queries, Shape("joint_scope", self.scope, []), lambda: ScopeCost.load(ctx, self.scope))
+        pairs = sorted({(p.feature, p.model) for p in policies}) if self.features else []
+        loaded = shared(ctx, queries, Shape("joint_pairs", self.scope, pairs),
+                        lambda: PairEvents.load(ctx, self.scope, pairs))
+        self.frame, self.baseline = loaded.frame, loaded.baseline
+        self.pricer, self.joins = Pricer(ctx.catalog), {}
+
+    @property
+    def features(self) -> dict[str, float]:
+        """Return the window cost of each feature in scope (USD)."""
+        return self.cost.features
+
+    @property
+    def days(self) -> float:
+        """Return the days the scope's window spans."""
+        return self.cost.days
 
     @property
     def baseline_window(self) -> float:
@@ -139,14 +147,16 @@ class JointSimulator:
 
     @cached_property
     def prefixes(self) -> ScopedEvents:
-        """Return the scope's events with prefix hashes (loaded at the first prompt-cache policy)."""
-        return scoped_events(self.ctx, self.scope, self.queries)
+        """Return the scope's events with prefix hashes (loaded at the first prompt-cache policy).
+
+        With the pricing columns, as `prompt_cache_savings_calculator` loads them: the two share
+        one load and its replays (`_cache_replay.memo`).
+        """
+        return scoped_events(self.ctx, self.scope, self.queries, PRICING_EXTRA)
 
     def replay(self, choice: Choice) -> CacheReplay:
         """Return the exact prompt-cache replay of the scope under TTL option `choice` (once per choice)."""
-        if choice not in self.replays:
-            self.replays[choice] = self.prefixes.replay(choice)
-        return self.replays[choice]
+        return self.prefixes.replay(choice)
 
     def cache_writes(self, choice: Choice, policy: Policy, rows: np.ndarray) -> CacheWrites:
         """Return the replay's reads and writes of a pair's events (`rows`) under `choice` (joined once)."""
@@ -191,19 +201,6 @@ class Savings:
         saved = np.concatenate([o.saved for o in outcomes]) if outcomes else np.zeros(0)
         _, day = np.unique(self.sim.frame.day[rows], return_inverse=True)
         return np.bincount(day.reshape(-1), weights=saved)
-
-
-def _feature_costs(ctx: ToolContext, groups: list[dict]) -> dict[str, float]:
-    """Return the window cost of each feature, its groups priced by the one pricing function."""
-    costs: dict[str, float] = defaultdict(float)
-    for group, cost in zip(groups, GroupCosts(ctx.catalog, groups).cost() if groups else []):
-        costs[group["feature"]] += float(cost)
-    return dict(costs)
-
-
-def _frame(ctx: ToolContext, scope: Scope, policies: list[Policy], queries: Queries) -> EventFrame:
-    """Load the scoped events of the pairs the policies target."""
-    return load_frame(ctx.store, scope, [(p.feature, p.model) for p in policies], queries.evidence)
 
 
 class _Run:

@@ -51,8 +51,8 @@ class CacheWrites:
     @classmethod
     def joined(cls, replay: CacheReplay, frame: EventFrame, policy: Policy, rows: np.ndarray) -> CacheWrites:
         """Join the replay's eligible entries of the policy's pair to its events (`rows`) by request_id."""
-        hits = np.flatnonzero((replay.feature == policy.feature) & (replay.model == policy.model) & replay.eligible)
-        at, found = frame.positions(rows, replay.request_id[hits])
+        hits = replay.eligible_of(policy.feature, policy.model)
+        at, found = frame.positions(rows, replay.request_ids(hits))
         hits = hits[found]
         return cls(at, replay.read_tokens[hits], replay.write_tokens[hits], replay.write_class[hits])
 

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
+from netra.tools._attempts import scoped_attempts
 from netra.tools._sql import Queries, clean, empty, finish, ratio
 from netra.tools.base import Figure, ToolContext, ToolResult
 from netra.tools.coverage import HAS, Coverage, CoveredFigures, needing
-from netra.tools.error_rates import attempts
 from netra.tools.findings import Policy
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig
@@ -247,9 +249,11 @@ def _gains(base: np.ndarray, new: np.ndarray, offline: np.ndarray) -> dict[str, 
 
 
 def _rows(features: np.ndarray, base: np.ndarray, new: np.ndarray, offline: np.ndarray) -> list[dict[str, Any]]:
-    """Return the gains of each affected feature."""
-    return [{"feature": f, **_gains(base[features == f], new[features == f], offline[features == f])}
-            for f in sorted(set(features))]
+    """Return the gains of each affected feature (its requests found by one hash table, kept in order)."""
+    encoded = pc.dictionary_encode(pa.array(features, pa.string()))
+    code, names = encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
+    parts = np.split(np.argsort(code, kind="stable"), np.cumsum(np.bincount(code, minlength=len(names)))[:-1])
+    return [{"feature": f, **_gains(base[at], new[at], offline[at])} for f, at in sorted(zip(names, parts))]
 
 
 def _gains_result(q: Queries, per_request: tuple[np.ndarray, ...], notes: list[str]) -> ToolResult:
@@ -272,7 +276,7 @@ def performance_gains_simulator(ctx: ToolContext, args: GainsArgs) -> ToolResult
         Pooled figures and one row per affected feature.
     """
     q = Queries(ctx.store)
-    found = attempts(q, args, sorted({p.feature for p in args.policies}))
+    found = scoped_attempts(ctx, q, args, sorted({p.feature for p in args.policies}))
     if not len(found["lat"]):
         return empty(GAINS, GAINS_FIGURES, q)
     cov = Coverage(len(found["lat"]), {"latency_ms": int((found["timed"] == 0).sum())})

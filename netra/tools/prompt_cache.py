@@ -254,7 +254,7 @@ def prompt_cache_savings_calculator(ctx: ToolContext, args: PromptCacheArgs) -> 
     """Return one prompt-cache `Finding` per (feature, model) of a replayed cache key, flagged or not."""
     queries = Queries(ctx.store)
     events = scoped_events(ctx, args, queries, PRICING_EXTRA)
-    if not len(events.columns["request_id"]):
+    if not events.n:
         return empty(TOOL, _FIGURES, queries)
     findings = Calculation(ctx, args, events, queries).findings()
     return findings_result(TOOL, _figures(findings), findings, queries.evidence, events.notes())

@@ -25,14 +25,18 @@ the TTL, so replaying both choices costs one query and one sort.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
+
+import threading
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from netra.tools._cache_replay.arrays import Labels, Runs, plain, read_only
+from netra.tools._cache_replay.memo import Loaded, memo_of
 from netra.tools._cache_replay.trie import CacheKeys, RunsTrie, Uses
 from netra.tools._sql import Queries, compact_prefix_seen
 from netra.tools.base import Evidence, ToolContext
@@ -70,7 +74,7 @@ FROM workload_events {{where}}
 _ORDER = [("ts_ms", "ascending"), ("request_id", "ascending")]
 _LABELS = ("feature", "provider", "model")  # text columns of every entry of a `CacheReplay`
 _TEXTS = (*_LABELS, "service_tier", "status")  # LowCardinality columns the query may select
-_NOT_COLUMNS = ("run",)  # read as `Runs`, not into `ScopedEvents.columns`
+_NOT_COLUMNS = ("run", "request_id")  # read as `Runs` and kept as Arrow, not in `ScopedEvents.columns`
 _NOT_ELIGIBLE = ""  # the write class of an event that writes nothing
 _UNREACHABLE = np.iinfo(np.int64).max  # the minimum prefix of an event that is not replayed
 _REFUSED = "{n} refused requests (status not ok, no output) are not billed: not replayed"
@@ -81,19 +85,46 @@ class CacheReplay:
     """One entry per scoped event that has prefix hashes, in replay order (timestamp, request_id).
 
     Refused (unbilled) events and events of cache keys without a rule are entries too: not
-    eligible, `cacheable_tokens`, reads and writes 0.
+    eligible, `cacheable_tokens`, reads and writes 0. Every array is read-only (a replay is
+    shared by the tools of a run); the text columns are decoded when first read.
     """
 
-    request_id: np.ndarray  # str objects
-    feature: np.ndarray  # str objects
-    provider: np.ndarray  # str objects
-    model: np.ndarray  # str objects
+    events: ScopedEvents = field(repr=False, compare=False)
     eligible: np.ndarray  # bool: replayed under a rule and c(r) x bs >= minimum
     cacheable_tokens: np.ndarray  # int64 c(r) x bs (replayed events; 0 for the others)
     read_tokens: np.ndarray  # int64 R(r)
     write_tokens: np.ndarray  # int64 W(r)
     write_class: np.ndarray  # str objects: 'cache_write' | 'cache_write_1h' | 'input' ('' when not eligible)
     notes: list[str]  # cache keys not replayed and why; refused requests
+
+    @cached_property
+    def request_id(self) -> np.ndarray:
+        """Return every entry's request id (str objects)."""
+        return self.events.identities["request_id"]
+
+    @cached_property
+    def feature(self) -> np.ndarray:
+        """Return every entry's feature (str objects)."""
+        return self.events.identities["feature"]
+
+    @cached_property
+    def provider(self) -> np.ndarray:
+        """Return every entry's provider as logged (str objects)."""
+        return self.events.identities["provider"]
+
+    @cached_property
+    def model(self) -> np.ndarray:
+        """Return every entry's model as logged (str objects)."""
+        return self.events.identities["model"]
+
+    def eligible_of(self, feature: str, model: str) -> np.ndarray:
+        """Return the eligible entries of one (feature, model) as logged (compared as codes, not strings)."""
+        labels = self.events.labels
+        return np.flatnonzero(labels["feature"].has(feature) & labels["model"].has(model) & self.eligible)
+
+    def request_ids(self, entries: np.ndarray) -> pa.Array:
+        """Return the request ids of some entries, as Arrow strings."""
+        return self.events.request_ids.take(pa.array(self.events.order[entries], pa.int64())).combine_chunks()
 
 
 class _Replayer:
@@ -117,25 +148,33 @@ class _Replayer:
         read, events = self.read_tokens(), self.events
         write = np.where(events.eligible, events.cacheable - read, 0)
         classes = self.write_class[np.where(events.eligible, events.key, len(self.write_class) - 1)]
-        return CacheReplay(**events.identities, eligible=events.eligible, cacheable_tokens=events.cacheable,
-                           read_tokens=read, write_tokens=write, write_class=classes, notes=events.notes())
+        return CacheReplay(events, eligible=events.eligible, cacheable_tokens=events.cacheable,
+                           read_tokens=read_only(read), write_tokens=read_only(write),
+                           write_class=read_only(classes), notes=events.notes())
 
 
 class ScopedEvents:
     """The scoped events with prefix hashes, in replay order, ready to replay under any choice.
 
     What does not depend on the TTL (c(r), eligibility, the uses of the trie's nodes) is
-    computed once and shared, read-only, by the replays of every choice.
+    computed once and shared, read-only, by the replays of every choice; each choice's replay
+    is computed once too. Request ids stay Arrow strings (`order` puts them in replay order)
+    until a caller reads them.
     """
 
     def __init__(self, table: pa.Table, catalog: PriceCatalog) -> None:
-        table = table.unify_dictionaries()
-        order = pc.sort_indices(table.select(["ts_ms", "request_id"]), sort_keys=_ORDER).to_numpy()
-        names = [n for n in table.column_names if n not in _NOT_COLUMNS]
+        table, self.replays, self.lock = table.unify_dictionaries(), {}, threading.Lock()
+        self.order = order = pc.sort_indices(table.select(["ts_ms", "request_id"]), sort_keys=_ORDER).to_numpy()
+        names, self.request_ids = [n for n in table.column_names if n not in _NOT_COLUMNS], table["request_id"]
         self.labels = {n: Labels.of(table.column(n), order) for n in names if n in _TEXTS}
         self.columns = {n: plain(table.column(n), order) for n in names if n not in _TEXTS}
         self.runs = Runs.of(table.column("run"), order)
         self.keys = CacheKeys(catalog, self.labels["provider"], self.labels["model"])
+
+    @property
+    def n(self) -> int:
+        """Return how many events there are."""
+        return len(self.order)
 
     @cached_property
     def replayed(self) -> np.ndarray:
@@ -175,7 +214,8 @@ class ScopedEvents:
     @cached_property
     def identities(self) -> dict[str, np.ndarray]:
         """Return `request_id`, `feature`, `provider` and `model` of every event (str objects)."""
-        texts = {"request_id": self.columns["request_id"], **{n: self.labels[n].decoded() for n in _LABELS}}
+        request_ids = self.request_ids.take(pa.array(self.order, pa.int64())).to_numpy(zero_copy_only=False)
+        texts = {"request_id": request_ids, **{n: self.labels[n].decoded() for n in _LABELS}}
         return {name: read_only(values) for name, values in texts.items()}
 
     def notes(self) -> list[str]:
@@ -184,21 +224,31 @@ class ScopedEvents:
         return self.keys.notes() + ([_REFUSED.format(n=refused)] if refused else [])
 
     def replay(self, choice: Choice) -> CacheReplay:
-        """Replay the events under `choice` ('5m' or '1h'; OpenAI keys always use their automatic 5 min)."""
-        return _Replayer(self, choice).result()
+        """Replay the events under `choice` ('5m' or '1h'; OpenAI keys always use their automatic 5 min), once."""
+        with self.lock:
+            if choice not in self.replays:
+                self.replays[choice] = _Replayer(self, choice).result()
+            return self.replays[choice]
 
 
 def scoped_events(ctx: ToolContext, scope: Scope, queries: Queries | None = None,
                   columns: tuple[str, ...] = ()) -> ScopedEvents:
     """Load the scoped events with prefix hashes and their shared runs with one bound query (kept as evidence).
 
-    `columns` adds pricing columns (`PRICING_EXTRA`) to `ScopedEvents.columns`.
+    `columns` adds pricing columns (`PRICING_EXTRA`) to `ScopedEvents.columns`. The events are
+    loaded once per query and data version of the store (`memo`): the tools of one analysis
+    that replay the same scope share them, and their replays.
     """
-    compact_prefix_seen(ctx.store)  # one part of `kv_prefix_seen` keeps CANDIDATES_SQL small
     with in_workspace(ctx.workspace_id):
         clause, params = where(scope, "notEmpty(prefix_hashes)")
     sql = EVENTS_SQL.replace("{where}", clause).replace("{columns}", _extra_columns(columns))
     (queries or Queries(ctx.store)).evidence.append(Evidence(sql=sql, params=params))
+    return memo_of(ctx.store).get(Loaded(sql, params, ctx.catalog), lambda: _load(ctx, sql, params))
+
+
+def _load(ctx: ToolContext, sql: str, params: dict[str, Any]) -> ScopedEvents:
+    """Run the events query (bound parameters) and read its answer."""
+    compact_prefix_seen(ctx.store)  # one part of `kv_prefix_seen` keeps CANDIDATES_SQL small
     return ScopedEvents(ctx.store.arrow(sql, params), ctx.catalog)
 
 

@@ -87,6 +87,10 @@ class Labels:
         """Return the value of every event (str objects)."""
         return self.values[self.codes]
 
+    def has(self, value: str) -> np.ndarray:
+        """Return which events hold `value` (codes compared, not strings)."""
+        return np.isin(self.codes, np.flatnonzero(self.values == value))
+
 
 def plain(column: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
     """Return a column that is not a dictionary as numpy, in replay order (taken by Arrow: faster for text)."""
