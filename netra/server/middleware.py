@@ -48,7 +48,7 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
 CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-ID", "Last-Event-ID"]
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Request-ID", "Last-Event-ID", "X-Api-Key", "X-Netra-Workspace"]
 CORS_EXPOSED = ["X-Request-ID", "Retry-After", "Location", "Content-Location"]
 
 

@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from fastapi import Request
 
 from netra.config import Settings
+from netra.server.auth.deps import request_token
 from netra.server.auth.errors import AuthError
 from netra.server.auth.tokens import token_config, validate_token
 from netra.server.errors import RateLimitedError
@@ -145,12 +146,9 @@ def window_key(scope: Scope) -> str:
 
 
 def token_user(request: Request) -> str | None:
-    """Return the user id of the request's valid bearer token, or None (the route decides on errors)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
+    """Return the user id of the request's valid token (bearer, else `x-api-key`), or None (the route decides on errors)."""
     try:
-        return validate_token(token_config(request.app.state.resources.settings), token.strip()).user_id
+        return validate_token(token_config(request.app.state.resources.settings), request_token(request)).user_id
     except AuthError:
         return None
 

@@ -116,6 +116,13 @@ def test_a_run_streams_every_mode_and_ends(runs):
     assert {"messages/metadata", "messages/complete", "messages"} <= set(runs["messages"])
 
 
+def test_events_mode_streams_the_runs_callbacks_and_joins_them_again(runs):
+    seen = runs["callbacks"]
+    assert seen[0] == ["on_chain_start", "LangGraph"] and seen[-1] == ["on_chain_end", "LangGraph"]
+    assert {("on_chain_start", node) for node in AGENTS} <= set(map(tuple, seen)) and "events" in runs["events"]
+    assert runs["joinedEvents"] == len(seen) and runs["noKey"] == 401
+
+
 def test_runs_join_list_get_and_cancel(runs):
     assert runs["rejoined"][0] == "metadata" and set(runs["rejoined"][1:-1]) == {"updates"}
     assert runs["first"]["status"] == "pending" and runs["joined"]["report"]["markdown"]

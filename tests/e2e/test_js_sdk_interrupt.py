@@ -1,8 +1,11 @@
 """Human in the loop with the JS `@langchain/langgraph-sdk` (Studio's and agent-chat-ui's client) against `netra serve`.
 
-tests/js/interrupt.mjs streams the optimisation question with `interruptBefore:
-["actions_to_meet_goals"]`, sends a decision naming an unknown recommendation, continues the
-thread with `command: {resume: {drop: [first]}}`, then sends one more decision. The server is
+tests/js/interrupt.mjs, signed in as Studio signs in (the token as `apiKey`, sent as
+`x-api-key`), streams the optimisation question with `interruptBefore:
+["actions_to_meet_goals"]`, reads the paused thread (status `interrupted`, its interrupts by
+task, found by a search for `interrupted`), sends a decision naming an unknown
+recommendation, continues the thread with `command: {resume: {drop: [first]}}`, then sends
+one more decision. The server is
 the module's `netra serve` of test_js_sdk (its fixture, `mixed` 5,000 events, dev sign-in).
 Without Node or tests/js/node_modules the test skips (under CI it fails).
 """
@@ -28,6 +31,14 @@ def test_a_stream_with_interrupt_before_pauses_before_the_actions_agent(interrup
     assert interrupted["paused"][0] == "metadata" and "error" not in interrupted["paused"]
     assert interrupted["pausedEnd"]["status"] == "interrupted" and interrupted["offered"]
     assert interrupted["next"] == ["actions_to_meet_goals"]
+
+
+def test_the_paused_thread_reads_interrupted_with_its_interrupt_by_task(interrupted):
+    (task,), paused = interrupted["tasks"], interrupted["pausedThread"]
+    assert (paused["status"], paused["interruptedFound"], list(paused["interrupts"])) == ("interrupted", True, [task["id"]])
+    assert paused["interrupts"][task["id"]] == task["interrupts"]
+    assert task["interrupts"][0]["value"]["kind"] == "approve_recommendations"
+    assert interrupted["resumedThread"] == {"status": "idle", "interrupts": {}, "interruptedFound": False}
 
 
 def test_a_resume_command_continues_without_the_dropped_recommendation(interrupted):

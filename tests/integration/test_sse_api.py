@@ -217,7 +217,7 @@ REFUSALS = [  # (who, method, path, json, headers, status, code); {t}: the strea
     ("owner", "POST", "/threads/{t}/runs/{r}/cancel", None, {}, 409, "conflict"),
     ("owner", "GET", "/assistants/nope", None, {}, 404, "not_found"),
     ("owner", "GET", "/threads/{t}/runs/{r}/stream", None, {"Last-Event-ID": "x1"}, 400, "bad_request"),
-    ("owner", "GET", "/threads/{t}/runs/{r}/stream?stream_mode=events", None, {}, 422, "validation_failed"),
+    ("owner", "GET", "/threads/{t}/runs/{r}/stream?stream_mode=tasks", None, {}, 422, "validation_failed"),
     ("owner", "POST", "/threads/{t}/runs/stream", {**RUN, "assistant_id": "nope"}, {}, 422, "validation_failed"),
     ("owner", "POST", "/threads/{t}/runs/stream", {**RUN, "input": {}}, {}, 422, "validation_failed"),
     ("owner", "POST", "/threads/{t}/runs/stream", {**RUN, "command": {"resume": 1}}, {}, 422, "validation_failed"),

@@ -3,6 +3,7 @@
 //
 //   import { client, collect, statusOf, report } from "./netra.mjs";
 //   const netra = client();                       // NETRA_URL, NETRA_TOKEN (bearer), NETRA_WORKSPACE (optional)
+//   const keyed = keyClient();                    // the same token as Studio sends its key: `x-api-key` only
 //   report({ graph: await netra.assistants.getGraph("netra") });
 import { Client } from "@langchain/langgraph-sdk";
 
@@ -10,9 +11,16 @@ export const QUESTION = "How can we cut our LLM spend by 30% without hurting qua
 export const ASK = { messages: [{ role: "user", content: QUESTION }] };
 
 export function client(token = process.env.NETRA_TOKEN) {
-  const headers = { Authorization: `Bearer ${token}` };
-  if (process.env.NETRA_WORKSPACE) headers["X-Netra-Workspace"] = process.env.NETRA_WORKSPACE;
+  const headers = { Authorization: `Bearer ${token}`, ...workspaceHeaders() };
   return new Client({ apiUrl: process.env.NETRA_URL, apiKey: null, defaultHeaders: headers });
+}
+
+function workspaceHeaders() {
+  return process.env.NETRA_WORKSPACE ? { "X-Netra-Workspace": process.env.NETRA_WORKSPACE } : {};
+}
+
+export function keyClient(token = process.env.NETRA_TOKEN) {
+  return new Client({ apiUrl: process.env.NETRA_URL, apiKey: token, defaultHeaders: workspaceHeaders() });
 }
 
 export async function collect(stream) {

@@ -1,7 +1,7 @@
 // Runs as the clients drive them: streamed in every mode, in the background, joined, listed, cancelled.
 import { ASK, QUESTION, client, collect, main, statusOf } from "./netra.mjs";
 
-const MODES = ["values", "updates", "custom", "messages", "messages-tuple", "debug"];
+const MODES = ["values", "updates", "custom", "messages", "messages-tuple", "debug", "events"];
 
 function summary(parts) {
   return parts.map((part) => ({ event: part.event, data: part.data }));
@@ -24,6 +24,9 @@ main(async () => {
     updates: streamed.filter((p) => p.event === "updates").map((p) => Object.keys(p.data ?? {})).flat(),
     debug: [...new Set(streamed.filter((p) => p.event === "debug").map((p) => p.data.type))],
     messages: summary(streamed.filter((p) => p.event.startsWith("messages"))).map((p) => p.event),
+    callbacks: streamed.filter((p) => p.event === "events").map((p) => [p.data.event, p.data.name]),
+    joinedEvents: (await collect(netra.runs.joinStream(thread.thread_id, runId, { streamMode: ["events"] })))
+      .filter((p) => p.event === "events").length,
     rejoined: rejoined.map((part) => part.event),
     first, queued, cancelled, joined,
     got: await netra.runs.get(thread.thread_id, runId),
@@ -31,5 +34,6 @@ main(async () => {
     list: (await netra.runs.list(thread.thread_id)).map((run) => [run.run_id, run.status]),
     endedCancel: await statusOf(netra.runs.cancel(thread.thread_id, runId)),
     badMode: await statusOf(netra.runs.create(thread.thread_id, "netra", { input: ASK, streamMode: ["tasks"] })),
+    noKey: await statusOf(client("").threads.search()),
   };
 });

@@ -10,24 +10,20 @@ LangGraph thread id, so a second question on a thread continues its conversation
 `resume=True` continues an interrupted run from its last checkpoint. `approval=True` pauses
 the graph before the actions agent (LangGraph `interrupt`): the run then ends `interrupted`
 with an `interrupted` event carrying the payload (the recommendations on offer); a later run
-with `decision` continues it (`Command(resume=decision)`; `request.RunRequest`). Stream items come back
-to the event loop through an `asyncio.Queue` (`loop.call_soon_threadsafe`); each becomes
-client events (`events.to_client_events`), recorded (agent runs, with timing) and then passed
-to `await emit(event)`.
+with `decision` continues it (`Command(resume=decision)`; `request.RunRequest`). Stream items
+come back to the loop through an `asyncio.Queue`; each becomes client events
+(`events.to_client_events`), recorded (agent runs, with timing), then `await emit(event)`.
 
-`cancel` (a `threading.Event`) is checked before the graph starts and between stream items:
-a cancelled run ends `cancelled` with an `error` event of code `cancelled`. Any exception,
-or a graph that ends without a report, ends the run `error` with an `error` event of code
-`run_failed`; `execute_run` never raises. An `emit` that raises is logged and skipped: the
-records, not the listener, are the run's truth. Concurrent runs only read the analytics
-store, which embedded chDB serves from several threads, so no lock is held around them.
-The checkpointer is opened before the run writes anything: its first-time setup on SQLite
-switches the journal to WAL, which fails ("database is locked") while another connection
-writes, and on PostgreSQL creates indexes concurrently, which waits for open transactions.
-When the app has a graph-stream log (`resources.streams`, for the SSE API), the graph is
-streamed with every LangGraph mode (`netra.server.sse.graph_stream.GRAPH_MODES`): each chunk
-is shaped into records (JSON text) in the worker thread and logged before its client events,
-and the log's finale (`error`, `end`) is written just before the run's terminal client event.
+`cancel` (a `threading.Event`) is checked before the graph starts and between stream items
+(cancelled: an `error` event of code `cancelled`). Any exception, or a graph without a report,
+ends the run `error` (event code `run_failed`); `execute_run` never raises. An `emit` that
+raises is logged and skipped: the records are the run's truth. Concurrent runs only read the
+analytics store (embedded chDB serves several threads): no lock is held. The checkpointer is
+opened before the run writes anything: its first setup switches SQLite to WAL ("database is
+locked" while another connection writes) and indexes PostgreSQL concurrently. With a graph-
+stream log (`resources.streams`, for the SSE API) the graph streams `graph_stream.GRAPH_MODES`
+with the recorder's `events` handler in its config: records are shaped in the worker thread and
+logged before the chunk's client events, the finale just before the terminal client event.
 """
 
 from __future__ import annotations
@@ -151,16 +147,24 @@ class ActiveRun:
         try:
             return self._iterate(inputs, feed)
         finally:
+            feed.put(self._leftover())  # the `events` after the last chunk (the graph's own end)
             feed.put(_DONE)
 
     def _iterate(self, inputs: Any, feed: _Feed) -> dict[str, Any] | None:
         graph = build_graph(self.resources.deps(self.owner.workspace_id)).compile(checkpointer=self.resources.checkpointer())
-        config = run_config(self.ids.thread_id)
+        config = self._config()
         still_paused(graph, config, inputs)
         with closing(graph.stream(inputs, config, stream_mode=self._modes())) as items:
             for item in self._until_stopped(items):
                 feed.put(self._shaped(item))
         return None if self._stopped() else paused_values(graph.get_state(config))
+
+    def _config(self) -> dict[str, Any]:
+        config = run_config(self.ids.thread_id)
+        return config if self.recorder is None else self.recorder.configured(config)
+
+    def _leftover(self) -> tuple[Any, ...]:
+        return ("events", None) if self.recorder is None else self.recorder.leftover()
 
     def _modes(self) -> list[str]:
         return STREAM_MODES if self.recorder is None else self.recorder.modes

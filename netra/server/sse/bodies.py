@@ -29,7 +29,7 @@ from netra.server.routes.agent import QUESTION_CHARS, StrategyName
 from netra.server.runs.decisions import Approvals
 from netra.server.sse.views import ASSISTANT_IDS
 
-StreamModeName = Literal["values", "updates", "custom", "messages", "messages-tuple", "debug"]
+StreamModeName = Literal["values", "updates", "custom", "messages", "messages-tuple", "debug", "events"]
 STREAM_MODES: tuple[str, ...] = get_args(StreamModeName)
 SEARCH_LIMIT = 10  # the SDK's default page
 USER_ROLES = ("user", "human")

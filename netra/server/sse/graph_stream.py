@@ -15,7 +15,9 @@ the record's seq in the log as its SSE id. A `messages` chunk becomes, for mode 
 `messages/metadata` (the first time its message id is seen) and `messages/partial` (a chunk,
 added up with the earlier ones) or `messages/complete`; for mode `messages-tuple`, the
 `messages` event [message, metadata]. `end` ({"run_id", "status"}) closes the log; a run
-that did not succeed has an `error` ({"error": type, "message"}) just before it.
+that did not succeed has an `error` ({"error": type, "message"}) just before it. The
+recorder's `events` (`event_stream.EventRecorder`, a callback handler the service passes in
+the run's config) records mode `events`; its records are logged before each chunk's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from netra.config import Settings
 from netra.server.runs.events import ClientEvent
 from netra.server.runs.log import EventLog, open_event_log
 from netra.server.runs.recovery import quietly
+from netra.server.sse.event_stream import EventRecorder
 from netra.server.sse.wire import dumps
 
 GRAPH_MODES = ["values", "updates", "custom", "messages", "debug"]
@@ -91,17 +94,30 @@ class StreamRecorder:
     messages: dict[str, Any] = field(default_factory=dict)  # message id -> the message so far
     ended: bool = False
     modes: list[str] = field(default_factory=lambda: list(GRAPH_MODES))  # what the graph is streamed with
+    events: EventRecorder = field(default_factory=EventRecorder)  # the callbacks of mode `events`
 
     def shape(self, mode: str, chunk: Any) -> list[Record]:
-        """Return the records of one stream chunk as plain JSON data (none when it cannot be shaped).
+        """Return the `events` records so far, then those of one stream chunk, as plain JSON data.
 
         Blocking: call it in the graph's worker thread.
         """
+        return [*self.events.drain(), *self._chunk(mode, chunk)]
+
+    def _chunk(self, mode: str, chunk: Any) -> list[Record]:
+        """Return the records of one chunk (none when it cannot be shaped)."""
         try:
             return self._messages(*chunk) if mode == "messages" else [{"event": mode, "data": dumps(chunk)}]
         except Exception:  # the stream log is a view of the run: a chunk it cannot show must not fail the run
             LOG.exception("run %s: the %s chunk cannot be shown on the stream log", self.run_id, mode)
             return []
+
+    def configured(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Return a run's graph config with the `events` handler among its callbacks."""
+        return {**config, "callbacks": [*(config.get("callbacks") or []), self.events]}
+
+    def leftover(self) -> tuple[str, None, list[Record]]:
+        """Return the stream item of the `events` records no chunk carried (the graph's own end)."""
+        return ("events", None, self.events.drain())
 
     def _messages(self, message: Any, metadata: Any) -> list[Record]:
         key, is_chunk = str(getattr(message, "id", "") or ""), isinstance(message, BaseMessageChunk)

@@ -42,7 +42,7 @@ from netra.server.sse.views import ASSISTANT_ID, GRAPH_ID, run_view
 from netra.tenancy import Owner
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["agent server"])
-JOIN_MODES = frozenset(STREAM_MODES) - {"debug"}  # a join that names no mode (e.g. the SDK's reconnect)
+JOIN_MODES = frozenset(STREAM_MODES) - {"debug", "events"}  # a join naming no mode (e.g. the SDK's reconnect)
 
 
 class RunEndedError(ConflictError):

@@ -1,7 +1,7 @@
-"""A thread's graph state, read from the app's checkpointer: now, its history, and several threads' values.
+"""A thread's graph state, read from the app's checkpointer: now, its history, and several threads' latest values.
 
     await thread_state(resources, thread)                    # the Agent Server's ThreadState
-    await thread_values(resources, workspace_id, [thread_id, ...])   # {thread_id: values, or None before any run}
+    await thread_latest(resources, workspace_id, [thread_id, ...])   # {thread_id: Latest(values, interrupts)}
     await history(resources, thread, limit=10, before="1f0...", metadata={"source": "loop"})
     graph_of(resources, workspace_id)                        # the compiled graph (blocking)
 
@@ -21,8 +21,7 @@ from netra.graph.runner import run_config
 from netra.graph.topology import build_graph
 from netra.persistence.models import Thread
 from netra.server.resources import AppResources
-from netra.server.sse.views import state_view
-from netra.server.sse.wire import jsonable
+from netra.server.sse.views import Latest, state_view
 
 
 def graph_of(resources: AppResources, workspace_id: str) -> Any:
@@ -39,16 +38,20 @@ def config_of(thread_id: str, checkpoint: str | dict[str, Any] | None = None) ->
     return config
 
 
-def _values(resources: AppResources, workspace_id: str, thread_ids: list[str]) -> dict[str, Any]:
+def _latest(resources: AppResources, workspace_id: str, thread_ids: list[str]) -> dict[str, Latest]:
     graph = graph_of(resources, workspace_id)
-    snapshots = {thread_id: graph.get_state(config_of(thread_id)) for thread_id in thread_ids}
-    return {thread_id: None if snapshot.created_at is None else jsonable(snapshot.values)
-            for thread_id, snapshot in snapshots.items()}
+    return {thread_id: Latest.of(graph.get_state(config_of(thread_id))) for thread_id in thread_ids}
+
+
+async def thread_latest(resources: AppResources, workspace_id: str, thread_ids: Iterable[str]) -> dict[str, Latest]:
+    """Return each thread's latest values (None for a thread without a checkpoint) and pending interrupts."""
+    return await asyncio.to_thread(_latest, resources, workspace_id, list(thread_ids))
 
 
 async def thread_values(resources: AppResources, workspace_id: str, thread_ids: Iterable[str]) -> dict[str, Any]:
     """Return each thread's latest state values (None for a thread without a checkpoint)."""
-    return await asyncio.to_thread(_values, resources, workspace_id, list(thread_ids))
+    return {thread_id: latest.values for thread_id, latest in
+            (await thread_latest(resources, workspace_id, thread_ids)).items()}
 
 
 def _state(resources: AppResources, thread: Thread) -> dict[str, Any]:

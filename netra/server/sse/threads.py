@@ -10,10 +10,10 @@
     POST /threads/{thread_id}/copy                                              -> a new thread, same checkpoints
     POST /threads/{thread_id}/state        {"values"?, "as_node"?, "checkpoint"?|"checkpoint_id"?}  -> {"checkpoint"}
 
-A thread is {"thread_id", "created_at", "updated_at", "metadata", "status" ("idle"|"busy"),
+A thread is {"thread_id", "created_at", "updated_at", "metadata", "status" ("idle"|"busy"|"interrupted"),
 "config", "values", "interrupts"} (views.thread_view); the thread is a Netra thread, also
 listed by `GET /api/threads`. Search lists the user's threads newest first; `metadata`
-keeps those whose metadata holds every given key and value. Answers are bare lists, as
+keeps those whose metadata holds every given key and value, `status` those of that status. Answers are bare lists, as
 the SDK expects (not the `/api` page shape). Missing or another user's thread: 404.
 Deleting a thread cancels its unfinished runs, deletes it with its runs (the records
 cascade, so their streams answer 404) and then its checkpoints. A copy is a new thread of
@@ -23,6 +23,7 @@ A state update is refused (409 `thread_busy`) while a run of the thread is pendi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import AsyncIterator
 
 from fastapi import APIRouter, Response
@@ -38,8 +39,8 @@ from netra.server.runs.recovery import UNFINISHED, unfinished_of
 from netra.server.sse.access import Resources, ThreadAccess, answer
 from netra.server.sse.bodies import HistoryIn, StateUpdate, ThreadIn, ThreadPatch, ThreadSearch
 from netra.server.sse.checkpoints import copy_checkpoints, drop_checkpoints, update_state
-from netra.server.sse.state import history, thread_state, thread_values
-from netra.server.sse.views import thread_view
+from netra.server.sse.state import history, thread_latest, thread_state
+from netra.server.sse.views import thread_status, thread_view
 
 router = APIRouter(tags=["agent server"])
 
@@ -51,41 +52,60 @@ async def busy(uow: UnitOfWork, user_id: str, thread_id: str) -> bool:
 
 
 async def viewed(resources: AppResources, uow: UnitOfWork, user_id: str, threads: list[Thread]) -> list[dict]:
-    """Return the threads as the Agent Server shows them: status and latest values."""
-    values = await thread_values(resources, uow.tenant.required(), [thread.id for thread in threads])
-    return [thread_view(thread, await busy(uow, user_id, thread.id), values[thread.id]) for thread in threads]
+    """Return the threads as the Agent Server shows them: status, latest values and pending interrupts."""
+    latest = await thread_latest(resources, uow.tenant.required(), [thread.id for thread in threads])
+    return [thread_view(thread, await busy(uow, user_id, thread.id), latest[thread.id]) for thread in threads]
 
 
-async def _all(uow: UnitOfWork, user_id: str) -> AsyncIterator[Thread]:
-    """Yield the user's threads, newest first, a page at a time."""
-    offset = 0
-    while page := await uow.threads.list(user_id, limit=MAX_LIMIT, offset=offset):
-        for thread in page:
-            yield thread
-        offset += len(page)
+@dataclass
+class Search:
+    """One `POST /threads/search` of the signed-in user: the page of their threads its filters keep."""
 
+    resources: AppResources
+    uow: UnitOfWork
+    user_id: str
+    body: ThreadSearch
 
-async def _named(uow: UnitOfWork, user_id: str, ids: list[str]) -> AsyncIterator[Thread]:
-    """Yield the user's threads of `ids`, in that order (others' and missing ones skipped)."""
-    for thread_id in ids:
-        thread = await uow.threads.get(user_id, thread_id) if plausible_id(thread_id) else None
-        if thread is not None:
-            yield thread
+    async def page(self) -> list[Thread]:
+        """Return the page of the user's threads the search asks for."""
+        body = self.body
+        if body.ids is None and not body.metadata and body.status is None:
+            return await self.uow.threads.list(self.user_id, limit=body.limit, offset=body.offset)
+        return (await _first(self._fitting(), body.offset + body.limit))[body.offset:]
 
+    async def _fitting(self) -> AsyncIterator[Thread]:
+        """Yield the user's threads the filters keep, newest first (or in the order of `ids`)."""
+        threads = self._all() if self.body.ids is None else self._named(self.body.ids)
+        async for thread in threads:
+            if await self._fits(thread):
+                yield thread
 
-async def _fits(uow: UnitOfWork, user_id: str, thread: Thread, search: ThreadSearch) -> bool:
-    """Return whether the thread passes the search's metadata and status filters."""
-    if any((thread.meta or {}).get(key) != value for key, value in (search.metadata or {}).items()):
-        return False
-    return search.status is None or search.status == ("busy" if await busy(uow, user_id, thread.id) else "idle")
+    async def _fits(self, thread: Thread) -> bool:
+        """Return whether the thread passes the metadata and status filters."""
+        if any((thread.meta or {}).get(key) != value for key, value in (self.body.metadata or {}).items()):
+            return False
+        return self.body.status is None or self.body.status == await self._status(thread)
 
+    async def _status(self, thread: Thread) -> str:
+        if await busy(self.uow, self.user_id, thread.id):
+            return "busy"
+        latest = await thread_latest(self.resources, thread.workspace_id, [thread.id])
+        return thread_status(False, latest[thread.id])
 
-async def _fitting(uow: UnitOfWork, user_id: str, search: ThreadSearch) -> AsyncIterator[Thread]:
-    """Yield the user's threads the search's filters keep, newest first (or in the order of `ids`)."""
-    threads = _named(uow, user_id, search.ids) if search.ids is not None else _all(uow, user_id)
-    async for thread in threads:
-        if await _fits(uow, user_id, thread, search):
-            yield thread
+    async def _all(self) -> AsyncIterator[Thread]:
+        """Yield the user's threads, newest first, a page at a time."""
+        offset = 0
+        while page := await self.uow.threads.list(self.user_id, limit=MAX_LIMIT, offset=offset):
+            for thread in page:
+                yield thread
+            offset += len(page)
+
+    async def _named(self, ids: list[str]) -> AsyncIterator[Thread]:
+        """Yield the user's threads of `ids`, in that order (others' and missing ones skipped)."""
+        for thread_id in ids:
+            thread = await self.uow.threads.get(self.user_id, thread_id) if plausible_id(thread_id) else None
+            if thread is not None:
+                yield thread
 
 
 async def _first(threads: AsyncIterator[Thread], count: int) -> list[Thread]:
@@ -96,13 +116,6 @@ async def _first(threads: AsyncIterator[Thread], count: int) -> list[Thread]:
         if len(found) >= count:
             break
     return found
-
-
-async def matching(uow: UnitOfWork, user_id: str, search: ThreadSearch) -> list[Thread]:
-    """Return the page of the user's threads the search asks for."""
-    if search.ids is None and not search.metadata and search.status is None:
-        return await uow.threads.list(user_id, limit=search.limit, offset=search.offset)
-    return (await _first(_fitting(uow, user_id, search), search.offset + search.limit))[search.offset:]
 
 
 @router.post("/threads")
@@ -116,7 +129,8 @@ async def create_thread(body: ThreadIn, user: SignedIn, uow: Uow) -> JSONRespons
 @router.post("/threads/search")
 async def search_threads(body: ThreadSearch, user: SignedIn, uow: Uow, resources: Resources) -> JSONResponse:
     """List the user's threads the search matches, newest first."""
-    return answer(await viewed(resources, uow, user.user_id, await matching(uow, user.user_id, body)))
+    found = await Search(resources, uow, user.user_id, body).page()
+    return answer(await viewed(resources, uow, user.user_id, found))
 
 
 @router.get("/threads/{thread_id}")

@@ -1,18 +1,20 @@
 """The Agent Server shapes of Netra's records and graph state, as langgraph-sdk reads them.
 
     assistant()                           # the one assistant: id and graph id `netra`
-    thread_view(thread, busy, values)     # {"thread_id", "created_at", "updated_at", "metadata", "status", ...}
+    thread_view(thread, busy, latest)     # {"thread_id", "created_at", "updated_at", "metadata", "status", ...}
     run_view(run)                         # {"run_id", "thread_id", "assistant_id", "status", ...}
     state_view(snapshot)                  # a LangGraph StateSnapshot as the Agent Server's ThreadState
 
 Times are ISO 8601 with the UTC offset. A thread is `busy` while it has a run pending or
-running, else `idle`; its `values` are its latest checkpoint's state (null before its first
-run). A run's status is the record's, with `cancelled` shown as the Agent Server's
+running, else `interrupted` while its latest checkpoint waits on a human (`interrupts`:
+{task id: [{"value", "id"}]}), else `idle`; its `values` are its latest checkpoint's state
+(null before its first run). A run's status is the record's, with `cancelled` shown as the Agent Server's
 `interrupted`. State values are plain JSON (`wire.jsonable`: messages as their dicts).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,11 +44,34 @@ def assistant() -> dict[str, Any]:
             "created_at": EPOCH, "updated_at": EPOCH}
 
 
-def thread_view(thread: Thread, busy: bool, values: Any = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Latest:
+    """A thread's latest checkpoint as its view shows it: values (None before any run), pending interrupts."""
+
+    values: Any = None
+    interrupts: dict[str, list[Any]] = field(default_factory=dict)  # task id -> [{"value", "id"}]
+
+    @classmethod
+    def of(cls, snapshot: Any) -> Latest:
+        """Return what a state snapshot shows of a thread."""
+        return cls(None if snapshot.created_at is None else jsonable(snapshot.values), interrupts_of(snapshot))
+
+
+def interrupts_of(snapshot: Any) -> dict[str, list[Any]]:
+    """Return a snapshot's pending interrupts by task id, as the Agent Server's `Thread.interrupts`."""
+    return {task.id: jsonable(list(task.interrupts)) for task in snapshot.tasks if task.interrupts}
+
+
+def thread_status(busy: bool, latest: Latest) -> str:
+    """Return a thread's status: `busy` (a run pending or running), `interrupted` (waiting on a human), `idle`."""
+    return "busy" if busy else "interrupted" if latest.interrupts else "idle"
+
+
+def thread_view(thread: Thread, busy: bool, latest: Latest = Latest()) -> dict[str, Any]:
     """Return a thread of the user as the Agent Server shows it."""
     return {"thread_id": thread.id, "created_at": iso(thread.created_at), "updated_at": iso(thread.updated_at),
-            "metadata": shown(thread.meta or {}), "status": "busy" if busy else "idle", "config": {},
-            "values": values, "interrupts": {}}
+            "metadata": shown(thread.meta or {}), "status": thread_status(busy, latest), "config": {},
+            "values": latest.values, "interrupts": latest.interrupts}
 
 
 def run_view(run: Run) -> dict[str, Any]:
