@@ -5,6 +5,7 @@ Errors raise `UserInputError` / `ConfigError`: `netra` prints one line and exits
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -53,39 +54,67 @@ def show_model(console: Console, model: str) -> None:
         UserInputError: the model is not in the catalog.
     """
     catalog = load_catalog()
-    key = _resolve(catalog, model)
-    price = catalog.models[key]
-    console.print(f"[bold]{escape(model)}[/] -> catalog key [bold]{escape(key)}[/] "
-                  f"(provider {escape(price.provider or '-')})")
-    _print_prices(console, price)
-    _provenance(console, catalog, price, key)
-
-
-def _resolve(catalog: PriceCatalog, model: str) -> str:
-    """Return the catalog key `model` resolves to; raise `UserInputError` if none."""
     key = catalog.resolve(model)
     if key is None:
         raise UserInputError(f"model {model!r} is not in the price catalog {catalog.version}")
-    return key
+    ModelCard(console, catalog, key).show(model)
 
 
-def _price_table(price: ModelPrice) -> Table:
-    """One row per token class: standard and batch price per 1M tokens, and where each comes from."""
-    table = Table("class", "USD per 1M", "batch USD per 1M", "from")
-    for token_class in PRICE_CLASSES:
-        table.add_row(token_class, _per_million(price, token_class, False),
-                      _per_million(price, token_class, True), _origin(price, token_class))
-    return table
+# printed for a model with no priority, flex or long-context price of its own
+NO_OTHER_PRICES = "no priority, flex or long-context prices (those modes and tiers cost the prices above)"
 
 
-def _per_million(price: ModelPrice, token_class: str, batch: bool) -> str:
-    """Format one price per 1M tokens, starred when an override set it."""
-    star = "*" if _key(token_class, batch) in price.overridden else ""
-    return f"{price.per_token(token_class, batch) * PER_MILLION:.6g}{star}"
+@dataclass
+class ModelCard:
+    """What `netra catalog show` prints about one catalog entry, and where it prints it."""
 
+    console: Console
+    catalog: PriceCatalog
+    key: str
 
-def _key(token_class: str, batch: bool) -> str:
-    return f"{token_class}_batch" if batch else token_class
+    @property
+    def price(self) -> ModelPrice:
+        """Return the entry's prices."""
+        return self.catalog.models[self.key]
+
+    def show(self, model: str) -> None:
+        """Print the model's key and provider, its price tables, then its provenance."""
+        self.console.print(f"[bold]{escape(model)}[/] -> catalog key [bold]{escape(self.key)}[/] "
+                           f"(provider {escape(self.price.provider or '-')})")
+        self.console.print(self.class_table())
+        self.console.print(self.other_table() if self.price.extra else NO_OTHER_PRICES)
+        self.provenance()
+
+    def class_table(self) -> Table:
+        """One row per token class: standard and batch price per 1M tokens, and where each comes from."""
+        table = Table("class", "USD per 1M", "batch USD per 1M", "from")
+        for token_class in PRICE_CLASSES:
+            table.add_row(token_class, self.per_million(token_class, False),
+                          self.per_million(token_class, True), _origin(self.price, token_class))
+        return table
+
+    def per_million(self, token_class: str, batch: bool) -> str:
+        """Format one price per 1M tokens, starred when an override set it."""
+        star = "*" if (f"{token_class}_batch" if batch else token_class) in self.price.overridden else ""
+        return f"{self.price.per_token(token_class, batch) * PER_MILLION:.6g}{star}"
+
+    def other_table(self) -> Table:
+        """One row per price key beyond the standard and batch classes, starred when an override set it."""
+        table = Table("price key", "USD per 1M", "prices")
+        for key in sorted(self.price.extra):
+            star = "*" if key in self.price.overridden else ""
+            table.add_row(key, f"{self.price.extra[key] * PER_MILLION:.6g}{star}", _applies(KEYS.get(key)))
+        return table
+
+    def provenance(self) -> None:
+        """Print the catalog's source, version and licence, and the overrides on this model."""
+        files, catalog = catalog_files(), self.catalog
+        where = f"updated catalog {files.catalog}" if files.updated else "packaged catalog"
+        self.console.print(escape(f"{where}: version {catalog.version_of(self.key)}, source {catalog.source}, "
+                                  f"licence {catalog.licence}"))
+        overridden = ", ".join(_starred(self.price)) or "none"
+        note = f" ({catalog.overrides_note})" if catalog.overrides_note else ""
+        self.console.print(escape(f"from overrides (*): {overridden}{note}"))
 
 
 def _origin(price: ModelPrice, token_class: str) -> str:
@@ -97,42 +126,12 @@ def _origin(price: ModelPrice, token_class: str) -> str:
     return f"{own}; {batch}"
 
 
-# printed for a model with no priority, flex or long-context price of its own
-NO_OTHER_PRICES = "no priority, flex or long-context prices (those modes and tiers cost the prices above)"
-
-
-def _print_prices(console: Console, price: ModelPrice) -> None:
-    """Print every class's standard and batch price, then the model's priority, flex and long-context prices."""
-    console.print(_price_table(price))
-    console.print(_other_table(price) if price.extra else NO_OTHER_PRICES)
-
-
-def _other_table(price: ModelPrice) -> Table:
-    """One row per price key beyond the standard and batch classes, starred when an override set it."""
-    table = Table("price key", "USD per 1M", "prices")
-    for key in sorted(price.extra):
-        star = "*" if key in price.overridden else ""
-        table.add_row(key, f"{price.extra[key] * PER_MILLION:.6g}{star}", _applies(KEYS.get(key)))
-    return table
-
-
 def _applies(key: PriceKey | None) -> str:
     """Say what a price key prices: `cache_read in priority mode, prompts above 200,000 tokens`."""
     if key is None:
         return ""
     above = f", prompts above {key.tier:,} tokens" if key.tier else ""
     return f"{key.token_class} in {key.mode} mode{above}"
-
-
-def _provenance(console: Console, catalog: PriceCatalog, price: ModelPrice, key: str) -> None:
-    """Print the catalog's source, version and licence, and the overrides on this model."""
-    files = catalog_files()
-    where = f"updated catalog {files.catalog}" if files.updated else "packaged catalog"
-    console.print(escape(f"{where}: version {catalog.version_of(key)}, source {catalog.source}, "
-                         f"licence {catalog.licence}"))
-    overridden = ", ".join(_starred(price)) or "none"
-    note = f" ({catalog.overrides_note})" if catalog.overrides_note else ""
-    console.print(escape(f"from overrides (*): {overridden}{note}"))
 
 
 def _starred(price: ModelPrice) -> list[str]:

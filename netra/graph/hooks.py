@@ -74,39 +74,37 @@ class AgentNode:
         return update
 
     def _attempts(self, state: dict) -> dict:
-        for attempt in range(1, self.retry.max_attempts):
-            update = self._try(state, attempt)
-            if update is not None:
-                return update
-        return self._try(state, self.retry.max_attempts, last=True)
+        """Try the agent up to `max_attempts` times, backing off between failures."""
+        for attempt in range(1, max(self.retry.max_attempts, 1)):
+            outcome = self._outcome(state)
+            if not isinstance(outcome, Exception):
+                return outcome
+            self._backoff(attempt, outcome)
+        outcome = self._outcome(state)
+        return self._failed(outcome) if isinstance(outcome, Exception) else outcome
 
-    def _try(self, state: dict, attempt: int, last: bool = False) -> dict | None:
+    def _outcome(self, state: dict) -> dict | Exception:
+        """Return the agent's state update, or the failure it raised."""
         try:
             return self.fn(state)
         except GraphBubbleUp:  # interrupts and cancellation are control flow, not failures
             raise
         except Exception as exc:  # an agent failure of any kind is retried, then recorded
-            return self._handle(exc, attempt, last)
+            return exc
 
-    def _handle(self, exc: Exception, attempt: int, last: bool) -> dict | None:
-        if last:
-            return _failed(self.name, exc, self.hooks)
-        _backoff(self.name, attempt, exc, self.hooks, self.retry)
-        return None
+    def _backoff(self, attempt: int, exc: Exception) -> None:
+        """Fire `on_retry`, then sleep the attempt's delay (doubling from `backoff_s`)."""
+        delay = self.retry.backoff_s * 2 ** (attempt - 1)
+        self.hooks.fire("on_retry", self.name, {"attempt": attempt, "error": str(exc), "delay_s": delay})
+        time.sleep(delay)
+
+    def _failed(self, exc: Exception) -> dict:
+        """Fire `on_error` and return the state update that records the failure."""
+        error = {"agent": self.name, "type": type(exc).__name__, "message": str(exc)}
+        self.hooks.fire("on_error", self.name, error)
+        return {"errors": [error], "agent_status": {self.name: "failed"}}
 
 
 def wrap_agent(name: str, fn: NodeFn, hooks: Hooks, retry: RetrySettings) -> NodeFn:
     """Return `fn` wrapped with the hooks and retry with exponential backoff."""
     return AgentNode(name, fn, hooks, retry)
-
-
-def _backoff(name: str, attempt: int, exc: Exception, hooks: Hooks, retry: RetrySettings) -> None:
-    delay = retry.backoff_s * 2 ** (attempt - 1)
-    hooks.fire("on_retry", name, {"attempt": attempt, "error": str(exc), "delay_s": delay})
-    time.sleep(delay)
-
-
-def _failed(name: str, exc: Exception, hooks: Hooks) -> dict:
-    error = {"agent": name, "type": type(exc).__name__, "message": str(exc)}
-    hooks.fire("on_error", name, error)
-    return {"errors": [error], "agent_status": {name: "failed"}}

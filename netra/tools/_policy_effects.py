@@ -61,7 +61,7 @@ def effects(ctx: ToolContext, q: Queries, scope: Scope, saving: Savings, samples
     scope = scope_of(scope)
     quality = _quality(q, scope, saving.policies)
     latency = _Latency(ctx, q, scope).of(saving.policies)
-    bounds, figures, notes = _intervals(saving, samples)
+    bounds, figures, notes = Intervals(saving, samples).all()
     fields = {p.policy_id: {"cost_delta_monthly_usd": -monthly(o.saving, saving.days), **latency.fields[p.policy_id],
                             **quality[p.policy_id], **bound} for p, o, bound in zip(saving.policies, saving.alone, bounds)}
     return Effects(fields, figures, latency.notes + notes)
@@ -140,30 +140,32 @@ def _deltas(policy: Policy, row: dict[str, Any] | None) -> tuple[dict[str, Any],
     return {f"latency_{p}_delta_ms": row[f"simulated_{p}_ms"] - row[f"baseline_{p}_ms"] for p in ("p50", "p95")}, []
 
 
-def _intervals(saving: Savings, samples: int) -> tuple[list[dict[str, Any]], dict[str, Figure], list[str]]:
-    """Return each policy's interval fields, the combined interval figures and notes (none when samples is 0)."""
-    if not samples:
-        return [dict.fromkeys(INTERVAL_FIELDS) for _ in saving.policies], {}, []
-    bounds = [_bounds(saving, o, samples) for o in saving.alone]
-    return bounds, _combined(saving, samples), _interval_notes(saving.alone)
+@dataclass(frozen=True)
+class Intervals:
+    """The 90% bootstrap intervals of the savings: each policy's alone, and the combined one."""
 
+    saving: Savings
+    samples: int  # bootstrap resamples; 0: no intervals
 
-def _interval_notes(alone: list[Outcome]) -> list[str]:
-    """Name the policies whose (feature, model) has no events in scope, so no saving interval."""
-    return [f"{o.policy.policy_id}: no events of {o.policy.feature}/{o.policy.model} in scope; no saving interval"
-            for o in alone if not len(o.rows)]
+    def all(self) -> tuple[list[dict[str, Any]], dict[str, Figure], list[str]]:
+        """Return each policy's interval fields, the combined interval figures and notes (none when no samples)."""
+        if not self.samples:
+            return [dict.fromkeys(INTERVAL_FIELDS) for _ in self.saving.policies], {}, []
+        notes = [f"{o.policy.policy_id}: no events of {o.policy.feature}/{o.policy.model} in scope; "
+                 "no saving interval" for o in self.saving.alone if not len(o.rows)]
+        return [self.bounds(o) for o in self.saving.alone], self.combined(), notes
 
+    def bounds(self, alone: Outcome) -> dict[str, Any]:
+        """Return one policy's interval fields (None when its pair has no events in scope)."""
+        if not len(alone.rows):
+            return dict.fromkeys(INTERVAL_FIELDS)
+        return dict(zip(INTERVAL_FIELDS, interval(self.saving.per_day([alone]), self.samples, self.saving.days)))
 
-def _bounds(saving: Savings, alone: Outcome, samples: int) -> dict[str, Any]:
-    """Return one policy's interval fields (None when its pair has no events in scope)."""
-    if not len(alone.rows):
-        return dict.fromkeys(INTERVAL_FIELDS)
-    return dict(zip(INTERVAL_FIELDS, interval(saving.per_day([alone]), samples, saving.days)))
-
-
-def _combined(saving: Savings, samples: int) -> dict[str, Figure]:
-    """Return the interval figures of the combined saving (the point itself when no policy has events)."""
-    per_day, point = saving.per_day(saving.joint.outcomes), monthly(saving.joint.saving, saving.days)
-    low, high = interval(per_day, samples, saving.days) if len(per_day) else (point, point)
-    return {"combined_saving_low_usd": fig(low, "USD/month", "5th percentile of the bootstrapped combined saving"),
-            "combined_saving_high_usd": fig(high, "USD/month", "95th percentile of the bootstrapped combined saving")}
+    def combined(self) -> dict[str, Figure]:
+        """Return the interval figures of the combined saving (the point itself when no policy has events)."""
+        saving = self.saving
+        per_day, point = saving.per_day(saving.joint.outcomes), monthly(saving.joint.saving, saving.days)
+        low, high = interval(per_day, self.samples, saving.days) if len(per_day) else (point, point)
+        what = "percentile of the bootstrapped combined saving"
+        return {"combined_saving_low_usd": fig(low, "USD/month", f"5th {what}"),
+                "combined_saving_high_usd": fig(high, "USD/month", f"95th {what}")}

@@ -18,6 +18,7 @@ carries a field these need (`coverage`), the figures are None (not in the teleme
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -115,11 +116,6 @@ def catalog_field(catalog: PriceCatalog, model: str, name: str) -> int:
     return int(value or 0)
 
 
-def _limits(catalog: PriceCatalog, models: list[str]) -> dict[str, Any]:
-    """Return the bound arrays of the models and their input limits."""
-    return {"models": models, "limits": [catalog_field(catalog, m, "max_input_tokens") for m in models]}
-
-
 def _context_row(row: dict[str, Any]) -> dict[str, Any]:
     """Return one (model, feature) utilisation row."""
     limit = int(row["input_limit"])
@@ -130,38 +126,43 @@ def _context_row(row: dict[str, Any]) -> dict[str, Any]:
             "max_utilization": ratio(row["max_input"], limit)}
 
 
-def _model_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sum the (model, feature) rows per model."""
-    models: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        acc = models.setdefault(r["model"], {"table": "model", "model": r["model"], "requests": 0,
-                                             "near_requests": 0, "max_input_tokens": r["max_input_tokens"],
-                                             "max_utilization": 0.0})
-        _merge(acc, r)
-    return [{**m, "near_share": ratio(m["near_requests"], m["requests"])} for m in models.values()]
+@dataclass
+class Utilisation:
+    """The (model, feature) utilisation rows of one call, and what they add up to."""
+
+    rows: list[dict[str, Any]]
+
+    def per_model(self) -> list[dict[str, Any]]:
+        """Sum the (model, feature) rows per model, in the order the models first appear."""
+        by_model: dict[str, list[dict[str, Any]]] = {}
+        for row in self.rows:
+            by_model.setdefault(row["model"], []).append(row)
+        return [model_total(model, rows) for model, rows in by_model.items()]
+
+    def values(self) -> dict[str, float]:
+        """Return the utilisation figures over all (model, feature) rows."""
+        rows, known = self.rows, [r for r in self.rows if r["max_input_tokens"]]
+        near = sum(r["near_requests"] for r in rows)
+        return {"requests": sum(r["requests"] for r in rows), "near_requests": near,
+                "near_share": ratio(near, sum(r["requests"] for r in known)),
+                "over_limit_requests": sum(r["over_limit_requests"] for r in rows),
+                "max_utilization": max((r["max_utilization"] for r in rows), default=0.0),
+                "unknown_limit_requests": sum(r["requests"] for r in rows if not r["max_input_tokens"])}
+
+    def result(self, queries: Queries) -> ToolResult:
+        """Return the per-model rows, then the per-(model, feature) rows, the figures and notes."""
+        per_model = self.per_model()
+        tables = per_model + [{"table": "model_feature", **r} for r in self.rows]
+        notes = [_UNKNOWN_LIMIT.format(**m) for m in per_model if not m["max_input_tokens"]]
+        return finish(CONTEXT, CONTEXT_FIGURES, self.values(), tables, queries, notes)
 
 
-def _merge(acc: dict[str, Any], row: dict[str, Any]) -> None:
-    """Add a (model, feature) row into its model's totals."""
-    acc["requests"] += row["requests"]
-    acc["near_requests"] += row["near_requests"]
-    acc["max_utilization"] = max(acc["max_utilization"], row["max_utilization"])
-
-
-def _context_values(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Return the utilisation figures over all (model, feature) rows."""
-    known = [r for r in rows if r["max_input_tokens"]]
-    near = sum(r["near_requests"] for r in rows)
-    return {"requests": sum(r["requests"] for r in rows), "near_requests": near,
-            "near_share": ratio(near, sum(r["requests"] for r in known)),
-            "over_limit_requests": sum(r["over_limit_requests"] for r in rows),
-            "max_utilization": max((r["max_utilization"] for r in rows), default=0.0),
-            "unknown_limit_requests": sum(r["requests"] for r in rows if not r["max_input_tokens"])}
-
-
-def _context_notes(model_rows: list[dict[str, Any]]) -> list[str]:
-    """Name each model with no known input limit."""
-    return [_UNKNOWN_LIMIT.format(**m) for m in model_rows if not m["max_input_tokens"]]
+def model_total(model: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one model's totals over its (model, feature) rows."""
+    requests, near = sum(r["requests"] for r in rows), sum(r["near_requests"] for r in rows)
+    return {"table": "model", "model": model, "requests": requests, "near_requests": near,
+            "max_input_tokens": rows[0]["max_input_tokens"],
+            "max_utilization": max(r["max_utilization"] for r in rows), "near_share": ratio(near, requests)}
 
 
 @apex_tool(CONTEXT, "Requests whose input is near the model's input limit (share `near` of catalog "
@@ -172,36 +173,44 @@ def context_window_utilization(ctx: ToolContext, args: ContextArgs) -> ToolResul
     models = [r["name"] for r in queries.rows(_MODELS_SQL, args)]
     if not models:
         return empty(CONTEXT, CONTEXT_FIGURES, queries)
-    params = {"near": args.near, **_limits(ctx.catalog, models)}
-    rows = [_context_row(r) for r in queries.rows(_UTILISATION_SQL, args, params=params)]
-    return _context_result(rows, queries)
+    limits = [catalog_field(ctx.catalog, m, "max_input_tokens") for m in models]
+    params = {"near": args.near, "models": models, "limits": limits}
+    return Utilisation([_context_row(r) for r in queries.rows(_UTILISATION_SQL, args, params=params)]).result(queries)
 
 
-def _context_result(rows: list[dict[str, Any]], queries: Queries) -> ToolResult:
-    """Return the per-model rows, then the per-(model, feature) rows, and the figures."""
-    per_model = _model_rows(rows)
-    tables = per_model + [{"table": "model_feature", **r} for r in rows]
-    return finish(CONTEXT, CONTEXT_FIGURES, _context_values(rows), tables, queries, _context_notes(per_model))
+@dataclass
+class Bloat:
+    """One prompt-bloat call: its queries and arguments, from feature totals to the result."""
+
+    queries: Queries
+    args: BloatArgs
+
+    def result(self, totals: list[dict[str, Any]]) -> ToolResult:
+        """Return one row per feature (blanked where its events lack a field) and the figures."""
+        rows = self.rows(totals)
+        groups = coverage_by(self.queries, self.args, "feature")
+        blanked = [groups[r["feature"]].blank(r, ROW_NEEDS) for r in rows]
+        return BLOAT_RESULT.result(self.queries, self.args, bloat_values(rows), blanked, [])
+
+    def rows(self, totals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Join each feature's totals with its static-block sums (none when it has no static block)."""
+        params = {"min_requests": self.args.min_requests}
+        found = self.queries.rows(_STATIC_SQL, self.args, HAS["prefix_hashes"], params=params)
+        static = {r["feature_name"]: r for r in found}
+        return [self.row(t, static.get(t["feature_name"], {})) for t in totals]
+
+    def row(self, total: dict[str, Any], static: dict[str, Any]) -> dict[str, Any]:
+        """Return one feature's static share and whether it is flagged."""
+        tokens, cached = int(static.get("static_tokens", 0)), int(total["cached_sum"])
+        share = ratio(tokens, total["hashed_input"])
+        return {"feature": total["feature_name"], "requests": int(total["requests"]),
+                "input_tokens": int(total["input_sum"]), "hashed_input_tokens": int(total["hashed_input"]),
+                "static_tokens": tokens, "static_blocks": int(static.get("static_blocks", 0)),
+                "static_share": share, "cached_input_tokens": cached, "cached_static_ratio": ratio(cached, tokens),
+                "flagged": tokens > 0 and share >= self.args.threshold and cached < CACHED_ENOUGH * tokens}
 
 
-def _bloat_rows(totals: list[dict[str, Any]], found: list[dict[str, Any]], args: BloatArgs) -> list[dict]:
-    """Join each feature's totals with its static-block sums (none when it has no static block)."""
-    static = {r["feature_name"]: r for r in found}
-    return [_bloat_row(t, static.get(t["feature_name"], {}), args) for t in totals]
-
-
-def _bloat_row(total: dict[str, Any], static: dict[str, Any], args: BloatArgs) -> dict[str, Any]:
-    """Return one feature's static share and whether it is flagged."""
-    tokens, cached = int(static.get("static_tokens", 0)), int(total["cached_sum"])
-    share = ratio(tokens, total["hashed_input"])
-    return {"feature": total["feature_name"], "requests": int(total["requests"]),
-            "input_tokens": int(total["input_sum"]), "hashed_input_tokens": int(total["hashed_input"]),
-            "static_tokens": tokens, "static_blocks": int(static.get("static_blocks", 0)), "static_share": share,
-            "cached_input_tokens": cached, "cached_static_ratio": ratio(cached, tokens),
-            "flagged": tokens > 0 and share >= args.threshold and cached < CACHED_ENOUGH * tokens}
-
-
-def _bloat_values(rows: list[dict[str, Any]]) -> dict[str, float]:
+def bloat_values(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Return the bloat figures over all features."""
     static, inputs = sum(r["static_tokens"] for r in rows), sum(r["input_tokens"] for r in rows)
     flagged, hashed = [r for r in rows if r["flagged"]], sum(r["hashed_input_tokens"] for r in rows)
@@ -217,12 +226,4 @@ def prompt_bloat_detector(ctx: ToolContext, args: BloatArgs) -> ToolResult:
     totals = queries.rows(_TOTALS_SQL, args)
     if not totals:
         return empty(BLOAT, BLOAT_FIGURES, queries)
-    found = queries.rows(_STATIC_SQL, args, HAS["prefix_hashes"], params={"min_requests": args.min_requests})
-    rows = _bloat_rows(totals, found, args)
-    return BLOAT_RESULT.result(queries, args, _bloat_values(rows), _blanked(queries, args, rows), [])
-
-
-def _blanked(queries: Queries, args: BloatArgs, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the feature rows with None in each column whose field none of the feature's events carries."""
-    groups = coverage_by(queries, args, "feature")
-    return [groups[r["feature"]].blank(r, ROW_NEEDS) for r in rows]
+    return Bloat(queries, args).result(totals)

@@ -11,6 +11,7 @@ that make up the first 80% of cost (Pareto).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -123,27 +124,43 @@ def cost_analyzer(ctx: ToolContext, args: CostAnalyzerArgs) -> ToolResult:
     totals = q.one(_TOTALS_SQL, args)
     if not totals["requests"]:
         return empty(COST_ANALYZER, COST_FIGURES, q)
-    return _analysis(ctx.catalog, q, args, totals)
+    return CostAnalysis(ctx.catalog, q, args, totals).result()
 
 
-def _analysis(catalog: PriceCatalog, q: Queries, args: CostAnalyzerArgs, totals: dict[str, Any]) -> ToolResult:
-    """Return the result of a scope with events: figures, daily rows, then breakdown rows."""
-    values = {**_cost_values(totals, q.span(args)), **_logged_values(q.one(_LOGGED_SQL, args))}
-    daily = [{"day": r["day"], "requests": r["requests"], "cost_usd": r["cost"]} for r in q.rows(_DAILY_SQL, args)]
-    split = by_token_class(catalog, q, args, list(args.by or []))
-    notes = _analyzer_notes(q, args, totals, values)
-    return finish(COST_ANALYZER, COST_FIGURES, values | split.totals, daily + split.rows, q, notes)
+@dataclass
+class CostAnalysis:
+    """One cost_analyzer call over a scope with events: catalog, queries, arguments, totals row."""
+
+    catalog: PriceCatalog
+    q: Queries
+    args: CostAnalyzerArgs
+    totals: dict[str, Any]
+
+    def result(self) -> ToolResult:
+        """Return the figures, one row per day, then the breakdown rows."""
+        q, args = self.q, self.args
+        values = {**_cost_values(self.totals, q.span(args)), **_logged_values(q.one(_LOGGED_SQL, args))}
+        daily = [{"day": r["day"], "requests": r["requests"], "cost_usd": r["cost"]} for r in q.rows(_DAILY_SQL, args)]
+        split = by_token_class(self.catalog, q, args, list(args.by or []))
+        notes = self.unpriced_notes() + _logged_notes(values)
+        return finish(COST_ANALYZER, COST_FIGURES, values | split.totals, daily + split.rows, q, notes)
+
+    def unpriced_notes(self) -> list[str]:
+        """Name the unpriced models (with their request counts) when there are any."""
+        unpriced = self.totals["unpriced"]
+        if not unpriced:
+            return []
+        found = self.q.rows(_UNPRICED_SQL, self.args, extra="priced = 0")
+        names = ", ".join(f"{r['name']} ({r['requests']})" for r in found)
+        return [f"{unpriced} requests on models not in the price catalog were counted at $0: {names}"]
+
+
 def _cost_values(totals: dict[str, Any], days: float) -> dict[str, float]:
     """Turn the totals row and the span into the cost figures."""
     cost, n = float(totals["cost"]), int(totals["requests"])
     return {"total_cost_usd": cost, "monthly_cost_usd": monthly(cost, days), "requests": n,
             "cost_per_request_usd": ratio(cost, n), "span_days": days,
             "unpriced_requests": totals["unpriced"], "error_cost_usd": totals["error_cost"]}
-
-
-def _analyzer_notes(q: Queries, args: Scope, totals: dict[str, Any], values: dict[str, float]) -> list[str]:
-    """Return the notes on unpriced models, then on logged cost that differs from computed cost."""
-    return _unpriced_notes(q, args, totals["unpriced"]) + _logged_notes(values)
 
 
 def _logged_values(row: dict[str, Any]) -> dict[str, float]:
@@ -164,15 +181,6 @@ def _logged_notes(values: dict[str, float]) -> list[str]:
             f"Netra's ${computed:.6f} for the same requests by {sign}${abs(gap):.6f} ({share}); see docs/pricing.md"]
 
 
-def _unpriced_notes(q: Queries, args: Scope, unpriced: int) -> list[str]:
-    """Name the unpriced models (with their request counts) when there are any."""
-    if not unpriced:
-        return []
-    found = q.rows(_UNPRICED_SQL, args, extra="priced = 0")
-    names = ", ".join(f"{r['name']} ({r['requests']})" for r in found)
-    return [f"{unpriced} requests on models not in the price catalog were counted at $0: {names}"]
-
-
 @apex_tool(COST_DRIVERS, "Rank the features, models, users or providers (or a combination of them) that "
            "drive cost, with their share, cumulative share, Pareto flag, monthly cost and cost split by "
            "token class.", CostDriverArgs)
@@ -182,35 +190,48 @@ def cost_driver_identifier(ctx: ToolContext, args: CostDriverArgs) -> ToolResult
     totals = q.one(_TOTALS_SQL, args)
     if not totals["requests"]:
         return empty(COST_DRIVERS, DRIVER_FIGURES, q)
-    drivers = _drivers(q, args, float(totals["cost"]), q.span(args))
-    values = _driver_values(drivers, totals) | {"pareto_count": pareto_count(q, args, args.dims(), totals["cost"])}
-    return finish(COST_DRIVERS, DRIVER_FIGURES, values, drivers, q, _add_split(ctx.catalog, q, args, drivers))
+    return DriverRanking(ctx.catalog, q, args, totals).result()
 
 
-def _drivers(q: Queries, args: CostDriverArgs, total: float, days: float) -> list[dict[str, Any]]:
-    """Return the top `top_n` groups with requests, cost, share, monthly cost and Pareto marks."""
-    dims = args.dims()
-    found = q.rows(render(DRIVERS_SQL, dims), args, params={"top_n": args.top_n})
-    return mark_pareto([_driver(dims, r, total, days) for r in found], total)
+@dataclass
+class DriverRanking:
+    """One cost_driver_identifier call over a scope with events: catalog, queries, arguments, totals."""
 
+    catalog: PriceCatalog
+    q: Queries
+    args: CostDriverArgs
+    totals: dict[str, Any]
 
-def _driver(dims: list[str], found: dict[str, Any], total: float, days: float) -> dict[str, Any]:
-    """Return one driver row (its token-class split still 0)."""
-    keys = {d: found[alias] for d, alias in zip(dims, key_aliases(len(dims)))}
-    return {**keys, "requests": found["requests"], "cost_usd": float(found["cost"]),
-            "share": ratio(found["cost"], total), "monthly_cost_usd": monthly(float(found["cost"]), days),
-            **dict.fromkeys(SPLIT_COLUMNS, 0.0)}
+    def result(self) -> ToolResult:
+        """Return the top drivers with their token-class split, and the driver figures."""
+        drivers = self.drivers()
+        pareto = pareto_count(self.q, self.args, self.args.dims(), self.totals["cost"])
+        values = _driver_values(drivers, self.totals) | {"pareto_count": pareto}
+        return finish(COST_DRIVERS, DRIVER_FIGURES, values, drivers, self.q, self.add_split(drivers))
 
+    def drivers(self) -> list[dict[str, Any]]:
+        """Return the top `top_n` groups with requests, cost, share, monthly cost and Pareto marks."""
+        days = self.q.span(self.args)
+        found = self.q.rows(render(DRIVERS_SQL, self.args.dims()), self.args, params={"top_n": self.args.top_n})
+        return mark_pareto([self.driver(r, days) for r in found], float(self.totals["cost"]))
 
-def _add_split(catalog: PriceCatalog, q: Queries, args: CostDriverArgs, drivers: list[dict]) -> list[str]:
-    """Add each driver's cost by token class; return a note naming models that could not be priced."""
-    dims = args.dims()
-    by_key = {tuple(d[k] for k in dims): d for d in drivers}
-    extra, params = split_filter(dims, list(by_key))
-    found = q.rows(render(SPLIT_SQL, dims), args, extra=extra, params=params)
-    for group, split in zip(found, class_rows(catalog, found)):
-        _add_to_driver(by_key.get(tuple(group[a] for a in key_aliases(len(dims)))), split)
-    return _unknown_split_note(catalog, found)
+    def driver(self, found: dict[str, Any], days: float) -> dict[str, Any]:
+        """Return one driver row (its token-class split still 0)."""
+        dims, total = self.args.dims(), float(self.totals["cost"])
+        keys = {d: found[alias] for d, alias in zip(dims, key_aliases(len(dims)))}
+        return {**keys, "requests": found["requests"], "cost_usd": float(found["cost"]),
+                "share": ratio(found["cost"], total), "monthly_cost_usd": monthly(float(found["cost"]), days),
+                **dict.fromkeys(SPLIT_COLUMNS, 0.0)}
+
+    def add_split(self, drivers: list[dict[str, Any]]) -> list[str]:
+        """Add each driver's cost by token class; return a note naming models that could not be priced."""
+        dims = self.args.dims()
+        by_key = {tuple(d[k] for k in dims): d for d in drivers}
+        extra, params = split_filter(dims, list(by_key))
+        found = self.q.rows(render(SPLIT_SQL, dims), self.args, extra=extra, params=params)
+        for group, split in zip(found, class_rows(self.catalog, found)):
+            _add_to_driver(by_key.get(tuple(group[a] for a in key_aliases(len(dims)))), split)
+        return _unknown_split_note(self.catalog, found)
 
 
 def _unknown_split_note(catalog: PriceCatalog, found: list[dict[str, Any]]) -> list[str]:

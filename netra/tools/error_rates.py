@@ -22,6 +22,7 @@ lack it has None in its error columns.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -134,46 +135,53 @@ def category(kind: str) -> Category:
     return "rate_limit" if kind in RATE_LIMIT_KINDS else "other"
 
 
-def _kind_params() -> dict[str, Any]:
-    """Return the bound category lists."""
-    return {"timeouts": list(TIMEOUT_KINDS), "rate_limits": list(RATE_LIMIT_KINDS)}
+# the bound category lists of the group query
+_KIND_PARAMS = {"timeouts": list(TIMEOUT_KINDS), "rate_limits": list(RATE_LIMIT_KINDS)}
 
 
-def _storms(q: Queries, args: ErrorArgs) -> list[dict]:
-    """Return the storm totals of each (feature, model) that has storms."""
-    params = {"gap_ms": args.window_s * 1000, "min_attempts": args.min_attempts,
-              "min_failures": args.min_failures}
-    return q.rows(_STORMS_SQL, args, "prompt_hash != 0", params)
+@dataclass
+class ErrorBreakdown:
+    """One error_rate_analyzer call: its queries, its arguments and the retry storms they find."""
 
+    q: Queries
+    args: ErrorArgs
+    storms: list[dict] = field(init=False)
 
-def _storm_totals(storms: list[dict], key: str, name: str) -> dict[str, Any]:
-    """Sum the storm totals of the pairs whose `key` (feature or model) is `name`."""
-    return {k: sum(s[k] for s in storms if s[key] == name) for k in STORM_KEYS}
+    def __post_init__(self) -> None:
+        params = {"gap_ms": self.args.window_s * 1000, "min_attempts": self.args.min_attempts,
+                  "min_failures": self.args.min_failures}
+        self.storms = self.q.rows(_STORMS_SQL, self.args, "prompt_hash != 0", params)
 
+    def result(self) -> ToolResult:
+        """Return the error-kind rows, then the feature and model rows, and the overall figures."""
+        features = self.groups("feature")
+        if not features:
+            return empty(TOOL, ERROR_FIGURES, self.q)
+        rows = self.kind_rows() + [_blank(r) for r in features + self.groups("model")]
+        return RESULT.result(self.q, self.args, _values(features), rows, _refused_notes(features))
 
-def _group_row(table: str, row: dict, storms: list[dict]) -> dict[str, Any]:
-    """Return one row of the feature or model table."""
-    errors, timeouts, limits = int(row["errors"]), int(row["timeouts"]), int(row["rate_limits"])
-    return {"table": table, table: row["name"], "requests": int(row["requests"]), "errors": errors,
-            "requests_with_status": int(row["with_status"]), "error_rate": ratio(errors, row["with_status"]),
-            "timeout_errors": timeouts, "rate_limit_errors": limits, "other_errors": errors - timeouts - limits,
-            "billed_errors": int(row["billed"]), "failed_cost_usd": float(row["failed_cost"]),
-            **_storm_totals(storms, table, row["name"])}
+    def groups(self, table: str) -> list[dict[str, Any]]:
+        """Return the rows of one breakdown table (feature or model)."""
+        found = self.q.rows(_GROUP_SQL, self.args, params=_KIND_PARAMS, column=DIMENSIONS[table])
+        return [self.group_row(table, r) for r in found]
 
+    def group_row(self, table: str, row: dict) -> dict[str, Any]:
+        """Return one row of the feature or model table, with the storm totals of its pairs."""
+        errors, timeouts, limits = int(row["errors"]), int(row["timeouts"]), int(row["rate_limits"])
+        storms = [s for s in self.storms if s[table] == row["name"]]
+        return {"table": table, table: row["name"], "requests": int(row["requests"]), "errors": errors,
+                "requests_with_status": int(row["with_status"]), "error_rate": ratio(errors, row["with_status"]),
+                "timeout_errors": timeouts, "rate_limit_errors": limits, "other_errors": errors - timeouts - limits,
+                "billed_errors": int(row["billed"]), "failed_cost_usd": float(row["failed_cost"]),
+                **{k: sum(s[k] for s in storms) for k in STORM_KEYS}}
 
-def _groups(q: Queries, args: ErrorArgs, table: str, storms: list[dict]) -> list[dict[str, Any]]:
-    """Return the rows of one breakdown table (feature or model)."""
-    found = q.rows(_GROUP_SQL, args, params=_kind_params(), column=DIMENSIONS[table])
-    return [_group_row(table, r, storms) for r in found]
-
-
-def _kind_rows(q: Queries, args: ErrorArgs) -> list[dict[str, Any]]:
-    """Return one row per error kind: its category, count, share of errors and cost."""
-    found = q.rows(_KINDS_SQL, args, FAILED)
-    total = sum(int(r["errors"]) for r in found)
-    return [{"table": "error_type", "error_type": r["kind"], "category": category(r["kind"]),
-             "errors": int(r["errors"]), "share_of_errors": ratio(r["errors"], total),
-             "billed_errors": int(r["billed"]), "failed_cost_usd": float(r["failed_cost"])} for r in found]
+    def kind_rows(self) -> list[dict[str, Any]]:
+        """Return one row per error kind: its category, count, share of errors and cost."""
+        found = self.q.rows(_KINDS_SQL, self.args, FAILED)
+        total = sum(int(r["errors"]) for r in found)
+        return [{"table": "error_type", "error_type": r["kind"], "category": category(r["kind"]),
+                 "errors": int(r["errors"]), "share_of_errors": ratio(r["errors"], total),
+                 "billed_errors": int(r["billed"]), "failed_cost_usd": float(r["failed_cost"])} for r in found]
 
 
 def _values(features: list[dict[str, Any]]) -> dict[str, float]:
@@ -202,13 +210,7 @@ def error_rate_analyzer(ctx: ToolContext, args: ErrorArgs) -> ToolResult:
     Returns:
         Rows tagged `table`: "error_type", "feature" and "model" breakdowns.
     """
-    q = Queries(ctx.store)
-    storms = _storms(q, args)
-    features = _groups(q, args, "feature", storms)
-    if not features:
-        return empty(TOOL, ERROR_FIGURES, q)
-    rows = _kind_rows(q, args) + [_blank(r) for r in features + _groups(q, args, "model", storms)]
-    return RESULT.result(q, args, _values(features), rows, _refused_notes(features))
+    return ErrorBreakdown(Queries(ctx.store), args).result()
 
 
 def _refused_notes(features: list[dict[str, Any]]) -> list[str]:

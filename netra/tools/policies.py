@@ -11,12 +11,13 @@ bootstrap intervals of the monthly savings over the days of the events (`_policy
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pydantic import Field
 
 from netra.errors import ToolNotFoundError
-from netra.tools._joint import JointSimulator, Savings, unique_ids
+from netra.tools._joint import JointSimulator, Outcome, Savings, unique_ids
 from netra.tools._policy_effects import effects
 from netra.tools._sql import Queries, ratio
 from netra.tools.base import Figure, ToolContext, ToolResult
@@ -177,52 +178,63 @@ def policy_proposer(ctx: ToolContext, args: ProposerArgs) -> ToolResult:
 # ---------------------------------------------------------------- simulator
 
 
-def _sim_row(saving: Savings, i: int, base_monthly: float) -> dict[str, Any]:
-    """Return the row of policy `i` (monthly amounts; rank filled in later)."""
-    policy, alone = saving.policies[i], saving.alone[i]
-    attributed = monthly(saving.attributed(policy), saving.days)
-    return {"policy_id": policy.policy_id, "kind": policy.kind, "feature": policy.feature, "model": policy.model,
-            "standalone_monthly_saving_usd": monthly(alone.saving, saving.days),
-            "attributed_monthly_saving_usd": attributed, "pct_of_baseline": 100 * ratio(attributed, base_monthly),
-            "quality_risk": policy.quality_risk, "latency_impact": policy.latency_impact,
-            "confidence": policy.confidence, "applied": alone.applied, "skipped_because": alone.skipped_because}
+@dataclass(frozen=True)
+class SimulatedMonth:
+    """The joint simulation turned into monthly amounts: the rows and figures the simulator reports."""
 
+    saving: Savings
 
-def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sort rows by attributed saving (largest first) and number their rank from 1."""
-    ordered = sorted(rows, key=lambda r: (-r["attributed_monthly_saving_usd"], r["policy_id"]))
-    return [{**row, "rank": i} for i, row in enumerate(ordered, start=1)]
+    @property
+    def base_monthly(self) -> float:
+        """Return the baseline cost per month."""
+        return monthly(self.saving.baseline, self.saving.days)
 
+    @property
+    def saved_monthly(self) -> float:
+        """Return the combined saving per month."""
+        return monthly(self.saving.joint.saving, self.saving.days)
 
-def _target_figures(target: float, base_monthly: float, saved_monthly: float, pct: float) -> dict[str, Figure]:
-    """Return the target figures: the target, whether it is met, and the monthly gap left."""
-    met = pct + 1e-9 >= target
-    gap = 0.0 if met else target / 100 * base_monthly - saved_monthly
-    return {"target_saving_pct": fig(target, "%", "saving target, percent of baseline monthly cost"),
-            "meets_target": fig(1 if met else 0, "bool", "1 when the combined saving meets the target"),
-            "gap_monthly_usd": fig(gap, "USD/month", "monthly saving still missing to meet the target")}
+    def rows(self) -> list[dict[str, Any]]:
+        """Return one row per policy, sorted by attributed saving (largest first) with its rank from 1."""
+        rows = [self.row(policy, alone) for policy, alone in zip(self.saving.policies, self.saving.alone)]
+        ordered = sorted(rows, key=lambda r: (-r["attributed_monthly_saving_usd"], r["policy_id"]))
+        return [{**row, "rank": i} for i, row in enumerate(ordered, start=1)]
 
+    def row(self, policy: Policy, alone: Outcome) -> dict[str, Any]:
+        """Return the row of one policy (monthly amounts; rank filled in by `rows`)."""
+        attributed, days = monthly(self.saving.attributed(policy), self.saving.days), self.saving.days
+        return {"policy_id": policy.policy_id, "kind": policy.kind, "feature": policy.feature, "model": policy.model,
+                "standalone_monthly_saving_usd": monthly(alone.saving, days),
+                "attributed_monthly_saving_usd": attributed, "pct_of_baseline": 100 * ratio(attributed, self.base_monthly),
+                "quality_risk": policy.quality_risk, "latency_impact": policy.latency_impact,
+                "confidence": policy.confidence, "applied": alone.applied, "skipped_because": alone.skipped_because}
 
-def _sim_figures(saving: Savings, target: float | None) -> dict[str, Figure]:
-    """Return the simulator's figures (target figures only when a target is given)."""
-    base_monthly, saved_monthly = monthly(saving.baseline, saving.days), monthly(saving.joint.saving, saving.days)
-    pct = 100 * ratio(saved_monthly, base_monthly)
-    values = {"baseline_window_cost_usd": saving.baseline, "baseline_monthly_cost_usd": base_monthly,
-              "combined_monthly_saving_usd": saved_monthly, "combined_saving_pct": pct,
-              "combined_window_saving_usd": saving.joint.saving, "window_days": saving.days}
-    figures = {name: fig(value, *SIM_FIGURES[name]) for name, value in values.items()}
-    return figures | ({} if target is None else _target_figures(target, base_monthly, saved_monthly, pct))
+    def figures(self, target: float | None) -> dict[str, Figure]:
+        """Return the simulator's figures (target figures only when a target is given)."""
+        base_monthly, saved_monthly = self.base_monthly, self.saved_monthly
+        values = {"baseline_window_cost_usd": self.saving.baseline, "baseline_monthly_cost_usd": base_monthly,
+                  "combined_monthly_saving_usd": saved_monthly, "combined_saving_pct": self.pct,
+                  "combined_window_saving_usd": self.saving.joint.saving, "window_days": self.saving.days}
+        figures = {name: fig(value, *SIM_FIGURES[name]) for name, value in values.items()}
+        return figures | ({} if target is None else self.target_figures(target))
+
+    @property
+    def pct(self) -> float:
+        """Return the combined saving as a percent of the baseline."""
+        return 100 * ratio(self.saved_monthly, self.base_monthly)
+
+    def target_figures(self, target: float) -> dict[str, Figure]:
+        """Return the target figures: the target, whether it is met, and the monthly gap left."""
+        met = self.pct + 1e-9 >= target
+        gap = 0.0 if met else target / 100 * self.base_monthly - self.saved_monthly
+        return {"target_saving_pct": fig(target, "%", "saving target, percent of baseline monthly cost"),
+                "meets_target": fig(1 if met else 0, "bool", "1 when the combined saving meets the target"),
+                "gap_monthly_usd": fig(gap, "USD/month", "monthly saving still missing to meet the target")}
 
 
 def _duplicates(given: int, kept: int) -> list[str]:
     """Return the note on repeated policy_ids (none when there were none)."""
     return [f"{given - kept} duplicate policy_ids ignored"] if given > kept else []
-
-
-def _sim_rows(saving: Savings) -> list[dict[str, Any]]:
-    """Return the ranked rows of the simulated policies."""
-    base_monthly = monthly(saving.baseline, saving.days)
-    return _ranked([_sim_row(saving, i, base_monthly) for i in range(len(saving.policies))])
 
 
 @apex_tool(SIMULATOR, "Simulate applying a set of policies together, event by event in one order: the joint "
@@ -243,8 +255,8 @@ def policy_simulator(ctx: ToolContext, args: SimulatorArgs) -> ToolResult:
     """
     queries, policies = Queries(ctx.store), unique_ids(args.policies)
     saving = Savings.of(JointSimulator(ctx, args, policies, queries), policies)
-    extra = effects(ctx, queries, args, saving, args.bootstrap_samples)
-    figures = _sim_figures(saving, args.target_saving_pct) | extra.figures
+    extra, month = effects(ctx, queries, args, saving, args.bootstrap_samples), SimulatedMonth(saving)
+    figures = month.figures(args.target_saving_pct) | extra.figures
     notes = _duplicates(len(args.policies), len(policies)) + saving.joint.notes + extra.notes
-    return ToolResult(tool=SIMULATOR, figures=figures, rows=extra.merged(_sim_rows(saving)), evidence=queries.evidence,
+    return ToolResult(tool=SIMULATOR, figures=figures, rows=extra.merged(month.rows()), evidence=queries.evidence,
                       notes=notes)

@@ -166,32 +166,45 @@ def _silent(read: int, total: int) -> None:
     """Report no progress (a load nobody watches)."""
 
 
+@dataclass
+class BatchLoad:
+    """One import in progress: where its rows are staged, how they are priced, what was counted."""
+
+    staging: Staging
+    catalog: PriceCatalog
+    options: ImportOptions
+    progress: Progress = _silent
+    summary: IngestSummary = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.summary = IngestSummary(self.options.source)
+
+    def run(self, batches: Iterable[RawBatch]) -> None:
+        """Stage every batch, then move the staged rows into the workspace's events."""
+        started = time.perf_counter()
+        for batch in batches:
+            self.stage(batch)
+            self.progress(self.summary.read, 0)
+        moved = self.staging.move(self.options.source, self.options.workspace_id)
+        self.summary.accepted, self.summary.duplicates = moved
+        self.summary.seconds = time.perf_counter() - started
+
+    def stage(self, batch: RawBatch) -> None:
+        """Validate, price and stage one batch; count what it read, rejected and could not price."""
+        table, rows, rejections = finalize(batch, self.options)
+        priced, report = price_table(self.catalog, table)
+        self.staging.add(priced, rows)
+        self.summary.read += batch.size + len(batch.rejections)
+        self.summary.add_rejections(rejections)
+        self.summary.add_unknown_models(report.unknown_models)
+
+
 def load_batches(store: AnalyticsStore, catalog: PriceCatalog, batches: Iterable[RawBatch],
                  options: ImportOptions, progress: Progress | None = None) -> IngestSummary:
     """Validate, price and load batches all-or-nothing; return the summary."""
-    summary, staging = IngestSummary(options.source), Staging(store)
+    load = BatchLoad(Staging(store), catalog, options, progress or _silent)
     try:
-        _stage_all(staging, catalog, batches, options, summary, progress or _silent)
+        load.run(batches)
     finally:
-        staging.drop()
-    return summary
-
-
-def _stage_all(staging: Staging, catalog: PriceCatalog, batches: Iterable[RawBatch], options: ImportOptions,
-               summary: IngestSummary, progress: Progress) -> None:
-    started = time.perf_counter()
-    for batch in batches:
-        _stage(staging, catalog, batch, options, summary)
-        progress(summary.read, 0)
-    summary.accepted, summary.duplicates = staging.move(options.source, options.workspace_id)
-    summary.seconds = time.perf_counter() - started
-
-
-def _stage(staging: Staging, catalog: PriceCatalog, batch: RawBatch, options: ImportOptions,
-           summary: IngestSummary) -> None:
-    table, rows, rejections = finalize(batch, options)
-    priced, report = price_table(catalog, table)
-    staging.add(priced, rows)
-    summary.read += batch.size + len(batch.rejections)
-    summary.add_rejections(rejections)
-    summary.add_unknown_models(report.unknown_models)
+        load.staging.drop()
+    return load.summary
