@@ -16,6 +16,9 @@ from netra.errors import NetraError
 
 LOCAL_WORKSPACE = "local"
 MAX_WORKSPACE_ID = 36  # workspace ids are UUID strings, or `local`
+# never in a workspace id: it joins a workspace to one Netra derives from it (`<id>/netra`, the usage
+# workspace of `netra.llm.accounting`), which no request may name
+DERIVED_SEPARATOR = "/"
 
 
 class WorkspaceRequiredError(NetraError):

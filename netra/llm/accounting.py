@@ -57,8 +57,8 @@ def provider_of(settings: Settings) -> str:
 
 
 def sent(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the records of calls that reached the endpoint (not cache hits, not skipped)."""
-    return [r for r in records if r.get("status") in ENDING and not r.get("cache_hit")]
+    """Return the records of calls that reached the endpoint (not cache hits, not skipped, not failed unsent)."""
+    return [r for r in records if r.get("status") in ENDING and not r.get("cache_hit") and r.get("attempts", 1) > 0]
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ class CallRecord:
     latency_ms: float = 0.0
     cache_hit: bool = False
     retries: int = 0
+    attempts: int = 0  # HTTP requests made; 0 with an error: the call never reached the endpoint
     planned_tokens: int = 0
     at: str = field(default_factory=_now)
 
@@ -70,7 +71,7 @@ class CallRecord:
     def finish(self, started: float, attempts: int, exc: BaseException | None) -> None:
         """Record the latency, retries, cache hit and ending of the call."""
         self.latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        self.retries, self.cache_hit = max(0, attempts - 1), attempts == 0 and exc is None
+        self.attempts, self.retries, self.cache_hit = attempts, max(0, attempts - 1), attempts == 0 and exc is None
         if self.cache_hit:  # answered from the LLM cache: no request, nothing billed
             self.input_tokens = self.cached_input_tokens = self.output_tokens = self.reasoning_tokens = 0
         if exc is not None:

@@ -7,8 +7,10 @@
 takes the workspace the client names in `X-Netra-Workspace: <id>`, else the user's personal
 workspace (created on first use), and checks the user is a member of it: a workspace the
 user is not in answers 404 `not_found`, exactly like one that does not exist, so ids tell
-another account nothing. A viewer's writes answer 403 `forbidden` (any method but GET, HEAD
-and OPTIONS, except the POSTs of `READ_ONLY_POSTS`, which only read). The request's unit of
+another account nothing. A derived workspace (`<id>/netra`, where Netra's own model calls
+are kept) is never a request's: naming one answers 404 too, to its members as to anyone.
+A viewer's writes answer 403 `forbidden` (any method but GET, HEAD and OPTIONS, except the
+POSTs of `READ_ONLY_POSTS`, which only read). The request's unit of
 work is then bound to the workspace: every workspace-owned record it reads or writes is that
 workspace's (and the user's).
 
@@ -29,7 +31,7 @@ from netra.persistence.uow import UnitOfWork
 from netra.server.auth.errors import ForbiddenError
 from netra.server.auth.tokens import Claims
 from netra.server.deps import get_uow, signed_in
-from netra.tenancy import MAX_WORKSPACE_ID, Owner
+from netra.tenancy import DERIVED_SEPARATOR, MAX_WORKSPACE_ID, Owner
 
 HEADER = "X-Netra-Workspace"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -65,8 +67,13 @@ class Member:
 
 
 def plausible_workspace(workspace_id: str) -> bool:
-    """Return whether `workspace_id` could name a workspace: 1..36 printable characters."""
-    return 0 < len(workspace_id) <= MAX_WORKSPACE_ID and workspace_id.isprintable()
+    """Return whether `workspace_id` could name a workspace: 1..36 printable characters, no `/`.
+
+    An id with `/` names a workspace Netra derives from another (`<id>/netra`, Netra's own model
+    usage): no workspace has such an id, and no request may act in one, member or not.
+    """
+    printable = 0 < len(workspace_id) <= MAX_WORKSPACE_ID and workspace_id.isprintable()
+    return printable and DERIVED_SEPARATOR not in workspace_id
 
 
 async def membership(uow: UnitOfWork, claims: Claims, workspace_id: str | None) -> Member:

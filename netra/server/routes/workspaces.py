@@ -10,7 +10,9 @@ A workspace the user is not a member of answers 404 `not_found` on every route, 
 that does not exist. A role too weak answers 403 `forbidden`: managing members needs admin;
 granting `owner`, or changing or removing an owner, needs owner. Adding an email no user has
 yet creates that user (they join on their first sign-in). A workspace always keeps an owner:
-removing or demoting its last one answers 409 `conflict`. See docs/workspaces.md.
+removing or demoting its last one answers 409 `conflict`. A workspace's id is made by the
+server (a UUID), never taken from the client: a name like `<id>/netra` is only a name, so no
+one can found a workspace whose id is another's usage workspace. See docs/workspaces.md.
 """
 
 from __future__ import annotations
