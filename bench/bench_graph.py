@@ -103,15 +103,18 @@ class Report:
         warm = min((timed_run(self.deps, strategy, cold=False) for _ in range(self.repeat)), default=float("nan"))
         print(f"{strategy:12s} cold {cold:7.2f} s  {cold / self.millions:7.2f} s per 1M  {cold / self.floor:7.1f} x "
               f"floor   warm {warm:7.2f} s  {warm / self.floor:7.1f} x floor")
-        print(f"  {strategy}: {targets(cold / self.floor / self.millions, cold if self.events >= 10**7 else None)}")
+        print(f"  {strategy}: {targets(cold / self.floor, cold if self.events >= 10**7 else None)}")
 
 
-def targets(per_million_floor: float, ten_million: float | None) -> str:
-    """Say whether a cold analysis meets the per-1M target (and, at 10M events, the 10M target)."""
-    met = "met" if per_million_floor <= PER_MILLION_TARGET else "NOT met"
+def targets(floors: float, ten_million: float | None) -> str:
+    """Say whether a cold analysis meets the floor target (and, at 10M events, the 10M target).
+
+    The floor is timed on the same events, so the ratio is per 1M events at any size.
+    """
+    met = "met" if floors <= PER_MILLION_TARGET else "NOT met"
     at_10m = "" if ten_million is None else (f"; 10M: {ten_million:.2f} s "
                                              f"({'met' if ten_million <= TEN_MILLION_TARGET else 'NOT met'})")
-    return f"{per_million_floor:.1f} x floor per 1M events (target <= {PER_MILLION_TARGET:g}): {met}{at_10m}"
+    return f"{floors:.1f} x floor (target <= {PER_MILLION_TARGET:g} x per 1M events): {met}{at_10m}"
 
 
 def report(deps: Deps, args: argparse.Namespace, first: float | None) -> None:

@@ -20,7 +20,9 @@ at depth k only when they share their whole prefix up to k. The engine leans on 
    h(r) under a TTL is the deepest node used less than the TTL before.
 
 No Python loop runs over events, blocks or nodes. `ScopedEvents` keeps what does not depend on
-the TTL, so replaying both choices costs one query and one sort.
+the TTL, so replaying both choices costs one query and one sort; it is kept per store and data
+version (`memo`), so every tool of an analysis that replays the same scope shares one load and
+each choice's replay (all read-only).
 """
 
 from __future__ import annotations
