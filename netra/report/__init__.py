@@ -1,5 +1,6 @@
-"""Reports: markdown and structured, every figure cited from a tool call."""
+"""Reports: markdown and structured, every figure cited from a tool call; `Report` from the graph to the client."""
 
 from netra.report.build import build_report
+from netra.report.record import Report
 
-__all__ = ["build_report"]
+__all__ = ["Report", "build_report"]

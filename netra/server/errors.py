@@ -39,7 +39,7 @@ from netra.persistence.repositories.base import NotFoundError
 from netra.errors import (ConfigError, ConflictError, NetraError, ServiceError, ToolArgumentsError, ToolNotFoundError,
                           UserInputError)
 from netra.server.metrics import RATE_LIMITED, route_of
-from netra.server.runs.admission import RunQueueFullError, ThreadBusyError
+from netra.server.runs import RunEndedError, RunQueueFullError, ThreadBusyError
 from netra.server.middleware import current_request_id, security_headers
 
 LOG = logging.getLogger("netra.server")
@@ -84,6 +84,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     NotFoundError: Answer(404, "not_found"),
     ConflictError: Answer(409, "conflict"),
     ThreadBusyError: Answer(409, "thread_busy"),
+    RunEndedError: Answer(409, "conflict"),  # nothing left to cancel (over the WebSocket: `run_ended`)
     RunQueueFullError: Answer(429, "run_queue_full"),
     ToolArgumentsError: Answer(422, "invalid_arguments"),
     UserInputError: Answer(400, "bad_request"),

@@ -23,7 +23,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.schema import StreamPart
 
 from netra.server import create_app
-from netra.server.sse.graph_stream import StreamRecorder
+from netra.server.runs.stream import StreamRecorder
 from tests.graphs import OPTIMIZE
 from tests.run_world import backend_settings
 from tests.servers import serving

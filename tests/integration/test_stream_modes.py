@@ -21,7 +21,7 @@ from langgraph_sdk import get_client
 
 from netra.llm.breaker import BREAKERS
 from netra.server import create_app
-from netra.server.sse.event_stream import FIELD_BYTES
+from netra.server.runs.stream_events import FIELD_BYTES
 from tests.graphs import OPTIMIZE
 from tests.integration.test_model_path import full_script
 from tests.llm_server import ScriptedLLM

@@ -1,7 +1,7 @@
 """The agent: ask a question and wait for the recorded run's answer.
 
     POST /api/agent/run  (Authorization: Bearer ...)
-         {"question": "How can we cut our LLM spend by 30%?", "thread_id": null, "strategy": null}
+         {"question": "How can we cut our LLM spend by 30%?", "thread_id": null, "strategy": null}   # runs.Ask
       -> 200 {"run": RunOut, "report": ReportOut | null, "thread_id": "..."}
 
 The run executes in the background run manager (with its lease, event log and concurrency
@@ -26,40 +26,16 @@ waits for every open transaction), which would wait for this very request.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel
 
 from netra.persistence.uow import UnitOfWork
 from netra.server.deps import AppResources, get_resources
 from netra.server.owned import SignedIn, Uow
-from netra.server.runs.decisions import DecisionValue
+from netra.server.runs import Ask, RunResult
 from netra.server.views import ReportOut, RunOut
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
-QUESTION_CHARS = 4000
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=QUESTION_CHARS)]
-# the names of netra.graph.strategies.STRATEGIES
-StrategyName = Literal["sequential", "parallel", "conditional"]
-
-
-class RunIn(BaseModel):
-    """A question to run (on a new thread, or an existing one of the user), or a decision continuing a paused run."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    question: Question = ""
-    thread_id: str | None = Field(None, min_length=1, max_length=64)
-    strategy: StrategyName | None = None
-    approval: bool = False  # pause for approval before the actions agent (the run answers `interrupted`)
-    decision: DecisionValue = None  # true | {"approve": [ids]} | {"drop": [ids]}: continue the thread's paused run
-
-    @model_validator(mode="after")
-    def _asked(self) -> RunIn:
-        if self.decision is None and not self.question:
-            raise ValueError(f"question: ask a question of 1 to {QUESTION_CHARS} characters, or send a decision")
-        return self
 
 
 class RunAnswer(BaseModel):
@@ -70,20 +46,18 @@ class RunAnswer(BaseModel):
     thread_id: str
 
 
-async def _answer(uow: UnitOfWork, user_id: str, result: dict[str, Any]) -> RunAnswer:
+async def _answer(uow: UnitOfWork, user_id: str, result: RunResult) -> RunAnswer:
     """Return the answer of a finished run, read back from the records."""
     run = await uow.runs.get(user_id, result["run_id"])
-    report = await uow.reports.get(user_id, result["report_id"]) if result["report_id"] else None
+    report = await uow.reports.get(user_id, result["report_id"]) if result.get("report_id") else None
     return RunAnswer(run=RunOut.of(run), report=ReportOut.of(report) if report else None,
                      thread_id=result["thread_id"])
 
 
 @router.post("/run", response_model=RunAnswer)
-async def run(body: RunIn, user: SignedIn, uow: Uow,
-              resources: AppResources = Depends(get_resources)) -> RunAnswer:
+async def run(body: Ask, user: SignedIn, uow: Uow, resources: AppResources = Depends(get_resources)) -> RunAnswer:
     """Run the question to its end and answer the run and its report (a failed run: status "error")."""
     await uow.rollback()  # no transaction of this request stays open while the run executes
-    handle = await resources.runs.start(user.owner, body.question, body.thread_id, body.strategy,
-                                        multitask="enqueue", approval=body.approval, decision=body.decision)
+    handle = await resources.runs.submit(user.owner, body, multitask="enqueue")
     result = await resources.runs.wait(handle.run_id)
-    return await _answer(uow, user.user_id, result or {"run_id": handle.run_id, "thread_id": handle.thread_id, "report_id": None})
+    return await _answer(uow, user.user_id, result or RunResult(run_id=handle.run_id, thread_id=handle.thread_id))

@@ -1,19 +1,43 @@
-"""Runs: a question executed by the agent graph as a recorded run, told to clients as events.
+"""The run engine: a question executed by the agent graph as a recorded run, told to clients as events.
 
-    from netra.server.runs import execute_run, records
+    from netra.server.runs import Ask, RunEndedError
 
-    thread_id, run_id = await records.open_run(resources, user.owner, question)   # (user, workspace)
-    result = await execute_run(resources, user.owner, run_id, thread_id, question, emit=send)
+    handle = await resources.runs.submit(owner, Ask(question="Cut spend?"), multitask="reject")
+    async for event in resources.events.follow(handle.run_id): ...     # the run's client events
+    result = await resources.runs.wait(handle.run_id)                  # RunResult
 
-`events` maps graph stream items to client events (one table), `records` keeps the run's
-rows (thread, messages, run, agent runs, report), `service.execute_run` drives a run.
-The lifecycle and the event types are described in docs/runs.md.
+The entry points (`netra.server.ws`, `netra.server.sse`, `netra.server.routes.agent`) import
+this facade only. The modules, by role (docs/server.md, "The run engine"):
+`ask` (the request, the result, the errors a run's callers share), `status` (every run-status
+vocabulary and its mappings), `engine` (logs and manager, opened together), `manager`
+(background runs, leases, cancel flags), `admission`, `slots`, `handles`, `request`,
+`approvals`/`decisions` (human in the loop), `service` (executes one run, writes its sinks:
+client events, graph-stream records), `events` (stream items -> client events), `stream` and
+`stream_events` (the graph-stream log), `records` (the run's rows), `log`/`leases` (Redis or
+memory), `recovery` (takes over orphaned runs; imports the manager), `pools` (what the engine
+needs of the app). The lifecycle and the event types: docs/runs.md.
 """
 
 from __future__ import annotations
 
 from netra.server.runs import events, records
-from netra.server.runs.events import ClientEvent, RunIds, to_client_events
+from netra.server.runs.admission import RunQueueFullError
+from netra.server.runs.approvals import NotWaitingError, with_pause
+from netra.server.runs.ask import (CANCELLED_MESSAGE, QUESTION_CHARS, Ask, Multitask, Question, RunEndedError,
+                                   RunResult, StrategyName, ThreadBusyError)
+from netra.server.runs.decisions import Approvals, DecisionValue
+from netra.server.runs.engine import RunEngine
+from netra.server.runs.events import ClientEvent, RunIds, timestamp, to_client_events
+from netra.server.runs.handles import RunHandle, quietly
+from netra.server.runs.log import EventLog
+from netra.server.runs.manager import RunManager
+from netra.server.runs.records import owner_of, unfinished_of
 from netra.server.runs.service import Emit, execute_run
+from netra.server.runs.status import FINISHED, UNFINISHED, RunStatus, agent_server_status
+from netra.server.runs.stream import Record, error_data, finale
 
-__all__ = ["ClientEvent", "Emit", "RunIds", "events", "execute_run", "records", "to_client_events"]
+__all__ = ["Approvals", "Ask", "CANCELLED_MESSAGE", "ClientEvent", "DecisionValue", "Emit", "EventLog", "FINISHED",
+           "Multitask", "NotWaitingError", "QUESTION_CHARS", "Question", "Record", "RunEndedError", "RunEngine",
+           "RunHandle", "RunIds", "RunManager", "RunQueueFullError", "RunResult", "RunStatus", "StrategyName",
+           "ThreadBusyError", "UNFINISHED", "agent_server_status", "error_data", "events", "execute_run", "finale",
+           "owner_of", "quietly", "records", "timestamp", "to_client_events", "unfinished_of", "with_pause"]

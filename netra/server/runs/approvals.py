@@ -1,8 +1,8 @@
 """Runs paused for approval: what a thread waits for, and whether a decision may continue it.
 
-    payload = await paused(resources, thread_id)               # the interrupt's payload, or None
-    values = await with_pause(resources, thread_id, values)    # + "__interrupt__" while paused
-    request = await admitted(resources, owner, thread_id, RunRequest("", decision={"drop": [...]}))
+    payload = await paused(pools, thread_id)               # the interrupt's payload, or None
+    values = await with_pause(pools, thread_id, values)    # + "__interrupt__" while paused
+    request = await admitted(pools, owner, thread_id, RunRequest("", decision={"drop": [...]}))
 
 A thread waits for approval while its latest checkpoint holds a pending interrupt of the
 actions agent (`netra.graph.approval`); the payload lists the recommendations on offer.
@@ -24,8 +24,7 @@ from langgraph.types import Command
 from netra.graph.approval import checked, offered_ids, pending_approval, waiting_for
 from netra.graph.runner import run_config, state_reader
 from netra.persistence.repositories import NotFoundError
-from netra.persistence.uow import UnitOfWork
-from netra.server.resources import AppResources
+from netra.server.runs.pools import Pools
 from netra.server.runs.request import RunRequest
 from netra.tenancy import Owner
 
@@ -37,9 +36,9 @@ class NotWaitingError(ConflictError):
     """A decision was sent for a thread that is not waiting for approval (409)."""
 
 
-def _pending(resources: AppResources, thread_id: str) -> Any:
+def _pending(pools: Pools, thread_id: str) -> Any:
     """Return the thread's pending approval interrupt (`value`, `id`), or None (blocking)."""
-    graph = state_reader(resources.settings, resources.checkpointer())
+    graph = state_reader(pools.settings, pools.checkpointer())
     return pending_approval(graph.get_state(run_config(thread_id)))
 
 
@@ -49,23 +48,23 @@ def still_paused(graph: Any, config: dict[str, Any], inputs: Any) -> None:
         raise NotWaitingError("the thread is no longer waiting for approval: another decision continued it")
 
 
-async def paused(resources: AppResources, thread_id: str) -> dict[str, Any] | None:
+async def paused(pools: Pools, thread_id: str) -> dict[str, Any] | None:
     """Return what the thread waits for (the interrupt's payload), or None (the caller checked whose it is)."""
-    pending = await asyncio.to_thread(_pending, resources, thread_id)
+    pending = await asyncio.to_thread(_pending, pools, thread_id)
     return None if pending is None else pending.value
 
 
-async def with_pause(resources: AppResources, thread_id: str, values: dict[str, Any]) -> dict[str, Any]:
+async def with_pause(pools: Pools, thread_id: str, values: dict[str, Any]) -> dict[str, Any]:
     """Return a thread's values with `__interrupt__` ([{"value", "id"}]) while it waits for approval (Agent Server)."""
-    pending = await asyncio.to_thread(_pending, resources, thread_id)
+    pending = await asyncio.to_thread(_pending, pools, thread_id)
     return values if pending is None else {**values, "__interrupt__": [{"value": pending.value, "id": pending.id}]}
 
 
-async def _owned(resources: AppResources, owner: Owner, thread_id: str | None) -> str:
+async def _owned(pools: Pools, owner: Owner, thread_id: str | None) -> str:
     """Return the thread id when it is the owner's (UserInputError: none given; NotFoundError: not theirs)."""
     if thread_id is None:
         raise UserInputError("a decision continues a paused run: name its thread (thread_id)")
-    async with UnitOfWork(resources.session_factory, workspace_id=owner.workspace_id) as uow:  # type: ignore[arg-type]
+    async with pools.uow(owner.workspace_id) as uow:
         if await uow.threads.get(owner.user_id, thread_id) is None:
             raise NotFoundError(f"thread {thread_id!r} not found")
     return thread_id
@@ -79,11 +78,11 @@ def said(decision: Any) -> str:
     return f"{SAID[key]}: {', '.join(ids) or 'none'}"
 
 
-async def admitted(resources: AppResources, owner: Owner, thread_id: str | None, request: RunRequest) -> RunRequest:
+async def admitted(pools: Pools, owner: Owner, thread_id: str | None, request: RunRequest) -> RunRequest:
     """Return the request, a decision checked against what the thread waits for (its question: the decision)."""
     if request.decision is None:
         return request
-    payload = await paused(resources, await _owned(resources, owner, thread_id))
+    payload = await paused(pools, await _owned(pools, owner, thread_id))
     if payload is None:
         raise NotWaitingError(f"thread {thread_id!r} is not waiting for approval: there is no paused run to resume")
     checked(request.decision, offered_ids(payload))

@@ -3,6 +3,7 @@
     handle = RunHandle(run_id, thread_id, "pending")                 # what `RunManager.start` answers
     run = ManagedRun(owner, run_id, thread_id, RunRequest(question))  # the executor's request, task, state
     final_event(RunIds(thread_id, run_id), result)                    # the terminal event a result calls for
+    await quietly(leases.refresh(...))                                # a background step: logged, not raised
 
 A managed run goes `queued` -> `running` -> `finished`; `final_logged` says its terminal event
 is in the log (an executor logs its own; the manager adds one from the result otherwise).
@@ -12,17 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Literal
 
-from netra.persistence.models import Run, RunStatus
+from netra.persistence.models import Run
 from netra.server.runs import events
+from netra.server.runs.ask import RunResult
 from netra.server.runs.events import ClientEvent, RunIds
 from netra.server.runs.request import RunRequest
+from netra.server.runs.status import ERROR_EVENT_CODES, RunStatus
 from netra.tenancy import Owner
 
 SHUTDOWN_GRACE_S = 10.0
+LOG = logging.getLogger("netra.runs")
+ManagedState = Literal["queued", "running", "finished"]
 
 
 @dataclass
@@ -44,10 +50,10 @@ class ManagedRun:
     request: RunRequest
     opened_thread: bool = False  # the run opened its thread, so no earlier run of it can exist
     cancel: threading.Event = field(default_factory=threading.Event)
-    state: str = "queued"  # queued -> running -> finished
+    state: ManagedState = "queued"
     task: asyncio.Task | None = None
     final_logged: bool = False
-    result: dict[str, Any] | None = None
+    result: RunResult | None = None
 
     @classmethod
     def recovered(cls, record: Run, resume: bool) -> ManagedRun:
@@ -62,22 +68,20 @@ class ManagedRun:
                 "decision": request.decision}
 
 
-# a result's status -> the terminal client event it calls for (others: `run_failed`)
+# a result's status -> the terminal client event it calls for (others: an `error` of ERROR_EVENT_CODES, `run_failed`)
 FINAL_EVENTS = {
     RunStatus.SUCCESS.value: lambda ids, result: events.run_completed(ids, result.get("report") or {}),
-    RunStatus.CANCELLED.value: lambda ids, result: events.run_error(ids, "cancelled", _error(result)),
     RunStatus.INTERRUPTED.value: lambda ids, result: events.run_interrupted(ids, result.get("interrupt") or {}),
 }
 
 
-def _error(result: dict[str, Any]) -> str:
-    return str(result.get("error") or "the run failed")
-
-
-def final_event(ids: RunIds, result: dict[str, Any]) -> ClientEvent:
+def final_event(ids: RunIds, result: RunResult) -> ClientEvent:
     """Return the terminal event a run's result calls for (when the executor logged none)."""
-    made = FINAL_EVENTS.get(str(result.get("status")))
-    return made(ids, result) if made else events.run_error(ids, "run_failed", _error(result))
+    status = str(result.get("status"))
+    made = FINAL_EVENTS.get(status)
+    if made is not None:
+        return made(ids, result)
+    return events.run_error(ids, ERROR_EVENT_CODES.get(status, "run_failed"), str(result.get("error") or "the run failed"))
 
 
 def began(task: asyncio.Task) -> bool:
@@ -91,3 +95,12 @@ async def stopped(tasks: list[asyncio.Task]) -> None:
         task.cancel()
     if tasks:
         await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
+
+
+async def quietly(step: Awaitable[Any]) -> Any:
+    """Await `step`; log a failure instead of raising (Redis or the records may be down: retried later)."""
+    try:
+        return await step
+    except Exception as exc:  # a background step must not kill its loop or the manager
+        LOG.warning("runs: %s: %s", type(exc).__name__, exc)
+        return None

@@ -17,7 +17,7 @@ within 5 s). Recovery of the runs nobody holds: `netra.server.runs.recovery`.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from netra.config import Settings
 from netra.server.runs.log import redis_call
@@ -37,6 +37,32 @@ for _, key in ipairs(KEYS) do
 end
 return #KEYS
 """
+
+
+class Leases(Protocol):
+    """What both lease stores offer (every method is async)."""
+
+    async def claim(self, run_id: str, owner: str) -> bool:
+        """Take the run's lease unless someone holds it; return whether `owner` got it."""
+
+    async def refresh(self, run_ids: Iterable[str], owner: str) -> None:
+        """Extend `owner`'s leases of `run_ids`."""
+
+    async def release(self, run_ids: Iterable[str], owner: str) -> None:
+        """Drop `owner`'s leases of `run_ids`."""
+
+    async def held(self, run_ids: Iterable[str]) -> set[str]:
+        """Return which of `run_ids` someone holds."""
+
+    async def flag_cancel(self, run_id: str) -> None:
+        """Ask the run's holder to cancel it."""
+
+    async def flagged(self, run_ids: Iterable[str]) -> set[str]:
+        """Return which of `run_ids` are flagged for cancelling."""
+
+    async def aclose(self) -> None:
+        """Release the store's connections."""
+
 
 class MemoryLeases:
     """The leases of this process (lost with it) and its cancel flags."""
@@ -143,6 +169,6 @@ class RedisLeases:
         await self.client.aclose()
 
 
-def open_leases(settings: Settings) -> MemoryLeases | RedisLeases:
+def open_leases(settings: Settings) -> Leases:
     """Return the Redis leases when NETRA_REDIS_URL is set, the in-process ones otherwise."""
     return RedisLeases(settings.redis_url) if settings.redis_url else MemoryLeases()

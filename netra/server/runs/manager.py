@@ -1,7 +1,7 @@
 """The background run manager: runs execute as tasks of the app, not of any connection.
 
-    manager = RunManager(resources, log)                 # log: netra.server.runs.log.open_event_log
-    handle = await manager.start(user_id, "Cut spend by 30%?", thread_id=None, multitask="reject")
+    manager = RunManager(pools, log)                     # log: netra.server.runs.log.open_event_log
+    handle = await manager.submit(owner, Ask(question="Cut spend by 30%?"), multitask="reject")
     async for event in log.follow(handle.run_id): ...    # any client, on any process (Redis)
     await manager.cancel(user_id, handle.run_id); await manager.wait(handle.run_id)
 
@@ -13,8 +13,10 @@ with an `emit` that appends each client event to the log, the terminal one as fi
 409) and one past the user's queue cap (RunQueueFullError, 429). A run may ask for approval
 (it pauses before the actions agent and ends `interrupted`), and a later run of its thread
 continues it with the human's decision (`approvals.admitted` checks it first). `handles` holds
-the manager's records of its runs. The lifecycle: docs/runs.md, "Background runs and the event
-log" and "Human in the loop".
+the manager's records of its runs. It keeps its leases (`keep_leases`: refreshed every
+`lease_refresh_s`, runs other processes flagged are cancelled) and flags a cancel for the
+process running a run it does not hold. The lifecycle: docs/runs.md, "Background runs and
+the event log" and "Human in the loop".
 """
 
 from __future__ import annotations
@@ -28,42 +30,36 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine
 
-from netra.persistence.models import Run, RunStatus
-from netra.server.resources import AppResources
-from netra.server.runs import approvals, records
+from netra.persistence.models import Run
+from netra.server.runs import approvals, records, service
 from netra.server.runs.admission import MULTITASK, RunQueueFullError, ThreadBusyError, refuse_busy, refuse_full
+from netra.server.runs.ask import CANCELLED_MESSAGE, Ask, RunResult, run_result
 from netra.server.runs.events import ClientEvent, RunIds
-from netra.server.runs.handles import ManagedRun, RunHandle, began, final_event, stopped
+from netra.server.runs.handles import ManagedRun, RunHandle, began, final_event, quietly, stopped
+from netra.server.runs.leases import Leases, open_leases
 from netra.server.runs.log import EventLog, as_terminal, is_terminal
-from netra.server.runs.leases import open_leases
-from netra.server.runs.recovery import flag_cancel, keep_leases, quietly, unfinished_of
+from netra.server.runs.pools import Pools
 from netra.server.runs.request import RunRequest
 from netra.server.runs.slots import FairSlots
+from netra.server.runs.status import RunStatus
 from netra.tenancy import Owner
 
 __all__ = ["MULTITASK", "RunHandle", "RunManager", "RunQueueFullError", "ThreadBusyError", "final_event"]
 
 LOG = logging.getLogger("netra.runs")
 KEEP_FINISHED = 1000  # finished runs remembered for `wait`
-CANCELLED_MESSAGE = "the run was cancelled"
-Executor = Callable[..., Awaitable[dict[str, Any]]]
-
-
-def _default_executor() -> Executor:
-    from netra.server.runs import service
-
-    return service.execute_run
+Executor = Callable[..., Awaitable[RunResult]]  # `service.execute_run`'s signature
 
 
 @dataclass
 class RunManager:
     """Runs questions as background tasks, `concurrency` at a time, logging their events."""
 
-    resources: AppResources
+    resources: Pools
     log: EventLog
-    executor: Executor | None = None
+    executor: Executor = service.execute_run
     concurrency: int | None = None
-    leases: Any = None  # MemoryLeases | RedisLeases; default: leases.open_leases(settings)
+    leases: Leases | None = None  # default: leases.open_leases(settings)
     lease_refresh_s: float = 5.0
     busy_poll_s: float = 1.0
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
@@ -73,10 +69,14 @@ class RunManager:
 
     def __post_init__(self) -> None:
         settings = self.resources.settings
-        self.executor = self.executor or _default_executor()
+        self.executor = self.executor or service.execute_run
         self.concurrency = max(1, self.concurrency or settings.run_concurrency)
-        self.leases = self.leases or open_leases(settings)
+        self.lease_store: Leases = self.leases or open_leases(settings)
         self.slots, self.opening = FairSlots(self.concurrency), asyncio.Lock()
+
+    async def submit(self, owner: Owner, ask: Ask, multitask: str = "reject") -> RunHandle:
+        """Record the run `ask` asks for `pending` and schedule it; return at once (as `start`)."""
+        return await self.start(owner, ask.question, ask.thread_id, ask.strategy, multitask, ask.approval, ask.decision)
 
     async def start(self, user_id: Owner, question: str, thread_id: str | None = None, strategy: str | None = None,
                     multitask: str = "reject", approval: bool = False, decision: Any = None) -> RunHandle:
@@ -96,17 +96,17 @@ class RunManager:
         async with self.opening:
             request = await self._admit(user_id, thread_id, multitask, RunRequest(question, strategy, approval, decision))
             opened, run_id = await records.open_run(self.resources, user_id, request.question, thread_id, strategy)
-            claimed = await self.leases.claim(run_id, self.owner)
+            claimed = await self.lease_store.claim(run_id, self.owner)
         run = ManagedRun(user_id, run_id, opened, request, opened_thread=thread_id is None)
         return self._schedule(run) if claimed else RunHandle(run_id, opened, "pending")  # another process took it
 
     async def adopt(self, record: Run, resume: bool = False) -> RunHandle | None:
         """Take over an unfinished run of the records (recovery); None when someone holds it."""
         async with self.opening:
-            if not await self.leases.claim(record.id, self.owner):
+            if not await self.lease_store.claim(record.id, self.owner):
                 return None
         run = ManagedRun.recovered(record, resume)
-        if await self.leases.flagged([record.id]):
+        if await self.lease_store.flagged([record.id]):
             run.cancel.set()
         return self._schedule(run)
 
@@ -125,7 +125,7 @@ class RunManager:
         self.runs[run.run_id] = run
         run.task = asyncio.create_task(self._drive(run, after), name=f"run:{run.run_id}")
         if not any(task.get_name() == "run-leases" for task in self.tasks):
-            self.spawn(keep_leases(self, self.lease_refresh_s), "run-leases")
+            self.spawn(self.keep_leases(), "run-leases")
         return RunHandle(run.run_id, run.thread_id, RunStatus.PENDING.value)
 
     def _last_of(self, thread_id: str) -> ManagedRun | None:
@@ -150,7 +150,7 @@ class RunManager:
         finally:
             self._settle(run)
 
-    async def _in_turn(self, run: ManagedRun, after: ManagedRun | None) -> dict[str, Any]:
+    async def _in_turn(self, run: ManagedRun, after: ManagedRun | None) -> RunResult:
         """Wait for the thread's earlier runs, then for a slot; execute the run."""
         await self._turn(run, after)
         async with self.slots.turn(run.user_id):
@@ -168,10 +168,10 @@ class RunManager:
 
     async def _live_before(self, run: ManagedRun) -> bool:
         """Return whether an earlier unfinished run of the thread is held by a live process."""
-        earlier = await unfinished_of(self.resources, run.user_id, run.thread_id, before=run.run_id)
-        return bool(earlier) and bool(await self.leases.held(earlier))
+        earlier = await records.unfinished_of(self.resources, run.user_id, run.thread_id, before=run.run_id)
+        return bool(earlier) and bool(await self.lease_store.held(earlier))
 
-    async def _execute(self, run: ManagedRun) -> dict[str, Any]:
+    async def _execute(self, run: ManagedRun) -> RunResult:
         """Call the executor, logging its events; make sure the log ends with a terminal event."""
         try:
             result = await self.executor(self.resources, run.user_id, run.run_id, run.thread_id,  # type: ignore[misc]
@@ -187,20 +187,19 @@ class RunManager:
         await self.log.append(run.run_id, as_terminal(event) if final else event, final=final)
         run.final_logged = run.final_logged or final
 
-    async def _cancelled_in_queue(self, run: ManagedRun) -> dict[str, Any]:
+    async def _cancelled_in_queue(self, run: ManagedRun) -> RunResult:
         """Record a run cancelled before it started; re-raise a cancellation that was not the user's."""
         if not run.cancel.is_set() or run.state != "queued":
             raise asyncio.CancelledError  # app shutdown: the run stays unfinished for recovery
         return await self._concluded(run, await self._ended(run, RunStatus.CANCELLED, CANCELLED_MESSAGE))
 
-    async def _ended(self, run: ManagedRun, status: RunStatus, error: str) -> dict[str, Any]:
+    async def _ended(self, run: ManagedRun, status: RunStatus, error: str) -> RunResult:
         """Record the run `status` with `error` (the executor did not); return its result."""
         LOG.warning("run %s ended %s: %s", run.run_id, status.value, error)
         await quietly(records.mark(self.resources, run.user_id, run.run_id, status.value, error))
-        return {"run_id": run.run_id, "thread_id": run.thread_id, "status": status.value, "report_id": None,
-                "report": None, "error": error}
+        return run_result(run.run_id, run.thread_id, status, error=error)
 
-    async def _concluded(self, run: ManagedRun, result: dict[str, Any]) -> dict[str, Any]:
+    async def _concluded(self, run: ManagedRun, result: RunResult) -> RunResult:
         """End the run's log (with a terminal event if none was logged) and drop its lease; return `result`."""
         ids = RunIds(run.thread_id, run.run_id)
         await quietly(self.end_log(run.run_id, None if run.final_logged else final_event(ids, result)))
@@ -211,7 +210,7 @@ class RunManager:
         if last is not None:
             await self.log.append(run_id, as_terminal(last), final=True)
         await self.log.close(run_id, self.resources.settings.run_event_ttl_s)
-        await self.leases.release([run_id], self.owner)
+        await self.lease_store.release([run_id], self.owner)
 
     def _settle(self, run: ManagedRun) -> None:
         """Mark the run finished; forget the oldest finished runs beyond KEEP_FINISHED."""
@@ -224,7 +223,7 @@ class RunManager:
         """Cancel the user's unfinished run; False when it is unknown, another user's or finished."""
         run = self.runs.get(run_id)
         if run is None:
-            return await flag_cancel(self.resources, self.leases, user_id, run_id)
+            return await self.flag_cancel(user_id, run_id)
         return run.user_id == user_id and self.cancel_here(run_id)
 
     def cancel_here(self, run_id: str) -> bool:
@@ -237,6 +236,25 @@ class RunManager:
             run.task.cancel()  # a task that has not begun sees the cancel event first thing
         return True
 
+    async def flag_cancel(self, owner: Owner, run_id: str) -> bool:
+        """Flag the owner's unfinished run for the process running it to cancel; False when there is none."""
+        if not await records.unfinished_run(self.resources, owner, run_id):
+            return False
+        await self.lease_store.flag_cancel(run_id)
+        return True
+
+    async def keep_leases(self) -> None:
+        """Refresh this manager's leases every `lease_refresh_s`; cancel its runs other processes flagged."""
+        while True:
+            await asyncio.sleep(self.lease_refresh_s)
+            await quietly(self._renew())
+
+    async def _renew(self) -> None:
+        live = self.unfinished()
+        await self.lease_store.refresh(live, self.owner)
+        for run_id in await self.lease_store.flagged(live) if live else ():
+            self.cancel_here(run_id)
+
     def spawn(self, work: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task:
         """Run `work` as a background task of the manager (cancelled by `shutdown`)."""
         task = asyncio.create_task(work, name=name or None)
@@ -244,7 +262,7 @@ class RunManager:
         task.add_done_callback(self.tasks.discard)
         return task
 
-    async def wait(self, run_id: str) -> dict[str, Any] | None:
+    async def wait(self, run_id: str) -> RunResult | None:
         """Wait for the run to end; return its result (None when this manager does not know it)."""
         run = self.runs.get(run_id)
         if run is not None and run.task is not None:
@@ -262,6 +280,6 @@ class RunManager:
         """Stop every task; unfinished runs keep their status (recovery resumes them) and lose their lease."""
         live = self.unfinished()
         await stopped([task for task in [*(self.runs[run_id].task for run_id in live), *self.tasks] if task])
-        await quietly(self.leases.release(live, self.owner))
-        await quietly(self.leases.aclose())
+        await quietly(self.lease_store.release(live, self.owner))
+        await quietly(self.lease_store.aclose())
 

@@ -1,17 +1,18 @@
 """The records of a run: thread, messages, run, agent runs and report, each step its own commit.
 
     owner = Owner(user_id, workspace_id)
-    thread_id, run_id = await open_run(resources, owner, "Cut spend by 30%?")   # run `pending`
-    await mark(resources, owner, run_id, "running")
-    await record_agent(resources, owner, run_id, "triage", "running")            # then "done"
-    report_id = await save_report(resources, owner, run_id, thread_id, state["report"])
-    await mark(resources, owner, run_id, "success")
+    thread_id, run_id = await open_run(pools, owner, "Cut spend by 30%?")   # run `pending`
+    await mark(pools, owner, run_id, "running")
+    await record_agent(pools, owner, run_id, "triage", "running")            # then "done"
+    report_id = await save_report(pools, owner, run_id, thread_id, Report.of(state["report"]))
+    await mark(pools, owner, run_id, "success")
 
-Every helper opens its own `UnitOfWork(resources.session_factory)` bound to the owner's
-workspace (start the resources first) and commits, so a client reading the records sees a
-run's progress as it happens. Everything is scoped to the owner, a (user, workspace) pair:
-another user's thread or run, or one of another workspace, is `NotFoundError`, like a
-missing one. `run_owner` is the one unscoped read, for workers recovering runs.
+`pools` is anything with the app's settings and a `uow(workspace_id)` (`runs.pools.Pools`:
+the app's resources, started). Every helper opens its own unit of work bound to the owner's
+workspace and commits, so a client reading the records sees a run's progress as it happens.
+Everything is scoped to the owner, a (user, workspace) pair: another user's thread or run,
+or one of another workspace, is `NotFoundError`, like a missing one. `run_owner` and
+`unfinished_runs` are the unscoped reads, for workers recovering runs.
 """
 
 from __future__ import annotations
@@ -20,22 +21,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from netra.persistence.models import FINISHED, AgentRun, MessageRole, Run, RunStatus
+from netra.persistence.models import AgentRun, MessageRole, Run
 from netra.persistence.repositories import MAX_LIMIT, NotFoundError
 from netra.persistence.uow import UnitOfWork
-from netra.server.resources import AppResources
+from netra.report.record import Report
+from netra.server.runs.pools import Pools
+from netra.server.runs.status import AGENT_RECORD_STATUS, FINISHED, UNFINISHED
 from netra.tenancy import Owner
 
 TITLE_CHARS = 80
 ASSISTANT = MessageRole.ASSISTANT.value
-# a sub-agent status of the client events -> the agent run's status (RunStatus values pass as-is)
-AGENT_STATUS = {"running": RunStatus.RUNNING, "retrying": RunStatus.RUNNING, "done": RunStatus.SUCCESS,
-                "failed": RunStatus.ERROR}
 
 
-def _uow(resources: AppResources, owner: Owner) -> UnitOfWork:
+def _uow(pools: Pools, owner: Owner) -> UnitOfWork:
     """Return a unit of work over the app's records database, in the owner's workspace."""
-    return UnitOfWork(resources.session_factory, workspace_id=owner.workspace_id)  # type: ignore[arg-type]
+    return pools.uow(owner.workspace_id)
 
 
 def owner_of(record: Run) -> Owner:
@@ -61,29 +61,29 @@ async def _question(uow: UnitOfWork, user_id: str, thread_id: str, values: dict[
     return await uow.runs.create(user_id, thread_id=thread_id, **values)
 
 
-async def open_run(resources: AppResources, owner: Owner, question: str, thread_id: str | None = None,
+async def open_run(pools: Pools, owner: Owner, question: str, thread_id: str | None = None,
                    strategy: str | None = None) -> tuple[str, str]:
     """Create the thread (when None), store the question as a user message, create the run `pending`.
 
     Raises:
         NotFoundError: `thread_id` is missing or another user's.
     """
-    values = {"question": question, "strategy": strategy or resources.settings.strategy}
-    async with _uow(resources, owner) as uow:
+    values = {"question": question, "strategy": strategy or pools.settings.strategy}
+    async with _uow(pools, owner) as uow:
         thread_id = thread_id or (await uow.threads.create(owner.user_id, title=title_of(question))).id
         run = await _question(uow, owner.user_id, thread_id, values)
         await uow.commit()
     return thread_id, run.id
 
 
-async def mark(resources: AppResources, owner: Owner, run_id: str, status: str, error: str | None = None) -> Run:
+async def mark(pools: Pools, owner: Owner, run_id: str, status: str, error: str | None = None) -> Run:
     """Move the user's run to `status` (start and finish times follow); return it.
 
     Raises:
         NotFoundError: the run is missing or another user's.
         UserInputError: `status` is not a `RunStatus`.
     """
-    async with _uow(resources, owner) as uow:
+    async with _uow(pools, owner) as uow:
         run = await uow.runs.set_status(owner.user_id, run_id, status, error)
         await uow.commit()
     return _found(run, "run", run_id)
@@ -96,7 +96,7 @@ async def _agent_row(uow: UnitOfWork, user_id: str, run_id: str, agent: str) -> 
     return found or await uow.agent_runs.create(user_id, run_id=run_id, agent=agent)
 
 
-async def record_agent(resources: AppResources, owner: Owner, run_id: str, agent: str, status: str,
+async def record_agent(pools: Pools, owner: Owner, run_id: str, agent: str, status: str,
                        error: str | None = None) -> AgentRun | None:
     """Create or move the agent run of `agent` (`running`, `retrying`, `done` → success, `failed` → error).
 
@@ -107,18 +107,18 @@ async def record_agent(resources: AppResources, owner: Owner, run_id: str, agent
         NotFoundError: the run is missing or another user's.
         UserInputError: `status` is neither a sub-agent status nor a `RunStatus`.
     """
-    async with _uow(resources, owner) as uow:
+    async with _uow(pools, owner) as uow:
         row = await _agent_row(uow, owner.user_id, run_id, agent)
         changed = None if row.status in FINISHED else await uow.agent_runs.set_status(
-            owner.user_id, row.id, AGENT_STATUS.get(status, status), error)
+            owner.user_id, row.id, AGENT_RECORD_STATUS.get(status, status), error)
         await uow.commit()
     return changed
 
 
-async def close_agents(resources: AppResources, owner: Owner, run_id: str, status: str,
+async def close_agents(pools: Pools, owner: Owner, run_id: str, status: str,
                        error: str | None = None) -> list[AgentRun]:
     """Move the run's unfinished agent runs to `status` (a run that failed or was cancelled); return them."""
-    async with _uow(resources, owner) as uow:
+    async with _uow(pools, owner) as uow:
         rows = await uow.agent_runs.for_run(owner.user_id, run_id, limit=MAX_LIMIT)
         closed = [await uow.agent_runs.set_status(owner.user_id, row.id, status, error)
                   for row in rows if row.status not in FINISHED]
@@ -126,31 +126,46 @@ async def close_agents(resources: AppResources, owner: Owner, run_id: str, statu
     return closed
 
 
-def structured_of(report_state: dict[str, Any]) -> dict[str, Any]:
-    """Return the structured part of a report: its citations, the generator's call id, ungrounded numbers."""
-    return {"citations": report_state.get("citations") or [], "call_id": report_state.get("call_id"),
-            "ungrounded": report_state.get("ungrounded") or [], "usage": report_state.get("usage")}
-
-
-def report_values(report_state: dict[str, Any]) -> dict[str, Any]:
-    """Return the columns of the `agent_reports` row of the graph's final `report`."""
-    return {"markdown": str(report_state.get("markdown") or ""), "structured": structured_of(report_state),
-            "grounded": bool(report_state.get("grounded"))}
-
-
-async def save_report(resources: AppResources, owner: Owner, run_id: str, thread_id: str,
-                      report_state: dict[str, Any]) -> str:
+async def save_report(pools: Pools, owner: Owner, run_id: str, thread_id: str,
+                      report: Report) -> str:
     """Store the run's report and post its markdown to the thread as the assistant's answer; return its id."""
-    values = report_values(report_state)
-    async with _uow(resources, owner) as uow:
-        report = await uow.reports.create(owner.user_id, run_id=run_id, **values)
-        await uow.messages.create(owner.user_id, thread_id=thread_id, role=ASSISTANT, content=values["markdown"])
+    values = report.columns()
+    async with _uow(pools, owner) as uow:
+        row = await uow.reports.create(owner.user_id, run_id=run_id, **values)
+        await uow.messages.create(owner.user_id, thread_id=thread_id, role=ASSISTANT, content=report.markdown)
         await uow.commit()
-    return report.id
+    return row.id
 
 
-async def run_owner(resources: AppResources, run_id: str) -> Owner | None:
+async def run_owner(pools: Pools, run_id: str) -> Owner | None:
     """Return the (user, workspace) that owns run `run_id`, or None (unscoped: for workers only)."""
-    async with UnitOfWork(resources.session_factory) as uow:  # type: ignore[arg-type]
+    async with pools.uow() as uow:
         found = (await uow.session.execute(select(Run.user_id, Run.workspace_id).where(Run.id == run_id))).first()
     return None if found is None else Owner(found[0], found[1])
+
+
+def _older(newest_first: list[Run], before: str | None) -> list[Run]:
+    """Return the runs listed after run `before` (all of them when None; none when it is not listed)."""
+    ids = [run.id for run in newest_first]
+    return newest_first if before is None else newest_first[ids.index(before) + 1:] if before in ids else []
+
+
+async def unfinished_of(pools: Pools, owner: Owner, thread_id: str, before: str | None = None) -> list[str]:
+    """Return the ids of the owner's thread's unfinished runs (only those older than run `before`, when given)."""
+    async with _uow(pools, owner) as uow:
+        newest_first = await uow.runs.for_thread(owner.user_id, thread_id, limit=MAX_LIMIT)
+    return [run.id for run in _older(newest_first, before) if run.status in UNFINISHED]
+
+
+async def unfinished_run(pools: Pools, owner: Owner, run_id: str) -> bool:
+    """Return whether the owner's run `run_id` exists and is still pending or running."""
+    async with _uow(pools, owner) as uow:
+        record = await uow.runs.get(owner.user_id, run_id)
+    return record is not None and record.status in UNFINISHED
+
+
+async def unfinished_runs(pools: Pools) -> list[Run]:
+    """Return every user's `running` and `pending` runs, oldest first (unscoped: for recovery only)."""
+    async with pools.uow() as uow:
+        found = [run for status in UNFINISHED for run in await uow.runs.by_status(status, limit=MAX_LIMIT)]
+    return sorted(found, key=lambda run: (run.created_at, run.id))

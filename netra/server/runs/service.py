@@ -1,8 +1,8 @@
 """Execute a question as a recorded run: stream the graph, tell clients, keep the records.
 
-    thread_id, run_id = await records.open_run(resources, owner, question)      # owner: (user, workspace)
-    result = await execute_run(resources, owner, run_id, thread_id, question, emit=send)
-    result["status"]   # "success" | "error" | "cancelled"
+    thread_id, run_id = await records.open_run(pools, owner, question)      # owner: (user, workspace)
+    result = await execute_run(pools, owner, run_id, thread_id, question, emit=send)   # RunResult
+    result["status"]   # "success" | "error" | "cancelled" | "interrupted"
 
 The graph runs synchronously in a worker thread (`asyncio.to_thread`) on the app's
 checkpointer, its tools reading the owner's workspace only, with the Netra thread id as the
@@ -21,7 +21,7 @@ raises is logged and skipped: the records are the run's truth. Concurrent runs o
 analytics store (embedded chDB serves several threads): no lock is held. The checkpointer is
 opened before the run writes anything: its first setup switches SQLite to WAL ("database is
 locked" while another connection writes) and indexes PostgreSQL concurrently. With a graph-
-stream log (`resources.streams`, for the SSE API) the graph streams `graph_stream.GRAPH_MODES`
+stream log (`pools.stream_log()`, for the SSE API) the graph streams `stream.GRAPH_MODES`
 with the recorder's `events` handler in its config: records are shaped in the worker thread and
 logged before the chunk's client events, the finale just before the terminal client event.
 """
@@ -42,18 +42,21 @@ from netra.graph.runner import run_config
 from netra.graph.state import AGENTS
 from netra.graph.topology import build_graph
 from netra.metrics import AGENT_EXECUTIONS, RUNS
-from netra.persistence.models import FINISHED, AgentRun, RunStatus
-from netra.server.resources import AppResources
+from netra.persistence.models import AgentRun
+from netra.report.record import Report
 from netra.server.runs import events, records
 from netra.server.runs.approvals import still_paused
+from netra.server.runs.ask import CANCELLED_MESSAGE, RunResult, run_result
 from netra.server.runs.events import ClientEvent, RunIds
 from netra.server.runs.log import is_terminal
+from netra.server.runs.pools import Pools
 from netra.server.runs.request import RunRequest
+from netra.server.runs.status import FINISHED, RunStatus
+from netra.server.runs.stream import StreamRecorder, recorder_of
 from netra.tenancy import Owner
 
 Emit = Callable[[ClientEvent], Awaitable[None]]
 STREAM_MODES = ["custom", "updates"]
-CANCELLED_MESSAGE = "the run was cancelled"
 LOG = logging.getLogger("netra.runs")
 _DONE = object()
 PAUSED = "__paused__"  # the key of a pending approval's payload in the values `_iterate` returns
@@ -80,12 +83,6 @@ def no_report(state: dict[str, Any]) -> str:
     return f"the run ended without a report ({errors or 'no error recorded'})"
 
 
-def client_report(report: dict[str, Any], report_id: str) -> dict[str, Any]:
-    """Return the report as the `agent_completed` event and the result carry it."""
-    return {"markdown": report.get("markdown", ""), "structured": records.structured_of(report),
-            "grounded": bool(report.get("grounded")), "report_id": report_id}
-
-
 @dataclass
 class _Feed:
     """Carries stream items from the worker thread into the event loop's queue."""
@@ -102,20 +99,19 @@ class _Feed:
 class ActiveRun:
     """One run being executed: its owner (user and workspace) and ids, where events go, and when to stop."""
 
-    resources: AppResources
+    resources: Pools
     owner: Owner
     ids: RunIds
     emit: Emit | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
-    recorder: Any = None  # netra.server.sse.graph_stream.StreamRecorder: the run's graph-stream log
+    recorder: StreamRecorder | None = None  # the run's graph-stream log (None: the app keeps none)
 
     def __post_init__(self) -> None:
-        from netra.server.sse.graph_stream import recorder_of  # that package imports this one
+        self.recorder = self.recorder or recorder_of(self.resources.stream_log(), self.resources.settings,
+                                                     self.ids.run_id)
 
-        self.recorder = self.recorder or recorder_of(self.resources, self.ids.run_id)
-
-    async def execute(self, request: RunRequest) -> dict[str, Any]:
+    async def execute(self, request: RunRequest) -> RunResult:
         """Mark the run running, announce it, stream the graph, then finish, pause or cancel."""
         strategy = request.strategy or self.resources.settings.strategy
         await asyncio.to_thread(self.resources.checkpointer)  # set up once, before this run writes
@@ -182,7 +178,7 @@ class ActiveRun:
     async def handle(self, mode: str, chunk: Any, records: list[dict[str, Any]] | None = None) -> None:
         """Log the item's graph-stream `records`; turn it into client events, record each, then send it."""
         if records:
-            await self.recorder.append(records)
+            await self.recorder.append(records)  # type: ignore[union-attr]  # records come with a recorder
         for event in events.to_client_events(mode, chunk, self.ids):
             await self.record(event)
             await self.send(event)
@@ -213,36 +209,36 @@ class ActiveRun:
         if self.recorder is not None and is_terminal(event):
             await self.recorder.end(event)
 
-    async def finish(self, state: dict[str, Any]) -> dict[str, Any]:
+    async def finish(self, state: dict[str, Any]) -> RunResult:
         """End the run as the graph left it: paused for approval (`PAUSED` in the state), or completed."""
         return await (self.paused(state[PAUSED]) if state.get(PAUSED) else self.completed(state))
 
-    async def completed(self, state: dict[str, Any]) -> dict[str, Any]:
+    async def completed(self, state: dict[str, Any]) -> RunResult:
         """Save the report, mark the run `success`, send `agent_completed` (no report: the run failed)."""
-        report = state.get("report") or {}
-        if not report.get("markdown"):
+        report = Report.of(state.get("report"))
+        if not report.markdown:
             raise RunFailedError(no_report(state))
-        out = client_report(report, await self._save(report))
+        out = report.to_wire(await self._save(report))
         await self._outcome(RunStatus.SUCCESS)
         await self.send(events.run_completed(self.ids, out))
         return self.result(RunStatus.SUCCESS, out)
 
-    async def _save(self, report: dict[str, Any]) -> str:
+    async def _save(self, report: Report) -> str:
         return await records.save_report(self.resources, self.owner, self.ids.run_id, self.ids.thread_id, report)
 
-    async def paused(self, interrupt: dict[str, Any]) -> dict[str, Any]:
+    async def paused(self, interrupt: dict[str, Any]) -> RunResult:
         """Mark the run (and its unfinished agents) `interrupted`; send `interrupted` with what it waits for."""
         await self.settle(RunStatus.INTERRUPTED, None)
         await self.send(events.run_interrupted(self.ids, interrupt))
         return {**self.result(RunStatus.INTERRUPTED), "interrupt": interrupt}
 
-    async def cancelled(self) -> dict[str, Any]:
+    async def cancelled(self) -> RunResult:
         """Mark the run (and its unfinished agents) `cancelled`; send the `cancelled` error event."""
         await self.settle(RunStatus.CANCELLED, CANCELLED_MESSAGE)
         await self.send(events.run_error(self.ids, "cancelled", CANCELLED_MESSAGE))
         return self.result(RunStatus.CANCELLED, error=CANCELLED_MESSAGE)
 
-    async def fail(self, exc: Exception) -> dict[str, Any]:
+    async def fail(self, exc: Exception) -> RunResult:
         """Mark the run (and its unfinished agents) `error`; send the `run_failed` error event."""
         message = describe(exc)
         LOG.warning("run %s failed: %s", self.ids.run_id, message, exc_info=exc)
@@ -260,11 +256,9 @@ class ActiveRun:
         await records.mark(self.resources, self.owner, self.ids.run_id, status, error)
         RUNS.labels(status.value).inc()
 
-    def result(self, status: RunStatus, report: dict[str, Any] | None = None,
-               error: str | None = None) -> dict[str, Any]:
+    def result(self, status: RunStatus, report: dict[str, Any] | None = None, error: str | None = None) -> RunResult:
         """Return what `execute_run` answers."""
-        return {"run_id": self.ids.run_id, "thread_id": self.ids.thread_id, "status": status.value,
-                "report_id": report["report_id"] if report else None, "report": report, "error": error}
+        return run_result(self.ids.run_id, self.ids.thread_id, status, report, error)
 
 
 def _count_finished(row: AgentRun | None, data: dict[str, Any]) -> None:
@@ -282,16 +276,16 @@ async def _quietly(step: Awaitable[None], run_id: str) -> None:
         LOG.exception("run %s: recording the failure failed", run_id)
 
 
-async def execute_run(resources: AppResources, owner: Owner, run_id: str, thread_id: str, question: str,
+async def execute_run(resources: Pools, owner: Owner, run_id: str, thread_id: str, question: str,
                       strategy: str | None = None, emit: Emit | None = None, cancel: threading.Event | None = None,
-                      resume: bool = False, approval: bool = False, decision: Any = None) -> dict[str, Any]:
+                      resume: bool = False, approval: bool = False, decision: Any = None) -> RunResult:
     """Execute the owner's pending run `run_id` of `thread_id` (in the owner's workspace); never raises.
 
     `approval` pauses the graph before the actions agent; `decision` continues the thread's
     paused run (checked by `approvals.admitted` before the run was recorded).
-    Returns {"run_id", "thread_id", "status" ("success" | "error" | "cancelled" | "interrupted"),
-    "report_id", "report" ({markdown, structured, grounded, report_id} or None), "error" (message
-    or None)}, and for a paused run "interrupt" (what it waits for).
+    Returns the run's `RunResult`: ids, status ("success" | "error" | "cancelled" |
+    "interrupted"), report_id, report (`Report.to_wire`, or None), error (message or None), and
+    for a paused run "interrupt" (what it waits for).
     """
     run = ActiveRun(resources, owner, RunIds(thread_id, run_id), emit, cancel or threading.Event())
     try:

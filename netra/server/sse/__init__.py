@@ -9,12 +9,12 @@
     checkpoints.py   a thread's checkpoints written: a state update or fork, a copy, their deletion
     drawing.py       the compiled graph's drawing (xray), its JSON schemas, its subgraphs
     access.py        the dependencies of a user's thread and run, headers, Last-Event-ID and mode parsing
-    graph_stream.py  the runs' graph-stream log (written by the run service), its records and finale
     listener.py      one client's view of a run's stream: filtered by mode, resumed after an id
     wire.py          SSE frames, heartbeats, JSON of anything the graph streams
 
 `langgraph-sdk` clients work against it (docs/sse.md); `netra.server.routes.ROUTERS` includes
-the three routers. Nothing is imported here, so the run service can import `graph_stream`
+the three routers. The runs' graph-stream log these routes read is written by the run engine
+(`netra.server.runs.stream`); nothing is imported here, so the engine can use `wire`'s JSON
 without the routes.
 """
 

@@ -25,15 +25,14 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr,
 from netra.errors import UserInputError
 from netra.persistence.repositories import MAX_LIMIT
 from netra.server.bounded import JsonObject, bounded
-from netra.server.routes.agent import QUESTION_CHARS, StrategyName
-from netra.server.runs.decisions import Approvals
+from netra.server.runs import QUESTION_CHARS, Approvals, Ask, Multitask, StrategyName
 from netra.server.sse.views import ASSISTANT_IDS
 
 StreamModeName = Literal["values", "updates", "custom", "messages", "messages-tuple", "debug", "events"]
 STREAM_MODES: tuple[str, ...] = get_args(StreamModeName)
 SEARCH_LIMIT = 10  # the SDK's default page
 USER_ROLES = ("user", "human")
-STRATEGIES = ("sequential", "parallel", "conditional")
+STRATEGIES: tuple[str, ...] = get_args(StrategyName)
 UNSUPPORTED_RUN = ("checkpoint", "checkpoint_id", "interrupt_after", "webhook",  # `command`, `interrupt_before`:
                    "after_seconds", "if_not_exists", "feedback_keys")  # human in the loop (runs.decisions)
 UNSUPPORTED_THREAD = ("thread_id", "supersteps", "ttl")
@@ -94,7 +93,7 @@ class RunIn(Compatible, Approvals):
     context: JsonObject | None = None
     metadata: JsonObject | None = None
     stream_mode: StreamModeName | list[StreamModeName] = "values"
-    multitask_strategy: Literal["reject", "enqueue"] = "enqueue"
+    multitask_strategy: Multitask = "enqueue"
     on_disconnect: Literal["continue"] = "continue"
     _question: str = PrivateAttr("")
 
@@ -126,6 +125,12 @@ class RunIn(Compatible, Approvals):
     def strategy(self) -> StrategyName | None:
         """The strategy the input names (None: the server's default)."""
         return (self.input or {}).get("strategy")
+
+    def ask(self, thread_id: str) -> Ask:
+        """Return what the run asks of the engine, on thread `thread_id`."""
+        asked = {"question": self.question} if self.decision is None else {"decision": self.decision}
+        return Ask(thread_id=thread_id, strategy=self.strategy, approval=self.approval_of(self.config, self.context),
+                   **asked)
 
     def modes(self) -> frozenset[str]:
         """Return the stream modes asked for."""

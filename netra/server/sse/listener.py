@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from netra.errors import NetraError
-from netra.persistence.models import FINISHED, Run
-from netra.persistence.uow import UnitOfWork
+from netra.persistence.models import Run
 from netra.server.errors import INTERNAL_MESSAGE
 from netra.server.resources import AppResources
-from netra.server.runs.recovery import quietly
+from netra.server.runs import FINISHED, quietly
 from netra.server.sse import wire
-from netra.server.sse.graph_stream import Record, finale
+from netra.server.runs.stream import Record, finale
 from netra.tenancy import Owner
 
 TICK_S = 1.0  # how often an idle stream looks at the run's record
@@ -41,7 +40,7 @@ LOG = logging.getLogger("netra.server.sse")
 
 async def run_of(resources: AppResources, owner: Owner, run_id: str) -> Run | None:
     """Return the owner's run record (None: missing, another user's or workspace's, or deleted with its thread)."""
-    async with UnitOfWork(resources.session_factory, workspace_id=owner.workspace_id) as uow:  # type: ignore[arg-type]
+    async with resources.uow(owner.workspace_id) as uow:
         return await uow.runs.get(owner.user_id, run_id)
 
 

@@ -24,18 +24,16 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from netra.errors import ConflictError, UserInputError
+from netra.errors import UserInputError
 from netra.persistence.models import Thread
 from netra.persistence.repositories import MAX_LIMIT
 from netra.persistence.uow import UnitOfWork
 from netra.server.owned import SignedIn, Uow
 from netra.server.resources import AppResources
-from netra.server.runs.approvals import with_pause
-from netra.server.runs.manager import RunHandle
+from netra.server.runs import Ask, RunEndedError, RunHandle, error_data, with_pause
 from netra.server.sse import wire
 from netra.server.sse.access import Resources, RunAccess, RunRef, ThreadAccess, after_of, answer, modes_of, run_headers
 from netra.server.sse.bodies import STREAM_MODES, SEARCH_LIMIT, RunIn
-from netra.server.sse.graph_stream import error_data
 from netra.server.sse.listener import Listener, joined, run_of
 from netra.server.sse.state import thread_values
 from netra.server.sse.views import ASSISTANT_ID, GRAPH_ID, run_view
@@ -43,10 +41,6 @@ from netra.tenancy import Owner
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["agent server"])
 JOIN_MODES = frozenset(STREAM_MODES) - {"debug", "events"}  # a join naming no mode (e.g. the SDK's reconnect)
-
-
-class RunEndedError(ConflictError):
-    """The run has already ended: there is nothing to cancel (409)."""
 
 
 async def _tag(uow: UnitOfWork, owner: Owner, thread: Thread) -> None:
@@ -60,9 +54,7 @@ async def _start(resources: AppResources, uow: UnitOfWork, owner: Owner, thread:
     """Start the run in the background manager (409 when rejecting on a busy thread)."""
     await _tag(uow, owner, thread)
     await uow.commit()  # the request's transaction ends before the run starts
-    return await resources.runs.start(owner, body.question, thread.id, body.strategy,
-                                      multitask=body.multitask_strategy,
-                                      approval=body.approval_of(body.config, body.context), decision=body.decision)
+    return await resources.runs.submit(owner, body.ask(thread.id), body.multitask_strategy)
 
 
 def _sse(listener: Listener, thread_id: str) -> StreamingResponse:

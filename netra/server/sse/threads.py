@@ -34,8 +34,7 @@ from netra.persistence.repositories import MAX_LIMIT
 from netra.persistence.uow import UnitOfWork
 from netra.server.owned import SignedIn, Uow, plausible_id
 from netra.server.resources import AppResources
-from netra.server.runs.admission import ThreadBusyError
-from netra.server.runs.recovery import UNFINISHED, unfinished_of
+from netra.server.runs import UNFINISHED, ThreadBusyError, unfinished_of
 from netra.server.sse.access import Resources, ThreadAccess, answer
 from netra.server.sse.bodies import HistoryIn, StateUpdate, ThreadIn, ThreadPatch, ThreadSearch
 from netra.server.sse.checkpoints import copy_checkpoints, drop_checkpoints, update_state

@@ -20,7 +20,7 @@ from typing import Any
 
 from netra.persistence.models import Run, Thread
 from netra.server.bounded import shown
-from netra.server.sse.graph_stream import agent_server_status
+from netra.server.runs.status import agent_server_status, thread_status as status_of
 from netra.server.sse.wire import jsonable
 
 ASSISTANT_ID = GRAPH_ID = "netra"
@@ -64,7 +64,7 @@ def interrupts_of(snapshot: Any) -> dict[str, list[Any]]:
 
 def thread_status(busy: bool, latest: Latest) -> str:
     """Return a thread's status: `busy` (a run pending or running), `interrupted` (waiting on a human), `idle`."""
-    return "busy" if busy else "interrupted" if latest.interrupts else "idle"
+    return status_of(busy, bool(latest.interrupts))
 
 
 def thread_view(thread: Thread, busy: bool, latest: Latest = Latest()) -> dict[str, Any]:

@@ -66,7 +66,7 @@ class TokenGuard:
         """
         if self.claims.expires_at <= time.time():
             raise TokenExpiredError("the token has expired: sign in again")
-        async with UnitOfWork(self.resources.session_factory) as uow:  # type: ignore[arg-type]
+        async with self.resources.uow() as uow:
             self.claims = await signed_in(self.claims, uow)
         return self.claims
 

@@ -25,23 +25,21 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from netra.errors import NetraError, UserInputError
+from netra.graph.approval import DecisionError
 from netra.persistence.repositories.base import NotFoundError
 from netra.server.errors import ANSWERS, describe, translated
-from netra.graph.approval import DecisionError
-from netra.server.runs.approvals import NotWaitingError
-from netra.server.runs.decisions import DecisionValue
-from netra.server.runs.events import timestamp
+from netra.server.runs import (Ask, DecisionValue, Multitask, NotWaitingError, Question, RunEndedError, StrategyName,
+                               timestamp)
 from netra.server.ws.connections import TooManyConnectionsError
 
 LOG = logging.getLogger("netra.ws")
 MAX_FRAME_BYTES = 64 * 1024
 FRAME_KEYS = frozenset({"action", "data"})
-QUESTION_CHARS = 4000
 TOKEN_CHARS = 8192
 MAX_FOLLOWED_RUNS = 20  # runs one connection follows at once
 CLOSE_IDLE = 4408  # no frame from the client for `ws_timeout_s`
@@ -50,10 +48,7 @@ AUTH_CLOSE_BASE = 4000  # a refused token closes with 4000 + its HTTP status: 44
 INTERNAL_MESSAGE = "internal server error"
 Message = dict[str, Any]
 
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=QUESTION_CHARS)]
 RecordId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
-StrategyName = Literal["sequential", "parallel", "conditional"]  # netra.graph.strategies.STRATEGIES
-Multitask = Literal["reject", "enqueue"]  # netra.server.runs.manager.MULTITASK
 
 
 class FrameError(Exception):
@@ -62,10 +57,6 @@ class FrameError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-class RunEndedError(UserInputError):
-    """`stop_agent` on a run that has already ended."""
 
 
 class TooManyRunsError(UserInputError):
@@ -90,6 +81,10 @@ class StartAgent(Data):
     strategy: StrategyName | None = None
     multitask: Multitask = "reject"
     approval: bool = False  # pause before the actions agent for the user's approval (then `decide`)
+
+    def ask(self) -> Ask:
+        """Return what the frame asks of the engine."""
+        return Ask(question=self.message, thread_id=self.thread_id, strategy=self.strategy, approval=self.approval)
 
 
 class UserMessage(StartAgent):
@@ -127,16 +122,21 @@ class Decide(Data):
     thread_id: RecordId
     decision: DecisionValue
 
+    def ask(self) -> Ask:
+        """Return what the frame asks of the engine: the decision, on its thread."""
+        return Ask(thread_id=self.thread_id, decision=self.decision)
 
-# exception type -> error code; a subclass not listed takes its nearest listed base's
+
+# exception type -> error code (the HTTP answers' codes, but for the WebSocket's own); a subclass
+# not listed takes its nearest listed base's
 ERROR_CODES: dict[type[Exception], str] = {
+    **{exc_type: answer.code for exc_type, answer in ANSWERS.items()},
     RunEndedError: "run_ended",
     TooManyRunsError: "too_many_runs",
     LogExpiredError: "log_expired",
     TooManyConnectionsError: "too_many_connections",
     DecisionError: "bad_decision",
     NotWaitingError: "not_waiting",
-    **{exc_type: answer.code for exc_type, answer in ANSWERS.items()},
 }
 
 

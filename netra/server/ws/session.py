@@ -32,16 +32,15 @@ from typing import Any, Awaitable, Callable, NamedTuple
 
 from starlette.websockets import WebSocket
 
-from netra.persistence.models import FINISHED, Run
+from netra.persistence.models import Run
 from netra.server.auth.errors import AuthError
 from netra.server.resources import AppResources
-from netra.server.runs.records import owner_of
+from netra.server.runs import FINISHED, Ask, RunEndedError, owner_of
 from netra.server.ws.auth import CLOSED, TokenGuard
 from netra.server.ws.connections import Connection, ConnectionManager
 from netra.server.ws.follow import Followers
 from netra.server.ws.protocol import (AUTH_CLOSE_BASE, CLOSE_IDLE, Data, Decide, LogExpiredError, Ping, Resume,
-                                      RunEndedError, StartAgent, StopAgent, UserMessage, error_message, failure,
-                                      message, parse)
+                                      StartAgent, StopAgent, UserMessage, error_message, failure, message, parse)
 from netra.server.ws.workspace import owned_run, writer_of
 
 Handler = Callable[["Session", str, Any], Awaitable[None]]
@@ -138,18 +137,17 @@ class Session:
 
     async def ask(self, action: str, data: StartAgent) -> None:
         """Start a run of the question (`start_agent`, `user_message`); acknowledge it and follow its log."""
-        await self._start(action, data.message, data.thread_id, strategy=data.strategy, multitask=data.multitask,
-                          approval=data.approval)
+        await self._start(action, data.ask(), data.multitask)
 
     async def decide(self, action: str, data: Decide) -> None:
         """Continue the thread's run paused for approval with the user's decision (`decide`), as a new run."""
-        await self._start(action, "", data.thread_id, decision=data.decision)
+        await self._start(action, data.ask())
 
-    async def _start(self, action: str, question: str, thread_id: str | None, **options: Any) -> None:
+    async def _start(self, action: str, ask: Ask, multitask: str = "reject") -> None:
         """Start a run in the connection's workspace; acknowledge it and follow its log."""
         self.followers.room_for(None)
         owner = (await writer_of(self.websocket, self.resources, self.guard.claims)).owner
-        handle = await self.resources.runs.start(owner, question, thread_id, **options)
+        handle = await self.resources.runs.submit(owner, ask, multitask)
         await self.send(message("ack", {"action": action, "run_id": handle.run_id, "thread_id": handle.thread_id,
                                         "status": handle.status}, handle.run_id, handle.thread_id))
         self.followers.follow(handle.run_id, 0)

@@ -28,7 +28,7 @@ def requested(websocket: WebSocket) -> str | None:
 
 
 def _uow(resources: AppResources) -> UnitOfWork:
-    return UnitOfWork(resources.session_factory)  # type: ignore[arg-type]
+    return resources.uow()
 
 
 async def member_of(websocket: WebSocket, resources: AppResources, claims: Claims) -> Member:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from netra.server.runs.records import structured_of
+from netra.report.record import structured_of
 from tests.integration.api.seeding import RunSeed, records, seed_run, user_id, workspace_of
 
 TOTALS = {"calls": 6, "sent": 6, "cache_hits": 0, "retries": 1, "refusals": 1, "skipped": 0, "input_tokens": 8441,

@@ -1,7 +1,7 @@
 """The runs' graph-stream log: every LangGraph stream chunk of a run, kept for the SSE API.
 
     streams = open_stream_log(settings)          # resources.streams; Redis keys run:{run_id}:stream
-    recorder = recorder_of(resources, run_id)    # None when the app has no stream log
+    recorder = recorder_of(streams, settings, run_id)    # None when the app has no stream log
     records = recorder.shape("values", chunk)    # in the graph's worker thread: records holding JSON text
     await recorder.append(records)               # on the event loop, in stream order
     await recorder.end(terminal_client_event)    # `error` (unless the run succeeded), then `end` (final)
@@ -16,7 +16,7 @@ the record's seq in the log as its SSE id. A `messages` chunk becomes, for mode 
 added up with the earlier ones) or `messages/complete`; for mode `messages-tuple`, the
 `messages` event [message, metadata]. `end` ({"run_id", "status"}) closes the log; a run
 that did not succeed has an `error` ({"error": type, "message"}) just before it. The
-recorder's `events` (`event_stream.EventRecorder`, a callback handler the service passes in
+recorder's `events` (`stream_events.EventRecorder`, a callback handler the service passes in
 the run's config) records mode `events`; its records are logged before each chunk's.
 """
 
@@ -30,17 +30,15 @@ from langchain_core.messages import BaseMessageChunk
 
 from netra.config import Settings
 from netra.server.runs.events import ClientEvent
+from netra.server.runs.handles import quietly
 from netra.server.runs.log import EventLog, open_event_log
-from netra.server.runs.recovery import quietly
-from netra.server.sse.event_stream import EventRecorder
+from netra.server.runs.status import RunStatus, agent_server_status, ending_of
+from netra.server.runs.stream_events import EventRecorder
 from netra.server.sse.wire import dumps
 
 GRAPH_MODES = ["values", "updates", "custom", "messages", "debug"]
 NAMESPACE = "stream"
 MAX_RUNS_IN_MEMORY = 100  # a run's stream repeats its state many times over: keep fewer runs in process
-AGENT_SERVER_STATUS = {"cancelled": "interrupted"}  # a record's run status -> the Agent Server's (others same)
-CODE_STATUS = {"cancelled": "cancelled", "interrupted": "interrupted"}  # terminal error code -> status (else error)
-QUIET_ENDINGS = {"agent_completed": "success", "interrupted": "interrupted"}  # terminal event -> status (no error)
 ERROR_NAMES = {"cancelled": "UserInterrupt", "interrupted": "Interrupted"}  # when the error names no type
 Record = dict[str, Any]
 LOG = logging.getLogger("netra.runs")
@@ -49,11 +47,6 @@ LOG = logging.getLogger("netra.runs")
 def open_stream_log(settings: Settings) -> EventLog:
     """Return the stream log: Redis (namespace `stream`) when NETRA_REDIS_URL is set, else in process."""
     return open_event_log(settings, NAMESPACE, MAX_RUNS_IN_MEMORY)
-
-
-def agent_server_status(status: str) -> str:
-    """Return the Agent Server's name of a run status (`cancelled` is `interrupted`)."""
-    return AGENT_SERVER_STATUS.get(status, status)
 
 
 def error_data(status: str, error: str | None) -> dict[str, str]:
@@ -67,15 +60,8 @@ def error_data(status: str, error: str | None) -> dict[str, str]:
 def finale(run_id: str, status: str, error: str | None) -> list[Record]:
     """Return the records that end a run's stream: `error` unless it succeeded (or paused for approval), then `end`."""
     end = {"event": "end", "data": dumps({"run_id": run_id, "status": agent_server_status(status)})}
-    quiet = status == "success" or (status == "interrupted" and not error)  # a pause for approval is no error
+    quiet = status == RunStatus.SUCCESS or (status == RunStatus.INTERRUPTED and not error)  # a pause for approval is no error
     return [end] if quiet else [{"event": "error", "data": dumps(error_data(status, error))}, end]
-
-
-def outcome_of(event: ClientEvent) -> tuple[str, str | None]:
-    """Return the run status and error a terminal client event (`agent_completed`, `interrupted` or `error`) tells."""
-    if event["type"] in QUIET_ENDINGS:
-        return QUIET_ENDINGS[event["type"]], None
-    return CODE_STATUS.get(str(event["data"].get("code")), "error"), str(event["data"].get("message") or "")
 
 
 def _message_records(key: str, message: Any, meta: Any, first: bool) -> list[Record]:
@@ -137,13 +123,12 @@ class StreamRecorder:
         if self.ended:
             return
         self.ended = True
-        *fault, last = finale(self.run_id, *outcome_of(event))
+        *fault, last = finale(self.run_id, *ending_of(event))
         await self.append(fault)
         await quietly(self.log.append(self.run_id, last, final=True))
         await quietly(self.log.close(self.run_id, self.ttl_s))
 
 
-def recorder_of(resources: Any, run_id: str) -> StreamRecorder | None:
+def recorder_of(streams: EventLog | None, settings: Settings, run_id: str) -> StreamRecorder | None:
     """Return the recorder of a run over the app's stream log (None when the app has none)."""
-    streams = getattr(resources, "streams", None)
-    return None if streams is None else StreamRecorder(streams, run_id, resources.settings.run_event_ttl_s)
+    return None if streams is None else StreamRecorder(streams, run_id, settings.run_event_ttl_s)
