@@ -9,7 +9,7 @@ from langgraph.graph.message import add_messages
 
 AgentName = Literal["triage", "data", "optimizations_core", "actions_to_meet_goals", "reporting"]
 AGENTS: tuple[AgentName, ...] = ("triage", "data", "optimizations_core", "actions_to_meet_goals", "reporting")
-FINISHED = ("done", "failed", "skipped")
+AGENT_ENDED = ("done", "failed", "skipped")  # the agent states that end an agent (a run's statuses: netra.server.runs.status)
 
 
 RESET = "__reset__"

@@ -7,7 +7,7 @@ from langgraph.graph import END
 
 from netra.graph.deps import Deps
 from netra.graph.hooks import emit
-from netra.graph.state import FINISHED, fresh_run
+from netra.graph.state import AGENT_ENDED, fresh_run
 from netra.nodes._common import last_human, pending_question
 
 
@@ -17,7 +17,7 @@ def next_agent(state: dict) -> str:
     plan = state.get("plan") or ["triage"]
     if status.get("triage") == "failed":
         plan = ["triage", "reporting"]
-    pending = [a for a in plan if status.get(a) not in FINISHED]
+    pending = [a for a in plan if status.get(a) not in AGENT_ENDED]
     return pending[0] if pending else END
 
 
@@ -37,4 +37,4 @@ def restart(state: dict, question: str) -> dict:
 
 def _answered(state: dict) -> bool:
     # the last run reached its report, so a pending question is a new run
-    return state.get("agent_status", {}).get("reporting") in FINISHED
+    return state.get("agent_status", {}).get("reporting") in AGENT_ENDED

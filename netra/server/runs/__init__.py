@@ -11,9 +11,10 @@ this facade only. The modules, by role (docs/server.md, "The run engine"):
 `ask` (the request, the result, the errors a run's callers share), `status` (every run-status
 vocabulary and its mappings), `engine` (logs and manager, opened together), `manager`
 (background runs, leases, cancel flags), `admission`, `slots`, `handles`, `request`,
-`approvals`/`decisions` (human in the loop), `service` (executes one run, writes its sinks:
-client events, graph-stream records), `events` (stream items -> client events), `stream` and
-`stream_events` (the graph-stream log), `records` (the run's rows), `log`/`leases` (Redis or
+`approvals`/`decisions` (human in the loop), `service` (executes one run, writes its sinks),
+`sinks` (the `RunSink` protocol: client events, graph-stream entries, `events`-mode entries),
+`events` (stream items -> client events), `stream` and `stream_events` (the graph-stream
+log's sinks), `records` (`RunRecords`: the run's rows), `log`/`leases` (Redis or
 memory), `recovery` (takes over orphaned runs; imports the manager), `pools` (what the engine
 needs of the app). The lifecycle and the event types: docs/runs.md.
 """
@@ -31,13 +32,14 @@ from netra.server.runs.events import ClientEvent, RunIds, timestamp, to_client_e
 from netra.server.runs.handles import RunHandle, quietly
 from netra.server.runs.log import EventLog
 from netra.server.runs.manager import RunManager
-from netra.server.runs.records import owner_of, unfinished_of
-from netra.server.runs.service import Emit, execute_run
+from netra.server.runs.records import RunRecords, owner_of
+from netra.server.runs.service import execute_run
+from netra.server.runs.sinks import Emit, RunSink, StreamEntry
 from netra.server.runs.status import FINISHED, UNFINISHED, RunStatus, agent_server_status
-from netra.server.runs.stream import Record, error_data, finale
+from netra.server.runs.stream import error_data, finale
 
 __all__ = ["Approvals", "Ask", "CANCELLED_MESSAGE", "ClientEvent", "DecisionValue", "Emit", "EventLog", "FINISHED",
-           "Multitask", "NotWaitingError", "QUESTION_CHARS", "Question", "Record", "RunEndedError", "RunEngine",
-           "RunHandle", "RunIds", "RunManager", "RunQueueFullError", "RunResult", "RunStatus", "StrategyName",
+           "Multitask", "NotWaitingError", "QUESTION_CHARS", "Question", "RunEndedError", "RunEngine",
+           "RunHandle", "RunIds", "RunManager", "RunQueueFullError", "RunRecords", "RunResult", "RunSink", "RunStatus", "StrategyName", "StreamEntry",
            "ThreadBusyError", "UNFINISHED", "agent_server_status", "error_data", "events", "execute_run", "finale",
-           "owner_of", "quietly", "records", "timestamp", "to_client_events", "unfinished_of", "with_pause"]
+           "owner_of", "quietly", "records", "timestamp", "to_client_events", "with_pause"]

@@ -1,7 +1,7 @@
 """Whether the run manager admits a new run: its thread under the multitask policy, and its user's queue.
 
     refuse_full(waiting=3, cap=20)                                      # RunQueueFullError at the cap
-    await refuse_busy(pools, owner, thread_id, "reject")                # ThreadBusyError on a busy thread
+    await refuse_busy(run_records, owner, thread_id, "reject")          # ThreadBusyError on a busy thread
 
 A thread is busy while it has a run `pending` or `running` in the records: `reject` refuses
 the new run (409 `thread_busy`), `enqueue` lets it wait for the earlier ones. A user may have
@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from netra.errors import UserInputError
 from netra.server.runs.ask import MULTITASK, ThreadBusyError
-from netra.server.runs.pools import Pools
-from netra.server.runs.records import unfinished_of
+from netra.server.runs.records import RunRecords
 from netra.tenancy import Owner
 
 __all__ = ["MULTITASK", "RunQueueFullError", "ThreadBusyError", "refuse_busy", "refuse_full"]
@@ -32,10 +31,10 @@ def refuse_full(waiting: int, cap: int) -> None:
                                 "send this one once one of them has started, or cancel one")
 
 
-async def refuse_busy(pools: Pools, owner: Owner, thread_id: str | None, multitask: str) -> None:
+async def refuse_busy(run_records: RunRecords, owner: Owner, thread_id: str | None, multitask: str) -> None:
     """Raise UserInputError for an unknown `multitask`, ThreadBusyError when rejecting on a busy thread."""
     if multitask not in MULTITASK:
         raise UserInputError(f"multitask {multitask!r}: expected one of {list(MULTITASK)}")
-    if thread_id is not None and multitask == "reject" and await unfinished_of(pools, owner, thread_id):
+    if thread_id is not None and multitask == "reject" and await run_records.unfinished_of(owner, thread_id):
         raise ThreadBusyError(f"thread {thread_id!r} has a run in progress: wait for it, cancel it, "
                               "or send the question with multitask=enqueue")

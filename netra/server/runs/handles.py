@@ -1,4 +1,4 @@
-"""The run manager's own records of its runs: what `start` answers, and one run it drives.
+"""The run manager's bookkeeping of its runs: what `start` answers, and one run it drives.
 
     handle = RunHandle(run_id, thread_id, "pending")                 # what `RunManager.start` answers
     run = ManagedRun(owner, run_id, thread_id, RunRequest(question))  # the executor's request, task, state

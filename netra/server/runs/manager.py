@@ -13,7 +13,7 @@ with an `emit` that appends each client event to the log, the terminal one as fi
 409) and one past the user's queue cap (RunQueueFullError, 429). A run may ask for approval
 (it pauses before the actions agent and ends `interrupted`), and a later run of its thread
 continues it with the human's decision (`approvals.admitted` checks it first). `handles` holds
-the manager's records of its runs. It keeps its leases (`keep_leases`: refreshed every
+the manager's bookkeeping of its runs. It keeps its leases (`keep_leases`: refreshed every
 `lease_refresh_s`, runs other processes flagged are cancelled) and flags a cancel for the
 process running a run it does not hold. The lifecycle: docs/runs.md, "Background runs and
 the event log" and "Human in the loop".
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine
 
 from netra.persistence.models import Run
-from netra.server.runs import approvals, records, service
+from netra.server.runs import approvals, service
 from netra.server.runs.admission import MULTITASK, RunQueueFullError, ThreadBusyError, refuse_busy, refuse_full
 from netra.server.runs.ask import CANCELLED_MESSAGE, Ask, RunResult, run_result
 from netra.server.runs.events import ClientEvent, RunIds
@@ -39,6 +39,7 @@ from netra.server.runs.handles import ManagedRun, RunHandle, began, final_event,
 from netra.server.runs.leases import Leases, open_leases
 from netra.server.runs.log import EventLog, as_terminal, is_terminal
 from netra.server.runs.pools import Pools
+from netra.server.runs.records import RunRecords
 from netra.server.runs.request import RunRequest
 from netra.server.runs.slots import FairSlots
 from netra.server.runs.status import RunStatus
@@ -66,10 +67,12 @@ class RunManager:
     runs: dict[str, ManagedRun] = field(default_factory=dict, init=False)
     finished: int = field(default=0, init=False)
     tasks: set[asyncio.Task] = field(default_factory=set, init=False, repr=False)
+    records: RunRecords = field(init=False, repr=False)  # the runs' rows, over the pools' units of work
 
     def __post_init__(self) -> None:
         settings = self.resources.settings
         self.executor = self.executor or service.execute_run
+        self.records = RunRecords.of(self.resources)
         self.concurrency = max(1, self.concurrency or settings.run_concurrency)
         self.lease_store: Leases = self.leases or open_leases(settings)
         self.slots, self.opening = FairSlots(self.concurrency), asyncio.Lock()
@@ -95,7 +98,7 @@ class RunManager:
         """
         async with self.opening:
             request = await self._admit(user_id, thread_id, multitask, RunRequest(question, strategy, approval, decision))
-            opened, run_id = await records.open_run(self.resources, user_id, request.question, thread_id, strategy)
+            opened, run_id = await self.records.open_run(user_id, request.question, thread_id, strategy)
             claimed = await self.lease_store.claim(run_id, self.owner)
         run = ManagedRun(user_id, run_id, opened, request, opened_thread=thread_id is None)
         return self._schedule(run) if claimed else RunHandle(run_id, opened, "pending")  # another process took it
@@ -116,7 +119,7 @@ class RunManager:
         Returns the request (a decision's with its question set: `approvals.admitted`).
         """
         refuse_full(self.waiting(user_id), self.resources.settings.run_queue_per_user)
-        await refuse_busy(self.resources, user_id, thread_id, multitask)
+        await refuse_busy(self.records, user_id, thread_id, multitask)
         return await approvals.admitted(self.resources, user_id, thread_id, request)
 
     def _schedule(self, run: ManagedRun) -> RunHandle:
@@ -168,7 +171,7 @@ class RunManager:
 
     async def _live_before(self, run: ManagedRun) -> bool:
         """Return whether an earlier unfinished run of the thread is held by a live process."""
-        earlier = await records.unfinished_of(self.resources, run.user_id, run.thread_id, before=run.run_id)
+        earlier = await self.records.unfinished_of(run.user_id, run.thread_id, before=run.run_id)
         return bool(earlier) and bool(await self.lease_store.held(earlier))
 
     async def _execute(self, run: ManagedRun) -> RunResult:
@@ -196,7 +199,7 @@ class RunManager:
     async def _ended(self, run: ManagedRun, status: RunStatus, error: str) -> RunResult:
         """Record the run `status` with `error` (the executor did not); return its result."""
         LOG.warning("run %s ended %s: %s", run.run_id, status.value, error)
-        await quietly(records.mark(self.resources, run.user_id, run.run_id, status.value, error))
+        await quietly(self.records.mark(run.user_id, run.run_id, status.value, error))
         return run_result(run.run_id, run.thread_id, status, error=error)
 
     async def _concluded(self, run: ManagedRun, result: RunResult) -> RunResult:
@@ -238,7 +241,7 @@ class RunManager:
 
     async def flag_cancel(self, owner: Owner, run_id: str) -> bool:
         """Flag the owner's unfinished run for the process running it to cancel; False when there is none."""
-        if not await records.unfinished_run(self.resources, owner, run_id):
+        if not await self.records.unfinished_run(owner, run_id):
             return False
         await self.lease_store.flag_cancel(run_id)
         return True

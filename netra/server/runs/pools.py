@@ -1,6 +1,6 @@
 """What the run engine needs of the app: its settings and pools (`AppResources` has them all).
 
-    def open_run(pools: Pools, owner, question): async with pools.uow(owner.workspace_id) as uow: ...
+    RunRecords.of(pools)      # the run's rows: async with pools.uow(owner.workspace_id) as uow: ...
 
 A protocol, so the engine never imports the app's resources (which open the engine): the
 import graph of `netra.server` stays a tree (tests/unit/test_import_graph.py).

@@ -35,13 +35,14 @@ from datetime import datetime, timezone
 from netra.errors import ConfigError
 from netra.graph.runner import run_config
 from netra.persistence.models import Run
-from netra.server.runs import events, records
+from netra.server.runs import events
 from netra.server.runs.approvals import paused
 from netra.server.runs.events import RunIds
 from netra.server.runs.handles import quietly
 from netra.server.runs.leases import LEASE_TTL_S
 from netra.server.runs.manager import RunManager
 from netra.server.runs.pools import Pools
+from netra.server.runs.records import owner_of
 from netra.server.runs.status import RunStatus
 
 INTERRUPTED_MESSAGE = "the server restarted while the run was in progress"
@@ -82,8 +83,8 @@ async def _interrupt(pools: Pools, manager: RunManager, run: Run) -> bool:
     if not await manager.lease_store.claim(run.id, manager.owner):
         return False
     interrupted, ids = RunStatus.INTERRUPTED.value, RunIds(run.thread_id, run.id)
-    await records.close_agents(pools, records.owner_of(run), run.id, interrupted, INTERRUPTED_MESSAGE)
-    await records.mark(pools, records.owner_of(run), run.id, interrupted, INTERRUPTED_MESSAGE)
+    await manager.records.close_agents(owner_of(run), run.id, interrupted, INTERRUPTED_MESSAGE)
+    await manager.records.mark(owner_of(run), run.id, interrupted, INTERRUPTED_MESSAGE)
     await manager.end_log(run.id, events.run_error(ids, "interrupted", INTERRUPTED_MESSAGE))
     return True
 
@@ -99,7 +100,7 @@ async def recover(pools: Pools, manager: RunManager, policy: str | None = None) 
     act = POLICIES.get(policy or pools.settings.runs_on_restart)
     if act is None:
         raise ConfigError(f"NETRA_RUNS_ON_RESTART {policy!r}: expected one of {sorted(POLICIES)}")
-    candidates = await records.unfinished_runs(pools)
+    candidates = await manager.records.unfinished_runs()
     held = await manager.lease_store.held(run.id for run in candidates)
     return [run.id for run in candidates if run.id not in held and await act(pools, manager, run)]
 

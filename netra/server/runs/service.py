@@ -12,18 +12,21 @@ the graph before the actions agent (LangGraph `interrupt`): the run then ends `i
 with an `interrupted` event carrying the payload (the recommendations on offer); a later run
 with `decision` continues it (`Command(resume=decision)`; `request.RunRequest`). Stream items
 come back to the loop through an `asyncio.Queue`; each becomes client events
-(`events.to_client_events`), recorded (agent runs, with timing), then `await emit(event)`.
+(`events.to_client_events`), recorded (agent runs, with timing: `records.RunRecords`), then
+sent to the run's sinks (`sinks.RunSink`, in list order): the graph-stream log's
+(`stream.stream_sinks`: mode `events`, then the graph stream, when the app keeps that log for
+the SSE API) and the client events' (`emit`, when given).
 
 `cancel` (a `threading.Event`) is checked before the graph starts and between stream items
 (cancelled: an `error` event of code `cancelled`). Any exception, or a graph without a report,
-ends the run `error` (event code `run_failed`); `execute_run` never raises. An `emit` that
-raises is logged and skipped: the records are the run's truth. Concurrent runs only read the
+ends the run `error` (event code `run_failed`); `execute_run` never raises. A sink that
+fails is logged and skipped: the records are the run's truth. Concurrent runs only read the
 analytics store (embedded chDB serves several threads): no lock is held. The checkpointer is
 opened before the run writes anything: its first setup switches SQLite to WAL ("database is
-locked" while another connection writes) and indexes PostgreSQL concurrently. With a graph-
-stream log (`pools.stream_log()`, for the SSE API) the graph streams `stream.GRAPH_MODES`
-with the recorder's `events` handler in its config: records are shaped in the worker thread and
-logged before the chunk's client events, the finale just before the terminal client event.
+locked" while another connection writes) and indexes PostgreSQL concurrently. The graph
+streams the sinks' modes with their callbacks in its config; each sink shapes an item in the
+worker thread, and writes it on the loop before the item's client events are sent, so the
+graph-stream log's finale comes just before the terminal client event.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import logging
 import threading
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Iterable
 
 from netra.errors import NetraError
 from netra.graph.approval import waiting_for
@@ -44,19 +47,22 @@ from netra.graph.topology import build_graph
 from netra.metrics import AGENT_EXECUTIONS, RUNS
 from netra.persistence.models import AgentRun
 from netra.report.record import Report
-from netra.server.runs import events, records
+from netra.server.runs import events
 from netra.server.runs.approvals import still_paused
 from netra.server.runs.ask import CANCELLED_MESSAGE, RunResult, run_result
 from netra.server.runs.events import ClientEvent, RunIds
-from netra.server.runs.log import is_terminal
 from netra.server.runs.pools import Pools
+from netra.server.runs.records import RunRecords
 from netra.server.runs.request import RunRequest
+from netra.server.runs.sinks import ClientSink, Emit, RunSink, StreamEntry
 from netra.server.runs.status import FINISHED, RunStatus
-from netra.server.runs.stream import StreamRecorder, recorder_of
+from netra.server.runs.stream import stream_sinks
 from netra.tenancy import Owner
 
-Emit = Callable[[ClientEvent], Awaitable[None]]
-STREAM_MODES = ["custom", "updates"]
+__all__ = ["ActiveRun", "Emit", "execute_run"]
+
+STREAM_MODES = ("custom", "updates")  # what client events and agent-run records are made of
+AFTER_LAST = "events"  # the mode of the item fed after the graph's last: what its callbacks left
 LOG = logging.getLogger("netra.runs")
 _DONE = object()
 PAUSED = "__paused__"  # the key of a pending approval's payload in the values `_iterate` returns
@@ -97,25 +103,31 @@ class _Feed:
 
 @dataclass
 class ActiveRun:
-    """One run being executed: its owner (user and workspace) and ids, where events go, and when to stop."""
+    """One run being executed: its owner (user and workspace) and ids, where its stream goes, and when to stop."""
 
     resources: Pools
     owner: Owner
     ids: RunIds
-    emit: Emit | None = None
+    sinks: list[RunSink] = field(default_factory=list)  # written in order (`ActiveRun.of`)
     cancel: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
-    recorder: StreamRecorder | None = None  # the run's graph-stream log (None: the app keeps none)
+    records: RunRecords = field(init=False)
 
     def __post_init__(self) -> None:
-        self.recorder = self.recorder or recorder_of(self.resources.stream_log(), self.resources.settings,
-                                                     self.ids.run_id)
+        self.records = RunRecords.of(self.resources)
+
+    @classmethod
+    def of(cls, pools: Pools, owner: Owner, ids: RunIds, emit: Emit | None, cancel: threading.Event | None) -> ActiveRun:
+        """Return the run with its sinks: the graph-stream log's (when the app keeps one), then `emit`'s (when given)."""
+        clients: list[RunSink] = [] if emit is None else [ClientSink(emit, ids.run_id)]
+        sinks = [*stream_sinks(pools.stream_log(), pools.settings, ids.run_id), *clients]
+        return cls(pools, owner, ids, sinks, cancel or threading.Event())
 
     async def execute(self, request: RunRequest) -> RunResult:
         """Mark the run running, announce it, stream the graph, then finish, pause or cancel."""
         strategy = request.strategy or self.resources.settings.strategy
         await asyncio.to_thread(self.resources.checkpointer)  # set up once, before this run writes
-        await records.mark(self.resources, self.owner, self.ids.run_id, RunStatus.RUNNING)
+        await self.records.mark(self.owner, self.ids.run_id, RunStatus.RUNNING)
         decided = {} if request.decision is None else {"decision": request.decision}
         await self.send(events.run_started(self.ids, request.question, strategy, request.continues, **decided))
         state = None if self.cancel.is_set() else await self.stream(request.inputs(strategy))
@@ -143,7 +155,7 @@ class ActiveRun:
         try:
             return self._iterate(inputs, feed)
         finally:
-            feed.put(self._leftover())  # the `events` after the last chunk (the graph's own end)
+            feed.put(self._shaped(AFTER_LAST, None))  # the `events` after the last chunk (the graph's own end)
             feed.put(_DONE)
 
     def _iterate(self, inputs: Any, feed: _Feed) -> dict[str, Any] | None:
@@ -152,22 +164,22 @@ class ActiveRun:
         still_paused(graph, config, inputs)
         with closing(graph.stream(inputs, config, stream_mode=self._modes())) as items:
             for item in self._until_stopped(items):
-                feed.put(self._shaped(item))
+                feed.put(self._shaped(*item))
         return None if self._stopped() else paused_values(graph.get_state(config))
 
     def _config(self) -> dict[str, Any]:
+        """Return the graph's config: the thread, and the sinks' callbacks (when any)."""
         config = run_config(self.ids.thread_id)
-        return config if self.recorder is None else self.recorder.configured(config)
-
-    def _leftover(self) -> tuple[Any, ...]:
-        return ("events", None) if self.recorder is None else self.recorder.leftover()
+        handlers = [handler for sink in self.sinks for handler in sink.callbacks]
+        return {**config, "callbacks": [*(config.get("callbacks") or []), *handlers]} if handlers else config
 
     def _modes(self) -> list[str]:
-        return STREAM_MODES if self.recorder is None else self.recorder.modes
+        """Return the stream modes: the sinks', in order, then the client events' own."""
+        return list(dict.fromkeys([*(mode for sink in self.sinks for mode in sink.modes), *STREAM_MODES]))
 
-    def _shaped(self, item: tuple[str, Any]) -> tuple[Any, ...]:
-        """Return the stream item, with its graph-stream records (shaped here, in the worker thread)."""
-        return item if self.recorder is None else (*item, self.recorder.shape(*item))
+    def _shaped(self, mode: str, chunk: Any) -> tuple[str, Any, list[list[StreamEntry]]]:
+        """Return the stream item with what each sink keeps of it (shaped here, in the worker thread)."""
+        return mode, chunk, [sink.shape(mode, chunk) for sink in self.sinks]
 
     def _until_stopped(self, items: Iterable[Any]) -> Iterable[Any]:
         return itertools.takewhile(lambda _: not self._stopped(), items)
@@ -175,10 +187,10 @@ class ActiveRun:
     def _stopped(self) -> bool:
         return self.cancel.is_set() or self.stop.is_set()
 
-    async def handle(self, mode: str, chunk: Any, records: list[dict[str, Any]] | None = None) -> None:
-        """Log the item's graph-stream `records`; turn it into client events, record each, then send it."""
-        if records:
-            await self.recorder.append(records)  # type: ignore[union-attr]  # records come with a recorder
+    async def handle(self, mode: str, chunk: Any, shaped: list[list[StreamEntry]]) -> None:
+        """Write each sink what it shaped of the item; turn the item into client events, record each, then send it."""
+        for sink, entries in zip(self.sinks, shaped):
+            await sink.write(entries)
         for event in events.to_client_events(mode, chunk, self.ids):
             await self.record(event)
             await self.send(event)
@@ -187,27 +199,18 @@ class ActiveRun:
         """Record a planned agent's status change (a finished one gets `duration_ms` in its event)."""
         data = event["data"]
         if event["type"] == "sub_agent_update" and data["agent"] in AGENTS:
-            row = await records.record_agent(self.resources, self.owner, self.ids.run_id, data["agent"],
-                                             data["status"], data.get("error"))
+            row = await self.records.record_agent(self.owner, self.ids.run_id, data["agent"],
+                                                  data["status"], data.get("error"))
             _count_finished(row, data)
 
     async def send(self, event: ClientEvent) -> None:
-        """Pass `event` to `emit` (when given); a listener that fails is logged, not fatal.
+        """Send `event` to every sink, in order (each logs its own failures: the run goes on).
 
-        A terminal event first ends the graph-stream log, so that log is complete once the
-        run's client events are.
+        A terminal event ends the graph-stream log before it reaches the client events' sink,
+        so that log is complete once the run's client events are.
         """
-        await self._end_stream(event)
-        if self.emit is None:
-            return
-        try:
-            await self.emit(event)
-        except Exception:  # the run goes on without that listener
-            LOG.exception("run %s: emitting %s failed", self.ids.run_id, event["type"])
-
-    async def _end_stream(self, event: ClientEvent) -> None:
-        if self.recorder is not None and is_terminal(event):
-            await self.recorder.end(event)
+        for sink in self.sinks:
+            await sink.send(event)
 
     async def finish(self, state: dict[str, Any]) -> RunResult:
         """End the run as the graph left it: paused for approval (`PAUSED` in the state), or completed."""
@@ -224,7 +227,7 @@ class ActiveRun:
         return self.result(RunStatus.SUCCESS, out)
 
     async def _save(self, report: Report) -> str:
-        return await records.save_report(self.resources, self.owner, self.ids.run_id, self.ids.thread_id, report)
+        return await self.records.save_report(self.owner, self.ids.run_id, self.ids.thread_id, report)
 
     async def paused(self, interrupt: dict[str, Any]) -> RunResult:
         """Mark the run (and its unfinished agents) `interrupted`; send `interrupted` with what it waits for."""
@@ -248,12 +251,12 @@ class ActiveRun:
 
     async def settle(self, status: RunStatus, error: str | None) -> None:
         """End the run and its unfinished agent runs in `status` with `error`."""
-        for row in await records.close_agents(self.resources, self.owner, self.ids.run_id, status, error):
+        for row in await self.records.close_agents(self.owner, self.ids.run_id, status, error):
             _count_finished(row, {})
         await self._outcome(status, error)
 
     async def _outcome(self, status: RunStatus, error: str | None = None) -> None:
-        await records.mark(self.resources, self.owner, self.ids.run_id, status, error)
+        await self.records.mark(self.owner, self.ids.run_id, status, error)
         RUNS.labels(status.value).inc()
 
     def result(self, status: RunStatus, report: dict[str, Any] | None = None, error: str | None = None) -> RunResult:
@@ -287,7 +290,7 @@ async def execute_run(resources: Pools, owner: Owner, run_id: str, thread_id: st
     "interrupted"), report_id, report (`Report.to_wire`, or None), error (message or None), and
     for a paused run "interrupt" (what it waits for).
     """
-    run = ActiveRun(resources, owner, RunIds(thread_id, run_id), emit, cancel or threading.Event())
+    run = ActiveRun.of(resources, owner, RunIds(thread_id, run_id), emit, cancel)
     try:
         return await run.execute(RunRequest(question, strategy, approval, decision, resume))
     except Exception as exc:  # any failure ends the run `error`, answered, not raised

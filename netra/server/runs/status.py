@@ -8,7 +8,7 @@
 Vocabularies (each mapped here, nowhere else):
 - records: `RunStatus` of a run and of an agent run (pending, running, success, error,
   interrupted, cancelled); FINISHED / UNFINISHED split them.
-- graph agent states (`netra.graph.state.AgentState`: running, done, failed, skipped): what
+- graph agent states (running, done, failed, skipped; `netra.graph.state.AGENT_ENDED` the last three): what
   the graph keeps; an agent's after-hook reports `status` running or failed (else done):
   HOOK_STATUS makes it the sub-agent status of the client events.
 - client events: a sub-agent's status (running, retrying, done, failed; AGENT_RECORD_STATUS:

@@ -1,8 +1,8 @@
 """The `events` stream mode: LangChain callbacks of a run, shaped as `astream_events` v2 events.
 
-    events = EventRecorder()                         # one per run (StreamRecorder.events)
-    graph.stream(inputs, {**config, "callbacks": [events]}, stream_mode=GRAPH_MODES)
-    events.drain()                                   # the records so far: {"event": "events", "data": JSON text}
+    sink = EventsSink(streams, run_id)               # one per run (a `sinks.RunSink`; `stream.stream_sinks`)
+    graph.stream(inputs, {**config, "callbacks": [*sink.callbacks]}, stream_mode=GRAPH_MODES)
+    sink.shape(mode, chunk)                          # the entries so far: {"event": "events", "data": JSON text}
 
 The run's one execution feeds it: LangGraph hands the handler down to every node and to
 every model call inside one, so nothing runs twice. Each callback becomes an event of
@@ -27,12 +27,14 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from netra.server.runs.events import ClientEvent
+from netra.server.runs.log import EventLog
+from netra.server.runs.sinks import StreamEntry, logged
 from netra.server.sse.wire import dumps
 
 HIDDEN = "langsmith:hidden"
 FIELD_BYTES = 16 * 1024  # a data field encoded larger than this is trimmed
 MAX_EVENTS = 20_000  # events recorded per run; a run's tokens are the bulk of them
-Record = dict[str, Any]
 LOG = logging.getLogger("netra.runs")
 
 
@@ -96,19 +98,19 @@ class Started:
 
 @dataclass(eq=False)  # callback managers keep handlers in sets: hashed by identity
 class EventRecorder(BaseCallbackHandler):
-    """Turns one run's callbacks into `events` records, buffered until drained."""
+    """Turns one run's callbacks into `events` stream entries, buffered until drained."""
 
     runs: dict[UUID, Started] = field(default_factory=dict)
-    pending: list[Record] = field(default_factory=list)
+    pending: list[StreamEntry] = field(default_factory=list)
     recorded: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     run_inline = True  # called in the thread that runs the step, in order
 
-    def drain(self) -> list[Record]:
-        """Return the records since the last drain (and forget them)."""
+    def drain(self) -> list[StreamEntry]:
+        """Return the entries since the last drain (and forget them)."""
         with self.lock:
-            records, self.pending = self.pending, []
-        return records
+            entries, self.pending = self.pending, []
+        return entries
 
     def open(self, kind: str, serialized: dict[str, Any] | None, given: Any, info: dict[str, Any]) -> None:
         """Remember a started run and record its `on_<kind>_start` with `data.input`."""
@@ -180,3 +182,29 @@ class EventRecorder(BaseCallbackHandler):
         self.runs.pop(run_id, None)
 
     on_llm_error = on_tool_error = on_chain_error
+
+
+@dataclass
+class EventsSink:
+    """The `events` mode of one run: its callbacks' events, logged before each chunk's entries (a `sinks.RunSink`)."""
+
+    log: EventLog
+    run_id: str
+    handler: EventRecorder = field(default_factory=EventRecorder)
+    modes: tuple[str, ...] = ()  # it reads callbacks, not stream items
+
+    @property
+    def callbacks(self) -> tuple[BaseCallbackHandler, ...]:
+        """The handler the graph's config carries."""
+        return (self.handler,)
+
+    def shape(self, mode: str, chunk: Any) -> list[StreamEntry]:
+        """Return the events the callbacks recorded since the last item (whatever the item)."""
+        return self.handler.drain()
+
+    async def write(self, entries: list[StreamEntry]) -> None:
+        """Log `entries` in order (a failing log is logged, not fatal)."""
+        await logged(self.log, self.run_id, entries)
+
+    async def send(self, event: ClientEvent) -> None:
+        """Take nothing of client events: the graph-stream sink ends the log."""

@@ -5,10 +5,10 @@
     StreamingResponse(joined(resources, owner, run_id, result), media_type="application/json")
 
 `frames()` sends `metadata` ({"run_id", "attempt": 1}, id 0) unless the client resumes
-after an id (`Last-Event-ID`), then the records of the run's stream log (`resources.streams`)
+after an id (`Last-Event-ID`), then the entries of the run's stream log (`resources.streams`)
 after that id whose mode the client asked for (`error` and `end` always), each with its
 seq as id, live until the log's final `end`. A stream that sent nothing for HEARTBEAT_S
-sends a `: heartbeat` comment, and each idle tick (TICK_S without a record) checks the
+sends a `: heartbeat` comment, and each idle tick (TICK_S without an entry) checks the
 run's record: a run that ended without its stream's finale (cancelled before it started,
 failed outside the graph, interrupted by a restart, or whose log expired) gets
 `error`/`end` made from the record, numbered on from the last seq. A failure of the log itself ends the stream with an `error`
@@ -27,9 +27,8 @@ from netra.errors import NetraError
 from netra.persistence.models import Run
 from netra.server.errors import INTERNAL_MESSAGE
 from netra.server.resources import AppResources
-from netra.server.runs import FINISHED, quietly
+from netra.server.runs import FINISHED, StreamEntry, finale, quietly
 from netra.server.sse import wire
-from netra.server.runs.stream import Record, finale
 from netra.tenancy import Owner
 
 TICK_S = 1.0  # how often an idle stream looks at the run's record
@@ -57,16 +56,16 @@ def failure_frame(exc: Exception) -> bytes:
     return wire.frame("error", {"error": type(exc).__name__, "message": message})
 
 
-def encoded(record: Record | None) -> bytes:
-    """Return a logged record as its SSE event (id: its seq), or a heartbeat for None."""
-    if record is None:
+def encoded(entry: StreamEntry | None) -> bytes:
+    """Return a logged stream entry as its SSE event (id: its seq), or a heartbeat for None."""
+    if entry is None:
         return wire.HEARTBEAT
-    return wire.frame_json(record["event"], record["data"], record["metadata"]["seq"])
+    return wire.frame_json(entry["event"], entry["data"], entry["metadata"]["seq"])
 
 
 @dataclass
 class Listener:
-    """Reads one run's stream log for one client: the modes it asked for, after the id it saw."""
+    """Reads one run's stream log for one client: the entries of the modes it asked for, after the id it saw."""
 
     resources: AppResources
     owner: Owner
@@ -81,17 +80,17 @@ class Listener:
         self.cursor = self.after or 0
 
     async def frames(self) -> AsyncIterator[bytes]:
-        """Yield the SSE body: metadata (unless resumed), the wanted records, heartbeats, the end."""
+        """Yield the SSE body: metadata (unless resumed), the wanted entries, heartbeats, the end."""
         if self.after is None:
             yield wire.frame("metadata", {"run_id": self.run_id, "attempt": 1}, 0)
         try:
-            async for record in self.records():
-                yield encoded(record)
+            async for entry in self.entries():
+                yield encoded(entry)
         except Exception as exc:  # the log failed (e.g. Redis): say so on the stream, as the Agent Server does
             yield failure_frame(exc)
 
-    async def records(self) -> AsyncIterator[Record | None]:
-        """Yield the wanted records after `after` (None: time for a heartbeat), through the run's end."""
+    async def entries(self) -> AsyncIterator[StreamEntry | None]:
+        """Yield the wanted stream entries after `after` (None: time for a heartbeat), through the run's end."""
         follow = self.resources.streams.follow(self.run_id, self.cursor, heartbeat_s=TICK_S)
         async with aclosing(follow) as items:
             async for item in items:
@@ -100,36 +99,36 @@ class Listener:
                 if self.done:
                     return
 
-    async def _step(self, item: Record | None) -> list[Record | None]:
-        """Return what one followed item (None: an idle tick) sends."""
+    async def _step(self, item: StreamEntry | None) -> list[StreamEntry | None]:
+        """Return what one followed entry (None: an idle tick) sends."""
         if item is not None:
             return self._logged(item)
         if await run_over(self.resources, self.owner, self.run_id):
             return await self._finale()
         return self._beat()
 
-    def _logged(self, record: Record) -> list[Record | None]:
-        self.cursor = record["metadata"]["seq"]
-        if record.get("mode", record["event"]) in self.modes or record["event"] in ALWAYS:
+    def _logged(self, entry: StreamEntry) -> list[StreamEntry | None]:
+        self.cursor = entry["metadata"]["seq"]
+        if entry.get("mode", entry["event"]) in self.modes or entry["event"] in ALWAYS:
             self.sent_at = time.monotonic()
-            return [record]
-        return self._beat()  # records of other modes only: the client still hears from us
+            return [entry]
+        return self._beat()  # entries of other modes only: the client still hears from us
 
-    def _beat(self) -> list[Record | None]:
+    def _beat(self) -> list[StreamEntry | None]:
         """Return a heartbeat (None) when the client was sent nothing for HEARTBEAT_S, else nothing."""
         if time.monotonic() - self.sent_at < HEARTBEAT_S:
             return []
         self.sent_at = time.monotonic()
         return [None]
 
-    async def _finale(self) -> list[Record | None]:
+    async def _finale(self) -> list[StreamEntry | None]:
         """Return the `error`/`end` of a run that ended without them in its log (from its record)."""
         self.done = True
         run = await run_of(self.resources, self.owner, self.run_id)
         status, error = (run.status, run.error) if run is not None else ("error", "the run was deleted")
         await quietly(self.resources.streams.close(self.run_id, self.resources.settings.run_event_ttl_s))
-        return [{**record, "metadata": {"seq": self.cursor + n}}
-                for n, record in enumerate(finale(self.run_id, status, error), 1)]
+        return [{**entry, "metadata": {"seq": self.cursor + n}}
+                for n, entry in enumerate(finale(self.run_id, status, error), 1)]
 
 
 async def joined(resources: AppResources, owner: Owner, run_id: str,

@@ -34,7 +34,7 @@ from netra.persistence.repositories import MAX_LIMIT
 from netra.persistence.uow import UnitOfWork
 from netra.server.owned import SignedIn, Uow, plausible_id
 from netra.server.resources import AppResources
-from netra.server.runs import UNFINISHED, ThreadBusyError, unfinished_of
+from netra.server.runs import UNFINISHED, RunRecords, ThreadBusyError
 from netra.server.sse.access import Resources, ThreadAccess, answer
 from netra.server.sse.bodies import HistoryIn, StateUpdate, ThreadIn, ThreadPatch, ThreadSearch
 from netra.server.sse.checkpoints import copy_checkpoints, drop_checkpoints, update_state
@@ -162,7 +162,7 @@ async def patch_thread(thread: ThreadAccess, body: ThreadPatch, user: SignedIn, 
 @router.delete("/threads/{thread_id}", status_code=204, response_class=Response)
 async def delete_thread(thread: ThreadAccess, user: SignedIn, uow: Uow, resources: Resources) -> Response:
     """Delete the thread: its unfinished runs cancelled, its records (runs cascade), then its checkpoints."""
-    for run_id in await unfinished_of(resources, user.owner, thread.id):
+    for run_id in await RunRecords.of(resources).unfinished_of(user.owner, thread.id):
         await resources.runs.cancel(user.owner, run_id)
     await uow.threads.delete(user.user_id, thread.id)
     await uow.commit()
@@ -182,6 +182,6 @@ async def copy_thread(thread: ThreadAccess, user: SignedIn, uow: Uow, resources:
 @router.post("/threads/{thread_id}/state")
 async def post_state(thread: ThreadAccess, body: StateUpdate, user: SignedIn, resources: Resources) -> JSONResponse:
     """Write `values` to the thread's state as node `as_node`, after the latest checkpoint or `checkpoint_id`."""
-    if await unfinished_of(resources, user.owner, thread.id):
+    if await RunRecords.of(resources).unfinished_of(user.owner, thread.id):
         raise ThreadBusyError(f"thread {thread.id!r} has a run pending or running: update its state after it ends")
     return answer(await update_state(resources, thread, body.values, body.as_node, body.at()))
