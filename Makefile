@@ -15,7 +15,7 @@ demo: $(STAMP)
 	.venv/bin/netra demo
 
 test: $(STAMP) check js
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 4 --dist loadfile --no-loadscope-reorder
 
 # the JS langgraph-sdk for tests/e2e/test_js_sdk.py (skipped without Node, outside CI)
 js:

@@ -1,4 +1,9 @@
-"""Shared fixtures: one embedded chDB store per test session, real PostgreSQL and Redis."""
+"""Shared fixtures: one embedded chDB store per test session, real PostgreSQL and Redis.
+
+Under pytest-xdist (`-n 2`) every worker is a process of its own: its own temporary folders
+(NETRA_HOME, chDB path), servers on free ports, uniquely named PostgreSQL databases, and a
+Redis database number of its own (`worker_redis_url`), so two workers never share state.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from netra.persistence.analytics import AnalyticsStore, open_store
 from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools.base import ToolContext
 from netra.workloads.catalog import PriceCatalog, load_catalog
-from tests.services import require_service
+from tests.databases import TEMPLATES
+from tests.services import require_service, worker_redis_url
 
 PG_URL = os.environ.get("NETRA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("NETRA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = worker_redis_url(os.environ.get("NETRA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,6 +31,13 @@ def isolated_home(tmp_path_factory):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def databases():
+    """At the end of the session, wait for the background drops of test databases; drop the templates."""
+    yield TEMPLATES
+    TEMPLATES.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@
         handle = await w.manager.start(w.alice, "why so slow?")
 
 `backend_settings` gives embedded settings (SQLite, in-process log and leases) or services
-settings (a fresh PostgreSQL database, real Redis); tests share one per module, so every
-world signs up users of its own. `FakeExecutor` keeps the executor's
-contract (records running, then success or cancelled; emits agent_started first and a
+settings (a fresh PostgreSQL database, real Redis), each a copy of a database migrated to head
+(tests/databases.py); tests share one per module, so every world signs up users of its own.
+`FakeExecutor` keeps the executor's contract (records running, then success or cancelled; emits agent_started first and a
 terminal event last) and holds each run until the test releases it.
 """
 
@@ -33,7 +33,7 @@ from netra.server.runs.manager import RunManager
 from netra.server.runs.leases import open_leases
 from netra.tenancy import Owner
 from tests.conftest import PG_URL, REDIS_URL
-from tests.databases import fresh_pg
+from tests.databases import migrated_pg, migrated_sqlite
 from tests.services import require_service
 
 DEADLINE_S = 10.0
@@ -41,15 +41,21 @@ ALICE, BOB = "alice", "bob"
 FAST = {"lease_refresh_s": 0.05, "busy_poll_s": 0.05}
 
 
+def embedded(home: Path) -> Settings:
+    """Settings over `home` with SQLite records (a copy of the migrated file) and no Redis."""
+    return Settings(home=home, database_url=f"sqlite:///{migrated_sqlite(home / 'netra.db')}", redis_url="",
+                    log_json=False)
+
+
 @contextlib.contextmanager
 def backend_settings(backend: str, home: Path) -> Iterator[Settings]:
     """Yield `embedded` (SQLite, no Redis) or `services` (a fresh PostgreSQL database, real Redis) settings."""
-    base = Settings(home=home, database_url=f"sqlite:///{home / 'netra.db'}", redis_url="", log_json=False)
+    base = embedded(home)
     if backend == "embedded":
         yield base
         return
     redis_url = require_service("Redis", REDIS_URL)
-    with fresh_pg(require_service("PostgreSQL", PG_URL), "netra_runs") as url:
+    with migrated_pg(require_service("PostgreSQL", PG_URL), "netra_runs") as url:
         yield base.model_copy(update={"database_url": url, "redis_url": redis_url})
 
 

@@ -37,7 +37,7 @@ def test_tokens_are_random_ascii_and_hide_the_plaintext():
     cipher_from_secret("another-secret-" + "o" * 32).encrypt("sk-plain"),
     "not-a-token",
     cipher_from_secret(SECRET).encrypt("sk-plain")[:-4] + "AAAA",
-])
+], ids=["foreign", "garbage", "altered"])  # fixed ids: pytest-xdist workers must collect the same names
 def test_foreign_or_altered_tokens_raise_service_error(token):
     with pytest.raises(ServiceError, match="NETRA_SECRET_KEY"):
         cipher_from_secret(SECRET).decrypt(token)

@@ -2,7 +2,9 @@
 
 Every test that takes `api` runs twice: `embedded` (SQLite records, in-process caches and
 limits) and `services` (a fresh PostgreSQL database and real Redis). The server runs with
-its lifespan, so migrations and pools open exactly as in production.
+its lifespan, so migrations and pools open exactly as in production; each test's database
+is a fresh copy of one migrated once per process (tests/databases.py), which the server's
+migration finds at head.
 
     def test_x(api):
         alice = api.login("alice@example.com")             # an httpx.Client with her bearer token
@@ -24,7 +26,7 @@ import pytest
 
 from netra.config import Settings
 from netra.server import create_app
-from tests.databases import fresh_pg
+from tests.databases import migrated_pg, migrated_sqlite
 from tests.roles import grant
 from tests.servers import serving
 
@@ -69,8 +71,11 @@ class Api:
 
 
 def embedded_settings(home: Path) -> Settings:
-    """Settings of one laptop: SQLite records, no Redis, dev login."""
-    return Settings(home=home, database_url=f"sqlite:///{home / 'netra.db'}", redis_url="", auth_mode="dev",
+    """Settings of one laptop: SQLite records (a copy of the migrated file when `home` has none), no Redis, dev login."""
+    database = home / "netra.db"
+    if not database.exists():
+        migrated_sqlite(database)
+    return Settings(home=home, database_url=f"sqlite:///{database}", redis_url="", auth_mode="dev",
                     rate_limit_per_minute=0, log_json=False)
 
 
@@ -82,7 +87,7 @@ def backend_settings(request: pytest.FixtureRequest, home: Path) -> Iterator[Set
         yield base
         return
     redis_url = request.getfixturevalue("redis_url")
-    with fresh_pg(request.getfixturevalue("postgres_url"), "netra_api") as url:
+    with migrated_pg(request.getfixturevalue("postgres_url"), "netra_api") as url:
         yield base.model_copy(update={"database_url": url, "redis_url": redis_url})
 
 
