@@ -19,7 +19,7 @@ import numpy as np
 
 from netra.persistence.analytics import AnalyticsStore
 from netra.tools.base import Evidence, ToolResult
-from netra.tools.scope import Scope, fig, span_days, where
+from netra.tools.scope import WORKSPACE_CONDITION, Scope, fig, span_days, where
 from netra.workloads.catalog import PriceCatalog
 from netra.workloads.pricing import CLASSES, PRICE_KEY_SQL, Priced, class_sums_sql, price_classes
 
@@ -161,24 +161,39 @@ REPEATED_SCOPED_SQL = """SELECT h, min(timestamp) AS first_seen
 
 PREFIX_PARTS_SQL = """SELECT count() AS parts, sum(rows) AS total, max(rows) AS largest
     FROM system.parts WHERE database = currentDatabase() AND table = 'kv_prefix_seen' AND active"""
-# merge every part of `kv_prefix_seen` into one
-COMPACT_SQL = "OPTIMIZE TABLE kv_prefix_seen FINAL SETTINGS optimize_skip_merged_partitions = 1"
-# compact once the parts besides the largest hold more than this share of the rows: below
-# it, grouping their candidates costs less than rewriting the whole table
-COMPACT_SHARE = 0.1
+
+# A superset of the hashes two stored events of the workspace hold, from `kv_prefix_seen`
+# without merging it (no OPTIMIZE, no FINAL). Its parts merge in the background; once one part
+# holds nearly every row, one scan finds them: counted twice within one part, or held by a part
+# other than the largest (so seen twice). Until then (a bulk load leaves several large parts)
+# the rows are grouped: a hash counted twice over all parts, which costs a fraction of a merge.
+PART_CANDIDATES_SQL = """SELECT h FROM kv_prefix_seen WHERE workspace_id = {workspace_id:String} AND (n >= 2 OR _part != (
+      SELECT name FROM system.parts WHERE database = currentDatabase()
+        AND table = 'kv_prefix_seen' AND active ORDER BY rows DESC, name LIMIT 1))"""
+GROUPED_CANDIDATES_SQL = """SELECT h FROM kv_prefix_seen WHERE workspace_id = {workspace_id:String}
+      GROUP BY h HAVING sum(n) >= 2"""
+# the part scan is used once the parts besides the largest hold at most this share of the rows
+MERGED_SHARE = 0.1
+
+# The repeated blocks of a scope of the whole workspace, from `kv_prefix_seen` (first and last
+# time of every block of the workspace's events, kept on insert) without exploding any event:
+# only the candidates' rows are grouped.
+REPEATED_SEEN_SQL = """SELECT h, min(first_ts) AS first_seen FROM kv_prefix_seen
+    WHERE workspace_id = {workspace_id:String} AND h IN ({candidates})
+    GROUP BY h HAVING max(last_ts) > first_seen"""
+# the clause `scope.where` builds for a scope that filters nothing but the workspace
+WHOLE_WORKSPACE = "WHERE " + WORKSPACE_CONDITION
+
+
+def prefix_candidates(store: AnalyticsStore) -> str:
+    """Return the SQL of the hashes two stored events may share: a part scan once merged, else grouped."""
+    parts = store.rows(PREFIX_PARTS_SQL)[0]
+    merged = parts["total"] - parts["largest"] <= MERGED_SHARE * parts["total"]
+    return PART_CANDIDATES_SQL if merged else GROUPED_CANDIDATES_SQL
 
 
 def repeated_blocks(store: AnalyticsStore, clause: str) -> str:
     """Return the SQL of the repeated blocks of a scope (`clause`: its WHERE, always holding the workspace)."""
+    if clause == WHOLE_WORKSPACE:
+        return REPEATED_SEEN_SQL.replace("{candidates}", prefix_candidates(store))
     return REPEATED_SCOPED_SQL.replace("{where}", clause)
-
-
-def compact_prefix_seen(store: AnalyticsStore) -> None:
-    """Merge `kv_prefix_seen` into one part when its smaller parts hold much of it."""
-    parts = store.rows(PREFIX_PARTS_SQL)[0]
-    if parts["parts"] < 2 or parts["total"] - parts["largest"] <= COMPACT_SHARE * parts["total"]:
-        return
-    try:
-        store.client.command(COMPACT_SQL)
-    except Exception:  # noqa: BLE001 - e.g. a read-only user: the replay stays exact, only slower
-        pass

@@ -46,25 +46,38 @@ FAILED = "status != 'ok'"
 # a failed attempt the provider billed (it reported output); refused ones cost nothing
 BILLED_FAILURE = f"{FAILED} AND {BILLED_SQL}"
 
-# Chains of attempts (see the module docstring); needs the bound parameter `gap_ms`.
+# The (feature, model, prompt_hash) keys, hashed, of more than one scoped event. Only their events
+# can chain, retry or storm: a lone event is a chain of one (chain 1), never retried, so the
+# window passes below sort these few rows instead of every event. A hash collision only sends a
+# lone event through the windows, which give it the same chain; the split stays exact.
+_KEY = "cityHash64(feature, model, prompt_hash)"
+_REPEATED_KEYS = f"(SELECT {_KEY} AS k FROM workload_events {{where}} GROUP BY k HAVING count() > 1)"
+
+# Chains of attempts of the repeated keys (see the module docstring); needs the bound parameter `gap_ms`.
 CHAINS_SQL = """SELECT *, sum(starts) OVER (PARTITION BY feature, model, prompt_hash
                                    ORDER BY timestamp, request_id ROWS UNBOUNDED PRECEDING) AS chain
 FROM (SELECT feature, model, prompt_hash, timestamp, request_id, status, cost_usd, missing_fields,
              latency_ms, ttft_ms, input_tokens, cached_input_tokens, output_tokens,
              prompt_hash = 0 OR dateDiff('millisecond', lagInFrame(timestamp) OVER w, timestamp)
                                 > {gap_ms:UInt32} AS starts
-      FROM workload_events {where}
+      FROM workload_events {where} AND """ + f"{_KEY} IN {_REPEATED_KEYS}" + """
       WINDOW w AS (PARTITION BY feature, model, prompt_hash ORDER BY timestamp, request_id
                    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))"""
 
-# One row per attempt: numeric columns as Float64, `request` = its chain's key, `timed` = it logged latency.
-ATTEMPTS_SQL = f"""SELECT toString(feature) AS f, toString(model) AS m, toFloat64(latency_ms) AS lat,
+_ATTEMPT_COLUMNS = f"""toString(feature) AS f, toString(model) AS m, toFloat64(latency_ms) AS lat,
     {HAS['latency_ms']} AS timed,
     toFloat64(ttft_ms) AS ttft, toFloat64(output_tokens) AS out_n, toFloat64(input_tokens) AS in_n,
-    toFloat64(cached_input_tokens) AS cached_n, cityHash64(feature, model, prompt_hash, chain) AS request,
+    toFloat64(cached_input_tokens) AS cached_n"""
+
+# One row per attempt: numeric columns as Float64, `request` = its chain's key, `timed` = it logged
+# latency; the lone events (chain 1, not retried) are read without a window.
+ATTEMPTS_SQL = f"""SELECT {_ATTEMPT_COLUMNS}, cityHash64(feature, model, prompt_hash, chain) AS request,
     status != 'ok' AND prompt_hash != 0 AND row_number() OVER (PARTITION BY feature, model, prompt_hash, chain
         ORDER BY timestamp DESC, request_id DESC) > 1 AS retried
-FROM (""" + CHAINS_SQL + ")"
+FROM (""" + CHAINS_SQL + f""")
+UNION ALL
+SELECT {_ATTEMPT_COLUMNS}, cityHash64(feature, model, prompt_hash, toUInt64(1)) AS request, false AS retried
+FROM workload_events {{where}} AND {_KEY} NOT IN {_REPEATED_KEYS}"""
 
 _GROUP_SQL = f"""SELECT {{column}} AS name, count() AS requests, countIf({FAILED}) AS errors,
     countIf({HAS['status']}) AS with_status,

@@ -9,8 +9,10 @@ are an upper bound on what a real prefix cache would reuse, and it starts empty 
 start of the scope: only the scoped events are replayed.
 
 Only blocks seen at two different times can be hit, and they are usually few: they are
-found first by grouping the workspace's scoped blocks, then each request counts its hits
-among its own blocks in one pass, without exploding them.
+found first, then each request counts its hits among its own blocks in one pass, without
+exploding them. A scope of the whole workspace finds them in `kv_prefix_seen` (every block's
+first and last time, kept on insert; `_sql.REPEATED_SEEN_SQL`), a filtered scope by grouping
+its own exploded blocks: both give the same blocks and first-seen times.
 
 This tool reports hit ratios only, and proposes nothing: what provider prompt caching would
 save (per provider and model cache, minimum prefix, TTL and write price) comes from

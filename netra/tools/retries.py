@@ -34,6 +34,12 @@ FROM workload_events {where}
 GROUP BY feature, model
 ORDER BY feature, model"""
 
+# The hashed (feature, model, prompt_hash) keys of the scope's failed attempts: only their events
+# can hold a retried failure, so the window sorts these few instead of every event (a hash
+# collision only adds a key whose events the window then ranks exactly as before).
+_KEY = "cityHash64(feature, model, prompt_hash)"
+_FAILED_KEYS = f"{_KEY} IN (SELECT {_KEY} FROM workload_events {{where}} AND status != 'ok')"
+
 # retried failures per error type; only the billed ones (`BILLED_SQL`) waste money
 _RETRIED_SQL = f"""SELECT feature, model, error_type, count() AS failures,
     countIf({BILLED_SQL}) AS billed_failures, sumIf(cost_usd, {BILLED_SQL}) AS wasted
@@ -41,7 +47,7 @@ FROM (
     SELECT feature, model, error_type, status, output_tokens, cost_usd,
         row_number() OVER (PARTITION BY feature, model, prompt_hash
                            ORDER BY timestamp DESC, request_id DESC) AS from_last
-    FROM workload_events {{where}}
+    FROM workload_events {{where}} AND {_FAILED_KEYS}
 )
 WHERE status != 'ok' AND from_last > 1
 GROUP BY feature, model, error_type

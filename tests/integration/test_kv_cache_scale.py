@@ -43,9 +43,8 @@ def workload() -> pa.Table:
 
 
 @pytest.fixture
-def unmerged(store, monkeypatch) -> Iterator[None]:
-    """Keep `kv_prefix_seen` in the parts its inserts wrote: no background merge, no compaction."""
-    monkeypatch.setattr(_sql, "compact_prefix_seen", lambda store: None)
+def unmerged(store) -> Iterator[None]:
+    """Keep `kv_prefix_seen` in the parts its inserts wrote: no background merge (the tools never merge it)."""
     store.client.command("SYSTEM STOP MERGES kv_prefix_seen")
     yield
     store.client.command("SYSTEM START MERGES kv_prefix_seen")
@@ -169,6 +168,16 @@ def test_unmerged_parts_give_the_same_answer(ctx, workload, unmerged):
     # blocks seen once in each of two parts: only the parts' union tells they repeat
     events += insert(ctx.store, shifted(part[0].slice(0, 200), seconds=1)) + insert(ctx.store, part[0].slice(0, 50))
     assert ctx.store.scalar("SELECT count() FROM system.parts WHERE table = 'kv_prefix_seen' AND active") >= 4
+    assert "GROUP BY h HAVING sum(n)" in _sql.prefix_candidates(ctx.store)
+    check(ctx, events)
+    same_as_plain_replay(ctx)
+
+
+def test_small_unmerged_parts_are_scanned_not_grouped(ctx, workload, unmerged):
+    events = insert(ctx.store, workload)
+    # a few late blocks, each seen once in a tiny part and once in the large one
+    events += insert(ctx.store, shifted(workload.slice(0, 30), seconds=1)) + insert(ctx.store, workload.slice(0, 20))
+    assert "_part" in _sql.prefix_candidates(ctx.store)
     check(ctx, events)
     same_as_plain_replay(ctx)
 

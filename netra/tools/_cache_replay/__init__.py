@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 from netra.tools._cache_replay.arrays import Labels, Runs, plain, read_only
 from netra.tools._cache_replay.memo import Loaded, memo_of
 from netra.tools._cache_replay.trie import CacheKeys, RunsTrie, Uses
-from netra.tools._sql import Queries, compact_prefix_seen
+from netra.tools._sql import Queries, prefix_candidates
 from netra.tools.base import Evidence, ToolContext
 from netra.tools.scope import Scope, in_workspace, where
 from netra.workloads.caching import Choice
@@ -50,18 +50,13 @@ from netra.workloads.pricing import BILLED_SQL, PRICING_COLUMNS
 # the pricing columns a caller may add to the replay's query (a fixed whitelist)
 PRICING_EXTRA: tuple[str, ...] = tuple(c for c in PRICING_COLUMNS if c != "model")
 
-# A superset of the hashes two stored events of the workspace hold, in one scan: counted twice
-# within one part of `kv_prefix_seen`, or held by a part other than the largest (the parts
-# merge in the background, so a hash held by two parts was seen twice)
-CANDIDATES_SQL = """SELECT h FROM kv_prefix_seen WHERE workspace_id = {workspace_id:String} AND (n >= 2 OR _part != (
-      SELECT name FROM system.parts WHERE database = currentDatabase()
-        AND table = 'kv_prefix_seen' AND active ORDER BY rows DESC, name LIMIT 1))"""
-
+# `{candidates}`: a superset of the hashes two stored events of the workspace hold, from
+# `kv_prefix_seen` without merging it (`_sql.prefix_candidates`)
 # A billed event's shared run: its leading hashes some other stored event also holds (its
 # first hash held by no other starts at `first_unshared`, 1-based; 0 when there is none).
 # An event whose first hash no other holds has none: the scan is skipped for it.
-_RUN_LENGTH = (f"if(prefix_hashes[1] NOT IN ({CANDIDATES_SQL}), toUInt32(0), "
-               f"if((arrayFirstIndex(x -> x NOT IN ({CANDIDATES_SQL}), prefix_hashes) AS first_unshared) = 0, "
+_RUN_LENGTH = ("if(prefix_hashes[1] NOT IN ({candidates}), toUInt32(0), "
+               "if((arrayFirstIndex(x -> x NOT IN ({candidates}), prefix_hashes) AS first_unshared) = 0, "
                "toUInt32(length(prefix_hashes)), toUInt32(first_unshared - 1)))")
 _DICTIONARIES = "SETTINGS output_format_arrow_low_cardinality_as_dictionary = 1"
 
@@ -244,13 +239,13 @@ def scoped_events(ctx: ToolContext, scope: Scope, queries: Queries | None = None
     with in_workspace(ctx.workspace_id):
         clause, params = where(scope, "notEmpty(prefix_hashes)")
     sql = EVENTS_SQL.replace("{where}", clause).replace("{columns}", _extra_columns(columns))
+    sql = sql.replace("{candidates}", prefix_candidates(ctx.store))
     (queries or Queries(ctx.store)).evidence.append(Evidence(sql=sql, params=params))
     return memo_of(ctx.store).get(Loaded(sql, params, ctx.catalog), lambda: _load(ctx, sql, params))
 
 
 def _load(ctx: ToolContext, sql: str, params: dict[str, Any]) -> ScopedEvents:
     """Run the events query (bound parameters) and read its answer."""
-    compact_prefix_seen(ctx.store)  # one part of `kv_prefix_seen` keeps CANDIDATES_SQL small
     return ScopedEvents(ctx.store.arrow(sql, params), ctx.catalog)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from netra.tools import ToolDispatcher
+from netra.workloads.events import events_from_records
+from netra.workloads.pricing import price_table
 from tests.factories import at, load
 
 BLOCK = 256
@@ -107,3 +109,23 @@ def test_hit_ratios_need_no_price(ctx, catalog, model):
     events = [event("support", model, hour, [A1, 0x2000 + hour]) for hour in range(3)]
     result = run(ctx, catalog, events=events)
     assert (result.value("hit_tokens"), result.notes) == (2 * BLOCK, [])
+
+
+@pytest.mark.parametrize("batches", [1, 3, len(EVENTS)])
+def test_whole_workspace_reads_prefix_seen_with_parts_unmerged(ctx, catalog, batches):
+    for start in range(batches):
+        load(ctx.store, catalog, EVENTS[start::batches])
+    result = ToolDispatcher(ctx).run("kv_cache_finder", {})
+    assert {name: result.value(name) for name in EXPECTED_FIGURES} == pytest.approx(EXPECTED_FIGURES, abs=1e-6)
+    assert "kv_prefix_seen" in result.evidence[0].sql
+
+
+def test_other_workspaces_blocks_are_not_hits(ctx, catalog):
+    earlier = [event("support", "claude-sonnet-4-5", -1, [T1, T2, C1, C2, A1, A2])]
+    ctx.store.insert_events(price_table(catalog, events_from_records(earlier))[0], workspace_id="elsewhere")
+    result = run(ctx, catalog)
+    assert {name: result.value(name) for name in EXPECTED_FIGURES} == pytest.approx(EXPECTED_FIGURES, abs=1e-6)
+
+
+def test_a_filtered_scope_explodes_its_own_events(ctx, catalog):
+    assert "kv_prefix_seen" not in run(ctx, catalog, {"feature": "support"}).evidence[0].sql
