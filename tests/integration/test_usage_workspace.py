@@ -51,7 +51,8 @@ def api(pg_settings, store, catalog) -> Iterator[Api]:
 
 def own_calls(store: Any, catalog: Any, workspace: str) -> int:
     """Store Netra's own model calls of one run made for `workspace` (as accounting does); return how many."""
-    records = [CallRecord(agent, "structured", input_tokens=i, output_tokens=o).to_dict() for agent, i, o in CALLS]
+    records = [CallRecord(agent, "structured", input_tokens=i, output_tokens=o, attempts=1).to_dict()
+               for agent, i, o in CALLS]
     table = RunUsage(Settings(), workspace, "thread-1", uuid.uuid4().hex).priced(catalog, records)
     return store.insert_events(table)
 
