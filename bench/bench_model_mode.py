@@ -2,7 +2,7 @@
 
 Loads the `mixed` scenario (20,000 events, seed 7, 14 days) into a temporary chDB store and
 answers the optimisation question through the real ChatOpenAI client against the scripted
-OpenAI-compatible server (`tests.llm_server`), which counts tokens with the real tokenizer
+OpenAI-compatible server (`tests.support.llm_server`), which counts tokens with the real tokenizer
 (`netra.llm.tokens`: cl100k_base, offline). Rows:
 
 * `before`: the former planning, emulated: every tool of the agent's family bound with its
@@ -44,8 +44,8 @@ from netra.nodes import report_model, tool_loop  # noqa: E402
 from netra.persistence.analytics import open_store  # noqa: E402
 from netra.workloads.catalog import load_catalog  # noqa: E402
 from netra.workloads.synthetic import generate_and_load  # noqa: E402
-from tests.llm_server import Limits, Reply, ScriptedLLM, offered_tools  # noqa: E402
-from tests.servers import serving  # noqa: E402
+from tests.support.llm_server import Limits, Reply, ScriptedLLM, offered_tools  # noqa: E402
+from tests.support.servers import serving  # noqa: E402
 
 QUESTION = "How can we cut our LLM spend by 30% without hurting quality?"
 TRIAGE = {"intent": "optimize", "goal": "cost", "window_days": None, "filters": {},

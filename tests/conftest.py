@@ -15,8 +15,8 @@ from netra.persistence.analytics import AnalyticsStore, open_store
 from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools.base import ToolContext
 from netra.workloads.catalog import PriceCatalog, load_catalog
-from tests.databases import TEMPLATES
-from tests.services import require_service, worker_redis_url
+from tests.support.databases import TEMPLATES
+from tests.support.services import require_service, worker_redis_url
 
 PG_URL = os.environ.get("NETRA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = worker_redis_url(os.environ.get("NETRA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))

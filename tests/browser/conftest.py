@@ -34,10 +34,10 @@ from netra.server import create_app
 from netra.workloads.synthetic import generate_and_load
 from tests.browser.pages import ChatPage, Gate
 from tests.integration.api.conftest import api, api_settings, embedded_settings  # noqa: F401  (fixtures)
-from tests.llm_server import ScriptedLLM
-from tests.roles import grant
-from tests.servers import serving
-from tests.tenants import add_to_workspace
+from tests.support.llm_server import ScriptedLLM
+from tests.support.roles import grant
+from tests.support.servers import serving
+from tests.support.tenants import add_to_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

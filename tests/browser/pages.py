@@ -21,7 +21,7 @@ from typing import Any, Callable
 import httpx
 from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
-from tests.llm_server import Reply, ScriptedLLM
+from tests.support.llm_server import Reply, ScriptedLLM
 
 DEADLINE_S = 30.0
 expect.set_options(timeout=DEADLINE_S * 1000)

@@ -1,6 +1,6 @@
 """Signing in to the chat page through an OpenID provider, in Chromium.
 
-The provider (tests/oidc_provider.py) approves at once. The callback finishes in the page with
+The provider (tests/support/oidc_provider.py) approves at once. The callback finishes in the page with
 a one-time code in an HttpOnly cookie, which the page trades for its token with
 `POST /auth/exchange`: the address never holds a token, and a link carrying one
 (`/#access_token=...`, once a way to sign a victim into an attacker's account) signs no one in.
@@ -18,8 +18,8 @@ from pydantic import SecretStr
 from tests.browser.conftest import Site, new_chat, site
 from tests.browser.pages import ChatPage
 from tests.integration.api.conftest import embedded_settings
-from tests.oidc_provider import ALICE, CLIENT_ID, CLIENT_SECRET, Provider
-from tests.servers import serving
+from tests.support.oidc_provider import ALICE, CLIENT_ID, CLIENT_SECRET, Provider
+from tests.support.servers import serving
 
 SIGN_IN_LINK = "Sign in with your identity provider"
 

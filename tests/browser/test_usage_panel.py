@@ -19,8 +19,8 @@ from tests.browser.conftest import Site, forget_model_answers, new_chat, site
 from tests.browser.pages import ChatPage, unique_email
 from tests.integration.api.conftest import embedded_settings
 from tests.integration.test_model_mode import OPTIMIZE_TRIAGE, grounded_prose
-from tests.llm_server import Reply, ScriptedLLM
-from tests.servers import serving
+from tests.support.llm_server import Reply, ScriptedLLM
+from tests.support.servers import serving
 
 STRUCTURED = frozenset({"json_schema", "json_object"})
 REPLIES = 40  # more than a run asks for: whatever order the agents call in, each finds an answer

@@ -12,7 +12,7 @@ from typing import Any
 from netra.server.routes.charts import money, window_args
 from netra.server.routes.web import PAGE_CSP, WEB_DIR
 from netra.workloads.synthetic import generate_and_load
-from tests.tenants import IN_LOCAL, add_to_workspace
+from tests.support.tenants import IN_LOCAL, add_to_workspace
 
 SVG = "{http://www.w3.org/2000/svg}"
 STATIC = sorted(path.relative_to(WEB_DIR / "static").as_posix() for path in (WEB_DIR / "static").rglob("*.*"))

@@ -21,8 +21,8 @@ import pytest
 
 from netra.llm.accounting import FEATURES
 from tests.browser.test_usage_panel import answer
-from tests.llm_server import Reply, ScriptedLLM
-from tests.servers import serving
+from tests.support.llm_server import Reply, ScriptedLLM
+from tests.support.servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 NETRA = str(Path(sys.executable).with_name("netra"))

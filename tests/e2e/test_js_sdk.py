@@ -22,7 +22,7 @@ from netra.config import Settings
 from netra.graph.topology import NODES
 from tests.e2e._js_sdk import js_sdk
 from tests.e2e.test_live_runs_processes import Process, free_port, ready, stopped_after
-from tests.tenants import LOCAL_WORKSPACE, add_to_workspace
+from tests.support.tenants import LOCAL_WORKSPACE, add_to_workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 NETRA = str(Path(sys.executable).with_name("netra"))

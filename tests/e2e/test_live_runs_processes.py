@@ -29,9 +29,9 @@ import pytest
 from netra.config import Settings
 from netra.graph.state import AGENTS
 from netra.server.runs.log import open_event_log
-from tests.databases import fresh_pg
-from tests.graphs import OPTIMIZE
-from tests.ws_client import (Message, Server, connected, plain, resumed, run_events, seq_at_least, started,
+from tests.support.databases import fresh_pg
+from tests.support.graphs import OPTIMIZE
+from tests.support.ws_client import (Message, Server, connected, plain, resumed, run_events, seq_at_least, started,
                              until)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

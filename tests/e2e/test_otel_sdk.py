@@ -1,7 +1,7 @@
 """An application instrumented with OpenTelemetry exports its OpenAI calls to a running Netra.
 
 The application is real: the `openai` client calls the scripted OpenAI-compatible server
-(`tests.llm_server`), `opentelemetry-instrumentation-openai-v2` makes its spans, and the
+(`tests.support.llm_server`), `opentelemetry-instrumentation-openai-v2` makes its spans, and the
 OpenTelemetry SDK exports them with the official OTLP exporters, as a deployment would:
 OTLP/HTTP protobuf (plain and gzip) to `/v1/traces`, OTLP/gRPC to the receiver of the same
 server. Netra must then hold one event per call with the model, the tokens the client was
@@ -45,9 +45,9 @@ from netra.config import Settings
 from netra.workloads.schema import FIELD_BITS
 from tests.e2e.test_live_runs_processes import Process, free_port, ready, stopped_after
 from tests.integration.api.seeding import workspace_of
-from tests.live import DEV, Live, live_server
-from tests.llm_server import Reply, ScriptedLLM
-from tests.servers import serving
+from tests.support.live import DEV, Live, live_server
+from tests.support.llm_server import Reply, ScriptedLLM
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.timeout(180)
 PRICES = json.loads((Path(__file__).resolve().parents[2] / "netra" / "workloads" / "data" /

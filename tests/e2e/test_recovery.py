@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netra.graph.runner import ask
-from tests.graphs import OPTIMIZE, Recorder, load_mixed, make_deps
+from tests.support.graphs import OPTIMIZE, Recorder, load_mixed, make_deps
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

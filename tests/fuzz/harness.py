@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 import httpx
 
 from netra.config import Settings
-from tests.roles import grant
+from tests.support.roles import grant
 from tests.fuzz.caps import HTTP_METHODS, request_side
 from tests.fuzz.tracebacks import server_tracebacks
 

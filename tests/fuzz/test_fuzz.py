@@ -28,7 +28,7 @@ from netra.server.errors import install_error_handlers
 from netra.workloads.catalog import PriceCatalog
 from tests.fuzz import caps
 from tests.fuzz import harness as fuzz
-from tests.servers import serving
+from tests.support.servers import serving
 
 QUICK = fuzz.Options(max_examples=5, phases=("examples", "fuzzing", "stateful"), seed=1)
 SETTLE_TIMEOUT_S = 120.0

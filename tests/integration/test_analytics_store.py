@@ -7,7 +7,7 @@ import pytest
 from netra.errors import ConfigError, ServiceError
 from netra.persistence.analytics import open_store
 from netra.workloads.schema import COLUMN_NAMES
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 EVENTS = [
     {"timestamp": at(hours=0, seconds=10), "user_id": "u1", "model": "gpt-4o", "input_tokens": 1000,

@@ -22,8 +22,8 @@ from netra.persistence.repositories import NotFoundError
 from netra.server.runs.approvals import NotWaitingError
 from netra.server.sse.state import thread_values
 from netra.tenancy import LOCAL_WORKSPACE, Owner
-from tests.graphs import OPTIMIZE, load_mixed
-from tests.run_world import World, backend_settings, world
+from tests.support.graphs import OPTIMIZE, load_mixed
+from tests.support.run_world import World, backend_settings, world
 
 pytestmark = pytest.mark.timeout(300)
 

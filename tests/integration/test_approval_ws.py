@@ -15,11 +15,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.graphs import OPTIMIZE
-from tests.live import DEV, Live, live_server, name
-from tests.run_world import backend_settings
-from tests.tenants import add_to_workspace
-from tests.ws_client import Endpoint, Message, connected, is_final, run_events, send, started, until
+from tests.support.graphs import OPTIMIZE
+from tests.support.live import DEV, Live, live_server, name
+from tests.support.run_world import backend_settings
+from tests.support.tenants import add_to_workspace
+from tests.support.ws_client import Endpoint, Message, connected, is_final, run_events, send, started, until
 
 pytestmark = pytest.mark.timeout(300)
 

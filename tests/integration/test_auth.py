@@ -20,8 +20,8 @@ from netra.config import Settings
 from netra.server import create_app
 from netra.server.auth import AuthRoute, Subject, issue_token, token_config
 from netra.server.deps import require_role
-from tests.roles import grant
-from tests.servers import serving
+from tests.support.roles import grant
+from tests.support.servers import serving
 
 admin_router = APIRouter(route_class=AuthRoute)
 admin_router.add_api_route("/test/admin", lambda: {"ok": True}, dependencies=[Depends(require_role("admin"))])

@@ -9,7 +9,7 @@ import pytest
 from netra.persistence.cache import MemoryCache, RedisCache, open_cache
 from netra.errors import ConfigError
 from netra.tools import ToolDispatcher
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 ROWS = [{"timestamp": at(hours=h), "model": "gpt-4o", "feature": "chat", "input_tokens": 1000,
          "output_tokens": 100, "request_id": f"r{h}"} for h in range(3)]

@@ -12,7 +12,7 @@ from netra.graph.runner import resume, run_config, stream_run
 from netra.graph.state import fresh_run
 from netra.graph.topology import build_graph
 from netra.persistence.checkpoint import open_checkpointer
-from tests.graphs import OPTIMIZE, Recorder, load_mixed, make_deps
+from tests.support.graphs import OPTIMIZE, Recorder, load_mixed, make_deps
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -20,8 +20,8 @@ from netra.evals import Thresholds, compare, load_results, run_eval
 from netra.evals import runner
 from netra.evals.runner import progress_line
 from netra.llm.breaker import BREAKERS
-from tests.llm_server import Reply, ScriptedLLM
-from tests.servers import serving
+from tests.support.llm_server import Reply, ScriptedLLM
+from tests.support.servers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "evals" / "datasets" / "smoke"

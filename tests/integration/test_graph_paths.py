@@ -8,7 +8,7 @@ from netra.graph.runner import ask, run_config, stream_run
 from netra.graph.topology import build_graph
 from netra.persistence.checkpoint import open_checkpointer
 from netra.graph.state import AGENTS
-from tests.graphs import OPTIMIZE, PLAIN, Recorder, load_mixed, make_deps
+from tests.support.graphs import OPTIMIZE, PLAIN, Recorder, load_mixed, make_deps
 
 SHORT = ["triage", "data", "reporting"]
 

@@ -21,7 +21,7 @@ from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.workloads.catalog import PriceCatalog
 from tests.integration.api.seeding import workspace_of
-from tests.servers import serving
+from tests.support.servers import serving
 
 LIMIT = 32 * 1024
 SPANS = (Path(__file__).resolve().parents[1] / "fixtures" / "otel" / "genai_spans.json").read_bytes()

@@ -14,7 +14,7 @@ import pytest
 from netra.errors import UserInputError
 from netra.workloads.importers import ImportOptions, _parquet, ingest_file
 from netra.workloads.synthetic import generate
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 RECORDS = [{"ts": "2026-03-02T00:00:00Z", "llm": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 100,
             "user_id": "u1"},

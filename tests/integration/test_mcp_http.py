@@ -25,11 +25,11 @@ from mcp.types import CallToolResult
 
 from netra.server import create_app
 from netra.tools import ToolRegistry
-from tests.factories import at, load
+from tests.support.factories import at, load
 from tests.integration.api.conftest import Api, embedded_settings
 from tests.integration.api.seeding import workspace_of
 from tests.integration.api.workspaces import key_of
-from tests.servers import serving
+from tests.support.servers import serving
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": {"protocolVersion": "2025-06-18", "capabilities": {},

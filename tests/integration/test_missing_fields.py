@@ -15,7 +15,7 @@ from netra.nodes.data import plan_tasks, run_task
 from netra.report import build_report
 from netra.tools import ToolDispatcher
 from netra.workloads.importers import ImportOptions, ingest_file
-from tests.graphs import PLAIN, Recorder, load_mixed, make_deps
+from tests.support.graphs import PLAIN, Recorder, load_mixed, make_deps
 from tests.integration.test_ingest_presets import CONV, shared
 
 ROWS = 19_366

@@ -1,6 +1,6 @@
 """Model mode on servers with limits: refused features, a small context, and Netra's own usage.
 
-The real `ChatOpenAI` client talks to the scripted server (`tests.llm_server`) set up as a
+The real `ChatOpenAI` client talks to the scripted server (`tests.support.llm_server`) set up as a
 llama.cpp server is: `response_format: json_schema` refused (500 or 400 with the
 validation message), tools refused, a context limit counted with the real tokenizer.
 """
@@ -27,9 +27,9 @@ from netra.nodes.data import data
 from netra.nodes.triage import data_end, known_names, triage
 from netra.tools import ToolContext, ToolDispatcher
 from netra.workloads.synthetic import generate_and_load
-from tests.graphs import OPTIMIZE, PLAIN, Recorder, make_deps
-from tests.llm_server import Limits, Reply, ScriptedLLM, offered_tools
-from tests.servers import serving
+from tests.support.graphs import OPTIMIZE, PLAIN, Recorder, make_deps
+from tests.support.llm_server import Limits, Reply, ScriptedLLM, offered_tools
+from tests.support.servers import serving
 
 CACHE_WARNINGS = ["ignore::langchain_core._api.beta_decorator.LangChainBetaWarning",
                   "ignore::langchain_core._api.deprecation.LangChainPendingDeprecationWarning"]

@@ -25,9 +25,9 @@ from netra.nodes.tool_choice import choose
 from netra.nodes.tool_loop import offered
 from netra.nodes.triage import data_end, known_names, triage
 from netra.workloads.synthetic import generate_and_load
-from tests.graphs import OPTIMIZE, PLAIN, Recorder, make_deps
-from tests.llm_server import Reply, ScriptedLLM, offered_tools
-from tests.servers import serving
+from tests.support.graphs import OPTIMIZE, PLAIN, Recorder, make_deps
+from tests.support.llm_server import Reply, ScriptedLLM, offered_tools
+from tests.support.servers import serving
 
 CACHE_WARNINGS = ["ignore::langchain_core._api.beta_decorator.LangChainBetaWarning",
                   "ignore::langchain_core._api.deprecation.LangChainPendingDeprecationWarning"]

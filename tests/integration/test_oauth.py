@@ -22,9 +22,9 @@ from netra.config import Settings
 from netra.server import create_app
 from netra.server.auth.records import unit_of_work
 from netra.server.auth.tokens import token_config
-from tests.oidc_provider import ALICE, CLIENT_ID, CLIENT_SECRET, Provider, rsa_key
-from tests.roles import grant
-from tests.servers import serving
+from tests.support.oidc_provider import ALICE, CLIENT_ID, CLIENT_SECRET, Provider, rsa_key
+from tests.support.roles import grant
+from tests.support.servers import serving
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceS
 from netra.config import Settings
 from tests.integration.api.seeding import workspace_of
 from tests.integration.test_ingest_api import SPAN_SQL, SPANS, STORED_SPANS
-from tests.live import DEV, Live, live_server
+from tests.support.live import DEV, Live, live_server
 
 pytestmark = pytest.mark.timeout(120)
 LIMIT = 32 * 1024

@@ -26,9 +26,9 @@ from netra.config import Settings
 from netra.persistence import migrations
 from netra.persistence.db import make_sync_engine
 from netra.server import create_app
-from tests.databases import fresh_pg
-from tests.roles import grant
-from tests.servers import serving
+from tests.support.databases import fresh_pg
+from tests.support.roles import grant
+from tests.support.servers import serving
 
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 DEADLINE_S = 20.0

@@ -22,7 +22,7 @@ from netra.persistence.models import Base
 from netra.persistence.repositories import NotFoundError
 from netra.persistence.uow import UnitOfWork
 from netra.tenancy import LOCAL_WORKSPACE, WorkspaceRequiredError
-from tests.databases import fresh_pg
+from tests.support.databases import fresh_pg
 
 CIPHER = cipher_from_secret("records-test-secret-" + "x" * 32)
 INDEXES = {("threads", ("workspace_id", "user_id", "created_at")), ("messages", ("thread_id", "created_at")),

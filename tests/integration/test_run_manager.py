@@ -1,6 +1,6 @@
 """The background run manager on both backends (SQLite + in-process log, PostgreSQL + Redis).
 
-The executor is a scripted one (tests/run_world.py) holding each run until the test lets it
+The executor is a scripted one (tests/support/run_world.py) holding each run until the test lets it
 go, except in the last test, which runs the real agent graph (`service.execute_run`).
 """
 
@@ -16,8 +16,8 @@ from netra.errors import ConfigError, UserInputError
 from netra.persistence.repositories import NotFoundError
 from netra.server.runs.manager import RunManager, RunQueueFullError, ThreadBusyError
 from netra.server.runs.recovery import recover
-from tests.graphs import OPTIMIZE, load_mixed
-from tests.run_world import FakeExecutor, World, backend_settings, eventually, world
+from tests.support.graphs import OPTIMIZE, load_mixed
+from tests.support.run_world import FakeExecutor, World, backend_settings, eventually, world
 
 Scenario = Callable[..., Awaitable[Any]]
 

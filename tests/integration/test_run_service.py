@@ -23,7 +23,7 @@ from netra.server.runs import events, execute_run, records
 from netra.server.runs.events import RunIds, to_client_events
 from netra.tenancy import LOCAL_WORKSPACE, Owner
 from netra.tools.dispatcher import call_id
-from tests.graphs import OPTIMIZE, PLAIN, load_mixed
+from tests.support.graphs import OPTIMIZE, PLAIN, load_mixed
 
 IDS = ("thread-1", "run-1")
 ARGS = {"dimension": "model", "top_n": 10}

@@ -22,8 +22,8 @@ from netra.server import create_app
 from netra.server.deps import get_settings
 from netra.server.middleware import security_headers
 from netra.workloads.catalog import PriceCatalog
-from tests.databases import fresh_pg
-from tests.servers import serving as served
+from tests.support.databases import fresh_pg
+from tests.support.servers import serving as served
 
 CLOSED_DB = "postgresql://postgres@127.0.0.1:1/x"
 CLOSED_REDIS = "redis://127.0.0.1:1/0"

@@ -23,10 +23,10 @@ import pytest
 
 from netra.server import create_app
 from netra.server.runs import execute_run, records
-from tests.graphs import OPTIMIZE, PLAIN
-from tests.run_world import backend_settings, world
-from tests.servers import serving
-from tests.tenants import IN_LOCAL, add_to_workspace
+from tests.support.graphs import OPTIMIZE, PLAIN
+from tests.support.run_world import backend_settings, world
+from tests.support.servers import serving
+from tests.support.tenants import IN_LOCAL, add_to_workspace
 
 pytestmark = pytest.mark.timeout(300)
 DEV = {"auth_mode": "dev", "rate_limit_per_minute": 0, "log_json": False, "run_concurrency": 1}

@@ -1,7 +1,7 @@
 """Stream modes `messages` and `events` of a model-mode run, through langgraph-sdk's own client.
 
 One Netra server (SQLite, in-process logs) in model mode: the real `ChatOpenAI` client talks
-to the scripted server (`tests.llm_server`), which streams its answers as SSE chunks, a word
+to the scripted server (`tests.support.llm_server`), which streams its answers as SSE chunks, a word
 each. One run of the optimisation question is streamed with `messages-tuple`, `messages`
 and `events`, then its log is joined again for `events` alone. The optimisations agent's
 answer ("Routing and caching matter most.") arrives as several chunks of one message, in
@@ -22,12 +22,12 @@ from langgraph_sdk import get_client
 from netra.llm.breaker import BREAKERS
 from netra.server import create_app
 from netra.server.runs.stream_events import FIELD_BYTES
-from tests.graphs import OPTIMIZE
+from tests.support.graphs import OPTIMIZE
 from tests.integration.test_model_path import full_script
-from tests.llm_server import ScriptedLLM
-from tests.run_world import backend_settings
-from tests.servers import serving
-from tests.tenants import IN_LOCAL, add_to_workspace
+from tests.support.llm_server import ScriptedLLM
+from tests.support.run_world import backend_settings
+from tests.support.servers import serving
+from tests.support.tenants import IN_LOCAL, add_to_workspace
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.filterwarnings(
     "ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")]

@@ -15,9 +15,9 @@ from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.tools import ToolRegistry
 from netra.workloads.catalog import PriceCatalog
-from tests.factories import at, load
+from tests.support.factories import at, load
 from tests.integration.api.seeding import workspace_of
-from tests.servers import serving
+from tests.support.servers import serving
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "output": 1e-5}

@@ -25,8 +25,8 @@ from netra.server.auth.records import unit_of_work
 from netra.workloads.synthetic import generate_and_load
 from tests.integration.api.conftest import Api, backend_settings
 from tests.integration.api.workspaces import HEADER, key_of, workspace_of
-from tests.servers import serving
-from tests.tenants import add_to_workspace
+from tests.support.servers import serving
+from tests.support.tenants import add_to_workspace
 
 # Netra's own calls of one run: the tokens each agent's call reported
 CALLS = [("triage", 981, 56), ("data", 1112, 5), ("reporting", 2447, 23)]

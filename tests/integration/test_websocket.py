@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from netra.config import Settings
-from tests.graphs import OPTIMIZE
-from tests.live import DEV, Live, live_server, name
-from tests.run_world import backend_settings
-from tests.ws_client import (Message, connected, is_final, of_type, plain, receive, resumed, run_events, send,
+from tests.support.graphs import OPTIMIZE
+from tests.support.live import DEV, Live, live_server, name
+from tests.support.run_world import backend_settings
+from tests.support.ws_client import (Message, connected, is_final, of_type, plain, receive, resumed, run_events, send,
                              seq_at_least, started, until, until_closed)
 
 pytestmark = pytest.mark.timeout(300)

@@ -21,10 +21,10 @@ from websockets.asyncio.client import connect
 
 from netra.config import Settings
 from netra.server.auth.tokens import Subject, issue_token, token_config
-from tests.graphs import OPTIMIZE
-from tests.live import DEV, Live, live_server, name
-from tests.run_world import backend_settings
-from tests.ws_client import Message, authenticate, connected, send, until_closed
+from tests.support.graphs import OPTIMIZE
+from tests.support.live import DEV, Live, live_server, name
+from tests.support.run_world import backend_settings
+from tests.support.ws_client import Message, authenticate, connected, send, until_closed
 
 pytestmark = pytest.mark.timeout(300)
 Closed = tuple[list[Message], Any, Any]

@@ -15,7 +15,7 @@ from netra.persistence.db import make_engine, make_session_factory, make_sync_en
 from netra.persistence.uow import UnitOfWork
 from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools import ToolContext, ToolDispatcher
-from tests.databases import fresh_pg
+from tests.support.databases import fresh_pg
 
 NOW = "2025-01-01 00:00:00+00:00"
 # table -> rows of its 0001 columns (user u1 owns everything but thread t2 and its message, u2's)

@@ -10,8 +10,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from netra.config import Settings
-from tests.live import DEV, Live, live_server, name
-from tests.ws_client import DEADLINE_S, authenticate, connected, until_closed
+from tests.support.live import DEV, Live, live_server, name
+from tests.support.ws_client import DEADLINE_S, authenticate, connected, until_closed
 
 pytestmark = pytest.mark.timeout(120)
 PER_USER = 2

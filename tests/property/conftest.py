@@ -12,7 +12,7 @@ from netra.persistence.analytics import AnalyticsStore
 from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools.base import ToolContext
 from netra.workloads.catalog import PACKAGED_CATALOG, PriceCatalog
-from tests.factories import load
+from tests.support.factories import load
 from tests.property.workloads import record
 from netra.evals.reference import ReferenceCatalog
 

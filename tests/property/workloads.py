@@ -17,7 +17,7 @@ from typing import Callable
 
 from hypothesis import strategies as st
 
-from tests.factories import T0
+from tests.support.factories import T0
 
 HAIKU_3_5 = "anthropic.claude-3-5-haiku-20241022-v1:0"  # a Bedrock key, logged as anthropic
 # logged provider of each model the workloads use (Claude sizes: 1,024, 4,096, 2,048, 1,024,

@@ -14,7 +14,7 @@ from netra.workloads.catalog import PriceCatalog, TokenCounts
 from netra.workloads.events import events_from_records
 from netra.workloads.overrides import apply_overrides, read_overrides
 from netra.workloads.pricing import TOKEN_COLUMNS, PricingReport, cost_of, price_events, price_table, token_classes
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 UNKNOWN = "no-such-model"
 

@@ -9,7 +9,7 @@ import pytest
 
 from netra.workloads.quality import (PRIORS_FILE, Comparison, load_priors, observed, prior, prior_drop, prior_key,
                                      priors_from, quality_evidence)
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 DOC = json.loads(PRIORS_FILE.read_text())
 ENTRIES = [(model, category, entry) for model, cats in DOC["models"].items() for category, entry in cats.items()]

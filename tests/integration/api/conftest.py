@@ -3,7 +3,7 @@
 Every test that takes `api` runs twice: `embedded` (SQLite records, in-process caches and
 limits) and `services` (a fresh PostgreSQL database and real Redis). The server runs with
 its lifespan, so migrations and pools open exactly as in production; each test's database
-is a fresh copy of one migrated once per process (tests/databases.py), which the server's
+is a fresh copy of one migrated once per process (tests/support/databases.py), which the server's
 migration finds at head.
 
     def test_x(api):
@@ -26,9 +26,9 @@ import pytest
 
 from netra.config import Settings
 from netra.server import create_app
-from tests.databases import migrated_pg, migrated_sqlite
-from tests.roles import grant
-from tests.servers import serving
+from tests.support.databases import migrated_pg, migrated_sqlite
+from tests.support.roles import grant
+from tests.support.servers import serving
 
 TIMEOUT_S = 60.0
 

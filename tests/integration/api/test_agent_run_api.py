@@ -12,7 +12,7 @@ from netra.graph import topology
 from netra.graph.state import AGENTS
 from netra.persistence.uow import UnitOfWork
 from netra.workloads.synthetic import generate_and_load
-from tests.graphs import OPTIMIZE, PLAIN
+from tests.support.graphs import OPTIMIZE, PLAIN
 from tests.integration.api.seeding import records, workspace_of
 
 RUN = "/api/agent/run"

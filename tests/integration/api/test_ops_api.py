@@ -32,11 +32,11 @@ from netra.persistence.uow import UnitOfWork
 from netra.report.cite import Citations
 from netra.server import create_app
 from tests.conftest import PG_URL, REDIS_URL
-from tests.databases import fresh_pg
+from tests.support.databases import fresh_pg
 from tests.integration.api.conftest import Api, embedded_settings
 from tests.integration.api.seeding import user_id, workspace_of
-from tests.servers import serving
-from tests.services import require_service
+from tests.support.servers import serving
+from tests.support.services import require_service
 
 OPERATOR_ROUTES = ("/api/monitoring", "/api/monitoring/database")
 LOGIN, LLM_CACHE, MODEL = "/auth/dev-login", "/api/admin/llm-cache", "model=test"

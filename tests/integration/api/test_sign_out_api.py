@@ -17,10 +17,10 @@ import pytest
 from netra.errors import ConflictError
 from netra.server import create_app
 from netra.server.auth.tokens import Subject, issue_token, token_config
-from tests.databases import fresh_pg
+from tests.support.databases import fresh_pg
 from tests.integration.api.conftest import Api, embedded_settings
-from tests.roles import grant
-from tests.servers import serving
+from tests.support.roles import grant
+from tests.support.servers import serving
 
 OTHER_SIGN_OUTS = 520  # more than the 512 entries the in-process cache of sign-outs used to hold
 

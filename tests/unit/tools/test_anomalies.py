@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.anomalies import FIGURES, robust_z
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 GPT4O_INPUT, SONNET_INPUT = 2.5e-6, 3e-6
 LOW, HIGH = 1000 * GPT4O_INPUT, 2000 * GPT4O_INPUT   # chat cost of an even and an odd hour

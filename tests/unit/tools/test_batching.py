@@ -15,7 +15,7 @@ import pytest
 
 from netra.tools import ToolDispatcher
 from netra.workloads.importers import ImportOptions, ingest_file
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 # USD per token saved by the Batch API (standard - batch, as in the price catalog), 1000 input + 100 output
 PER_REQUEST = {"gpt-4.1": 1000 * (2e-6 - 1e-6) + 100 * (8e-6 - 4e-6),      # 0.0014

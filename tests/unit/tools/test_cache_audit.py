@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.cache_audit import FIGURES
-from tests.factories import at, bound_params, load
+from tests.support.factories import at, bound_params, load
 
 TOOL = "kv_cache_optimization_audit"
 BLOCK = 256

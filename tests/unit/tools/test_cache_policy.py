@@ -12,7 +12,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.cache_policy import FIGURES
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 TOOL = "cache_policy_optimizer"
 BLOCK = 256

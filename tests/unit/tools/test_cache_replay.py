@@ -19,7 +19,7 @@ from netra.tools._cache_replay import CacheReplay, replay_scope, scoped_events
 from netra.tools._sql import Queries
 from netra.tools.scope import Scope
 from netra.workloads.caching import CHOICES, cache_rules, lookup
-from tests.factories import T0, load
+from tests.support.factories import T0, load
 
 P = [0xA1, 0xA2, 0xA3, 0xA4]  # a shared 4-block prompt
 SON, GPT4O, GPT41 = "claude-sonnet-4-5", "gpt-4o", "gpt-4.1"

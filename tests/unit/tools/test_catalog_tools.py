@@ -12,7 +12,7 @@ from netra.tools import ToolContext, ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.catalog_tools import COMPARATOR_FIGURES
 from netra.workloads.catalog import catalog_from_doc
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 # ---------------------------------------------------------------- lookup on a four-model catalog
 

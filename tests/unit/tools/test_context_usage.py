@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.context_usage import BLOAT_FIGURES, CONTEXT_FIGURES
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 CONTEXT, BLOAT = "context_window_utilization", "prompt_bloat_detector"
 GPT4O_LIMIT, SONNET_LIMIT = 128_000, 200_000  # catalog max_input_tokens

@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.cost import COST_FIGURES, DRIVER_FIGURES
-from tests.factories import at, bound_params, load
+from tests.support.factories import at, bound_params, load
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "output": 1e-5}

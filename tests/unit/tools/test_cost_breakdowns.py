@@ -8,7 +8,7 @@ import pytest
 
 from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
-from tests.factories import at, load
+from tests.support.factories import at, load
 from tests.unit.tools.test_cost import C1, C2, C3, C4, C4_SPLIT, C5, C7, DAYS, EVENTS, GPT4O, MINI, close, event, exact
 
 SONNET = {"input": 3e-6, "cache_read": 3e-7, "cache_write": 3.75e-6, "cache_write_1h": 6e-6, "output": 1.5e-5}

@@ -11,7 +11,7 @@ from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.cost_simulation import KEEP_FIGURES, SIM_FIGURES, expected_drop
 from netra.tools.findings import Policy
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "cache_read": 1.25e-6, "output": 1e-5}

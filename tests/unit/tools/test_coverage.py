@@ -16,7 +16,7 @@ from netra.tools import ToolDispatcher
 from netra.tools._sql import Queries
 from netra.tools.coverage import coverage
 from netra.tools.scope import Scope, in_workspace
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 
 def event(i: int, feature: str, model: str, **logged: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.error_rates import ERROR_FIGURES, category
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 TOOL = "error_rate_analyzer"
 GPT41 = {"input": 2e-6, "output": 8e-6}  # literal USD per token of gpt-4.1, as in the price catalog

@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.evaluation import FIGURES
-from tests.factories import load
+from tests.support.factories import load
 from tests.unit.tools.test_rollout import EVENTS, SPAN_DAYS, policy
 
 GPT4O = {"input": 2.5e-6, "output": 1e-5}

@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.expensive import FIGURES, REASONS
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "cache_read": 1.25e-6, "output": 1e-5}

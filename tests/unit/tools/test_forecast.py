@@ -11,7 +11,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.forecast import FIGURES
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 UNIT = 0.001          # USD of 400 gpt-4o input tokens (2.5e-6 each)
 TOKENS_PER_UNIT = 400

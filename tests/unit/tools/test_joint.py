@@ -20,7 +20,7 @@ from netra.tools._sql import Queries
 from netra.tools.findings import Policy
 from netra.tools.scope import Scope, in_workspace
 from netra.workloads.pricing import PRICING_COLUMNS, price_events
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 ZERO: dict[str, Any] = {"cached_input_tokens": 0, "cache_write_tokens": 0, "cache_write_1h_tokens": 0,
                         "reasoning_tokens": 0, "is_batch": 0, "status": "ok", "prompt_hash": 0, "max_tokens": 0,

@@ -9,7 +9,7 @@ import pytest
 from netra.tools import ToolDispatcher
 from netra.workloads.events import events_from_records
 from netra.workloads.pricing import price_table
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 BLOCK = 256
 

@@ -13,7 +13,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.latency import LATENCY_FIGURES, NO_STREAMING_NOTE
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 CHAT_ERRORS = (3, 7, 11)
 SEARCH_LATENCIES = (50, 60, 70, 80, 5000)

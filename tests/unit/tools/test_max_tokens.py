@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from netra.tools import ToolDispatcher
-from tests.factories import at, bound_params, load
+from tests.support.factories import at, bound_params, load
 
 # literal USD per output token, as in the price catalog
 OUTPUT_PRICE = {"gpt-4.1": 8e-6, "gpt-4o": 1e-5}

@@ -15,7 +15,7 @@ from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.performance import FUNCTION_FIGURES, GAINS_FIGURES
 from netra.tools.throughput import BOTTLENECK_FIGURES, TTFT_NOTE
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 ZERO = {"input_tokens": 1000, "cached_input_tokens": 0, "cache_write_tokens": 0, "output_tokens": 0,
         "reasoning_tokens": 0, "is_batch": 0, "status": "ok", "error_type": "", "prompt_hash": 0, "ttft_ms": 0}

@@ -9,7 +9,7 @@ import pytest
 from netra.tools import ToolDispatcher, ToolRegistry
 from netra.tools.findings import Finding, Policy
 from netra.tools.policies import FINDERS, describe, to_policy
-from tests.factories import at, bound_params, load
+from tests.support.factories import at, bound_params, load
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "output": 1e-5}

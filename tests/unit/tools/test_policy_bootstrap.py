@@ -11,7 +11,7 @@ from netra.tools import ToolDispatcher
 from netra.tools._policy_effects import LATENCY_FIELDS as LATENCY
 from netra.tools._policy_effects import rounds
 from netra.tools.findings import Policy
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 ZERO = {"input_tokens": 0, "cached_input_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0, "is_batch": 0,
         "provider": "openai", "status": "ok", "error_type": "", "ttft_ms": 0, "session_id": "s",

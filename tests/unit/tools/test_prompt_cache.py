@@ -16,7 +16,7 @@ import pytest
 from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
-from tests.factories import T0, bound_params, load
+from tests.support.factories import T0, bound_params, load
 
 TOOL = "prompt_cache_savings_calculator"
 P = [0xA1, 0xA2, 0xA3, 0xA4]  # a shared 4-block prompt

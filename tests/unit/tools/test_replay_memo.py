@@ -18,7 +18,7 @@ from netra.tools._sql import Queries
 from netra.tools.error_rates import attempts
 from netra.tools.findings import Policy
 from netra.tools.scope import Scope, in_workspace
-from tests.factories import load
+from tests.support.factories import load
 from tests.unit.tools.test_cache_replay import NO, P, SON, decisions, request
 
 SHARED = (True, 2048, 0, 2048, "cache_write")  # P's 4 blocks x 512, written: nobody came before

@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.response_cache import FIGURES
-from tests.factories import at, bound_params, load
+from tests.support.factories import at, bound_params, load
 
 TOOL = "response_cache_estimator"
 COST = 1000 * 2.5e-6 + 100 * 1e-5  # one gpt-4o request: 1,000 input and 100 output tokens

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from netra.tools import ToolDispatcher
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 # literal USD per token, as in the price catalog
 GPT41 = {"input": 2e-6, "output": 8e-6}

@@ -12,7 +12,7 @@ from netra.tools._sql import EMPTY_NOTE
 from netra.tools.findings import Policy
 from netra.tools.rollout import FIGURES, rollback_rows, stage_rows
 from netra.workloads.playbooks import ANTHROPIC_BATCH, ANTHROPIC_CACHE, OPENAI_BATCH, OPENAI_CACHE, VERTEX_BATCH
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 ZERO: dict[str, Any] = {"cached_input_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0, "is_batch": 0,
                         "prompt_hash": 0, "ttft_ms": 0, "input_tokens": 1000, "finish_reason": "stop"}

@@ -8,7 +8,7 @@ import pytest
 
 from netra.tools import ToolDispatcher
 from netra.workloads.tiers import CHEAPER_SIBLING, cheaper_sibling
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 # literal USD per token, as in the price catalog
 GPT4O = {"input": 2.5e-6, "cache_read": 1.25e-6, "output": 1e-5}

@@ -10,7 +10,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.savings import FIGURES
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 ZERO: dict[str, Any] = {"cached_input_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0, "is_batch": 0,
                         "prompt_hash": 0, "ttft_ms": 0, "status": "ok", "max_tokens": 1000}

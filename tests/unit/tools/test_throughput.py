@@ -16,7 +16,7 @@ from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
 from netra.tools.throughput import THROUGHPUT_FIGURES, exact_quantile
-from tests.factories import at, load
+from tests.support.factories import at, load
 
 TOOL = "throughput_analyzer"
 ZERO = {"cached_input_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0, "ttft_ms": 0}

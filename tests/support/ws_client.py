@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from netra.config import Settings
-from tests.roles import grant
+from tests.support.roles import grant
 
 DEADLINE_S = 60.0
 Message = dict[str, Any]

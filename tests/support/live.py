@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from netra.config import Settings
 from netra.server import create_app
 from netra.server.runs.log import open_event_log
-from tests.servers import serving
-from tests.ws_client import Message, Server
+from tests.support.servers import serving
+from tests.support.ws_client import Message, Server
 
 WS = "websockets-sansio"  # uvicorn's default WebSocket implementation (its `websockets` one is deprecated)
 DEV = {"auth_mode": "dev", "rate_limit_per_minute": 0, "log_json": False}

@@ -5,7 +5,7 @@
 
 `backend_settings` gives embedded settings (SQLite, in-process log and leases) or services
 settings (a fresh PostgreSQL database, real Redis), each a copy of a database migrated to head
-(tests/databases.py); tests share one per module, so every world signs up users of its own.
+(tests/support/databases.py); tests share one per module, so every world signs up users of its own.
 `FakeExecutor` keeps the executor's contract (records running, then success or cancelled; emits agent_started first and a
 terminal event last) and holds each run until the test releases it.
 """
@@ -33,8 +33,8 @@ from netra.server.runs.manager import RunManager
 from netra.server.runs.leases import open_leases
 from netra.tenancy import Owner
 from tests.conftest import PG_URL, REDIS_URL
-from tests.databases import migrated_pg, migrated_sqlite
-from tests.services import require_service
+from tests.support.databases import migrated_pg, migrated_sqlite
+from tests.support.services import require_service
 
 DEADLINE_S = 10.0
 ALICE, BOB = "alice", "bob"

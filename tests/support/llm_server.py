@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible chat server for model-path tests (served by `tests.servers`).
+"""A scripted OpenAI-compatible chat server for model-path tests (served by `tests.support.servers`).
 
     llm = ScriptedLLM()
     llm.script(Reply(status=429), Reply(content="Hello"), Reply(tool_calls=[("cost_analyzer", {})]))
