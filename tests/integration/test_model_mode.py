@@ -26,28 +26,13 @@ from netra.nodes import triage_rules
 from netra.nodes.data import data
 from netra.nodes.triage import data_end, known_names, triage
 from netra.tools import ToolContext, ToolDispatcher
-from netra.workloads.synthetic import generate_and_load
 from tests.support.graphs import OPTIMIZE, PLAIN, Recorder, make_deps
 from tests.support.llm_server import Limits, Reply, ScriptedLLM, offered_tools
+from tests.support.model_mode import CACHE_WARNINGS, QUESTION, TRIAGE
 from tests.support.servers import serving
 
-CACHE_WARNINGS = ["ignore::langchain_core._api.beta_decorator.LangChainBetaWarning",
-                  "ignore::langchain_core._api.deprecation.LangChainPendingDeprecationWarning"]
-QUESTION = "Cut gpt-4o spend by a quarter over the last week; quality must hold."
-TRIAGE = {"intent": "optimize", "goal": "cost", "window_days": 7,
-          "filters": {"model": "gpt-4o", "feature": None, "user_id": None},
-          "constraints": {"max_quality_drop": 0, "max_latency_increase": None},
-          "target_savings_pct": 25, "topics": ["cost"]}
 AGENTS_WITH_A_MODEL = {"triage", "data", "optimizations_core", "reporting"}
 LLAMA_CPP = 8192
-
-
-@pytest.fixture(scope="module")
-def workload(session_store, catalog):
-    """The mixed workload in the session store, loaded once for this module."""
-    session_store.truncate()
-    generate_and_load(session_store, catalog, "mixed", 20_000, 7, 14.0)
-    return session_store
 
 
 @pytest.fixture

@@ -19,15 +19,12 @@ import pytest
 from langgraph_sdk import get_client
 
 from netra.server import create_app
-from tests.support.graphs import OPTIMIZE
+from tests.support.agent_server import ASK, DEV, PAUSE
 from tests.support.run_world import backend_settings
 from tests.support.servers import serving
 from tests.support.tenants import IN_LOCAL, add_to_workspace
 
 pytestmark = pytest.mark.timeout(300)
-DEV = {"auth_mode": "dev", "rate_limit_per_minute": 0, "log_json": False}
-ASK = {"messages": [{"role": "user", "content": OPTIMIZE}]}
-PAUSE = ["actions_to_meet_goals"]
 
 
 @dataclass(frozen=True)
