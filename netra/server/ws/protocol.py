@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from netra.errors import NetraError, UserInputError
 from netra.graph.approval import DecisionError
 from netra.persistence.repositories.base import NotFoundError
+from netra.server.auth.errors import AuthError
 from netra.server.errors import ANSWERS, describe, translated
 from netra.server.runs import (Ask, DecisionValue, Multitask, NotWaitingError, Question, RunEndedError, StrategyName,
                                timestamp)
@@ -152,7 +153,9 @@ def error_message(code: str, text: str, action: str | None = None, run_id: str |
 
 
 def error_code(exc: BaseException) -> str:
-    """Return the code of an exception: its nearest type in ERROR_CODES, else `internal_error`."""
+    """Return the code of an exception: an auth error's own (`forbidden`...), its nearest type in ERROR_CODES, else `internal_error`."""
+    if isinstance(exc, AuthError):
+        return exc.code
     return next((ERROR_CODES[kind] for kind in type(exc).__mro__ if kind in ERROR_CODES), "internal_error")
 
 
