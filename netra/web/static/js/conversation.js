@@ -33,7 +33,7 @@ export class Conversation {
     this.loading = thread;
     $("thread-title").textContent = thread ? thread.title || "Untitled" : "New conversation";
     if (!thread) return $("messages").append(this.app.composer.examples());
-    const [messages, runs] = await fetchThread(thread.id);
+    const [messages, runs] = await fetchThread(thread.id).catch(goneAsEmpty);
     if (this.loading === thread) this.render(messages.items.reverse(), runs.items.reverse(), thread);
   }
 
@@ -146,6 +146,12 @@ export class Conversation {
 function fetchThread(id) {
   const base = `/api/threads/${id}`;
   return Promise.all([request(`${base}/messages?limit=${LIMIT}`), request(`${base}/runs?limit=${LIMIT}`)]);
+}
+
+// A thread deleted elsewhere while it opens reads as empty: the next question there says it is gone.
+function goneAsEmpty(error) {
+  if (error.code !== "not_found") throw error;
+  return [{ items: [] }, { items: [] }];
 }
 
 function take(runs, question) {
