@@ -13,7 +13,6 @@ longer waiting 409. `POST /api/agent/run` pauses with `approval: true` and conti
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -21,12 +20,9 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from netra.server import create_app
-from tests.support.agent_server import ASK, DEV, PAUSE
+from tests.support.agent_server import ASK, PAUSE, served_member
 from tests.support.graphs import OPTIMIZE
-from tests.support.run_world import backend_settings
-from tests.support.servers import serving
-from tests.support.tenants import IN_LOCAL, add_to_workspace
+from tests.support.tenants import IN_LOCAL
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -54,13 +50,8 @@ class Netra:
 @pytest.fixture(scope="module", params=["embedded", "services"])
 def client_of(request, workload, catalog, tmp_path_factory) -> Iterator[Netra]:
     """The module's server over the backend under test, and a signed-in member of `local`."""
-    with backend_settings(request.param, tmp_path_factory.mktemp("sdk-approval")) as base:
-        with serving(lambda url: create_app(base.model_copy(update=DEV), store=workload, catalog=catalog),
-                     lifespan="on") as url:
-            email = f"u{uuid.uuid4().hex[:8]}@example.com"
-            token = httpx.post(f"{url}/auth/dev-login", json={"email": email}).json()["access_token"]
-            add_to_workspace(base, email)
-            yield Netra(url, token)
+    with served_member(request.param, tmp_path_factory.mktemp("sdk-approval"), workload, catalog) as (url, token):
+        yield Netra(url, token)
 
 
 @dataclass

@@ -10,7 +10,6 @@ and in the state's `tasks`; after `command={"resume": true}` it is `idle` again.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -18,11 +17,8 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from netra.server import create_app
-from tests.support.agent_server import ASK, DEV, PAUSE
-from tests.support.run_world import backend_settings
-from tests.support.servers import serving
-from tests.support.tenants import IN_LOCAL, add_to_workspace
+from tests.support.agent_server import ASK, PAUSE, served_member
+from tests.support.tenants import IN_LOCAL
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -46,13 +42,8 @@ class Netra:
 @pytest.fixture(scope="module", params=["embedded", "services"])
 def netra(request, workload, catalog, tmp_path_factory) -> Iterator[Netra]:
     """The module's server over the backend under test, and a signed-in member of `local`."""
-    with backend_settings(request.param, tmp_path_factory.mktemp("sdk-hitl")) as base:
-        with serving(lambda url: create_app(base.model_copy(update=DEV), store=workload, catalog=catalog),
-                     lifespan="on") as url:
-            email = f"u{uuid.uuid4().hex[:8]}@example.com"
-            token = httpx.post(f"{url}/auth/dev-login", json={"email": email}).json()["access_token"]
-            add_to_workspace(base, email)
-            yield Netra(url, token)
+    with served_member(request.param, tmp_path_factory.mktemp("sdk-hitl"), workload, catalog) as (url, token):
+        yield Netra(url, token)
 
 
 async def _views(client: Any, thread_id: str) -> dict[str, Any]:
