@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.runnables.config import ensure_config
 
 from netra.graph.deps import Deps
 from netra.llm.accounting import RunUsage, costs_of, summary, usage_workspace
+from netra.report.record import Report
 from netra.report.usage import usage_section
 
 LOG = logging.getLogger("netra.llm")
@@ -45,6 +47,6 @@ def account(deps: Deps, records: list[dict[str, Any]]) -> dict[str, Any]:
     return {**usage, "workspace": usage_workspace(deps.workspace_id), "run_id": run.run_id}
 
 
-def with_usage(report: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
+def with_usage(report: Report, usage: dict[str, Any]) -> Report:
     """Return the report with its usage summary and the usage appendix at the end of its markdown."""
-    return {**report, "usage": usage, "markdown": report["markdown"].rstrip() + "\n\n" + usage_section(usage)}
+    return replace(report, usage=usage, markdown=report.markdown.rstrip() + "\n\n" + usage_section(usage))

@@ -7,7 +7,7 @@ executive summary and a rationale. The figures table, findings, recommendations,
 appendix stay the template's. The prose is checked by `netra.report.grounding`: a draft
 quoting a number no figure accounts for is sent back once, naming the sentences; if the
 second draft fails too, the report is the template alone. The outcome is recorded as
-`report["grounding"] = {"status": "grounded" | "repaired" | "fallback", "ungrounded": [...]}`.
+the report's `grounding` = `{"status": "grounded" | "repaired" | "fallback", "ungrounded": [...]}`.
 
 The prompt fits the call's context budget (`netra.llm.budget`), with room left for the
 repair turn: the report goes without its action plan and appendix, and the figures are
@@ -34,6 +34,7 @@ from netra.llm.usage import metered
 from netra.nodes._model import log
 from netra.report.cite import fmt
 from netra.report.grounding import GroundingResult, validate_text
+from netra.report.record import Report
 
 AGENT = "reporting"
 MAX_FIGURES_SHOWN = 200
@@ -117,11 +118,11 @@ def outcome(status: str, prose: str, result: GroundingResult) -> dict[str, Any]:
     return {"prose": kept.strip(), "grounding": {"status": status, "ungrounded": list(result.ungrounded)}}
 
 
-def write(settings: Settings, llm: BaseChatModel, state: dict, report: dict[str, Any]) -> dict[str, Any]:
+def write(settings: Settings, llm: BaseChatModel, state: dict, report: Report) -> dict[str, Any]:
     """Draft the prose, check it, repair it once if needed; return {"prose", "grounding"}."""
-    figures, budget = run_figures(state, report.get("citations", [])), budget_for(settings, "report")
+    figures, budget = run_figures(state, report.citations), budget_for(settings, "report")
     check = partial(validate_text, figures=figures, question=state.get("question", ""), names=names_of(state))
-    messages = prompt(state, report["markdown"], figures, budget.limit - budget.answer - REPAIR_ROOM)
+    messages = prompt(state, report.markdown, figures, budget.limit - budget.answer - REPAIR_ROOM)
     first = draft(settings, llm, messages, budget)
     result = check(first)
     return outcome("grounded", first, result) if result.ok else _repair(settings, llm, messages, first, result, check)

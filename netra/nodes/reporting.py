@@ -9,6 +9,7 @@ accounted at the end (`own_usage`): `report["usage"]` and the report's usage app
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -21,6 +22,7 @@ from netra.nodes import report_model
 from netra.nodes._common import question_of
 from netra.nodes._model import UNAVAILABLE_NOTE, log, unavailable, unavailable_agents
 from netra.nodes.own_usage import account, with_usage
+from netra.report.record import Report
 
 _INPUTS = ("question", "strategy", "request", "analyses", "recommendations", "simulation",
            "actions", "errors", "tool_calls")
@@ -32,7 +34,7 @@ def reporting(deps: Deps, state: dict) -> dict:
     report, extra = _report(result), {}
     if deps.llm is not None:
         report, extra = with_model(deps, state, report)
-    return {"report": report, "messages": [AIMessage(content=report["markdown"])],
+    return {"report": report.to_state(), "messages": [AIMessage(content=report.markdown)],
             "answered": question_of(state), "agent_status": {"reporting": "done"}, **extra}
 
 
@@ -42,13 +44,14 @@ def report_inputs(deps: Deps, state: dict) -> dict[str, Any]:
     return inputs | {"min_projection_days": deps.settings.min_projection_hours / 24}
 
 
-def _report(result) -> dict:
+def _report(result) -> Report:
+    """Return the template's report from the generator's result (grounded: no number without a source)."""
     row = result.rows[0]
-    return {"markdown": row["markdown"], "citations": row["citations"], "call_id": result.call_id,
-            "grounded": result.value("ungrounded_numbers") == 0, "ungrounded": result.notes}
+    return Report(row["markdown"], row["citations"], result.notes, result.value("ungrounded_numbers") == 0,
+                  result.call_id)
 
 
-def _written(deps: Deps, state: dict, report: dict) -> tuple[dict[str, Any], Exception | None]:
+def _written(deps: Deps, state: dict, report: Report) -> tuple[dict[str, Any], Exception | None]:
     try:
         return report_model.write(deps.settings, deps.llm, state, report), None
     except Exception as exc:  # the template answers alone
@@ -70,7 +73,7 @@ def notes(state: dict, exc: Exception | None) -> list[str]:
     return [f"The model endpoint was unavailable to {', '.join(agents)}; they answered offline."] if agents else []
 
 
-def with_model(deps: Deps, state: dict, report: dict) -> tuple[dict, dict]:
+def with_model(deps: Deps, state: dict, report: Report) -> tuple[Report, dict]:
     """Return the report with the model's prose and the run's model usage, and the state's extra keys."""
     with ledger() as calls:
         report, extra = with_prose(deps, state, report)
@@ -79,9 +82,9 @@ def with_model(deps: Deps, state: dict, report: dict) -> tuple[dict, dict]:
     return with_usage(report, usage), {**extra, "llm_usage": own}
 
 
-def with_prose(deps: Deps, state: dict, report: dict) -> tuple[dict, dict]:
+def with_prose(deps: Deps, state: dict, report: Report) -> tuple[Report, dict]:
     """Return the report with the model's grounded prose (or the template and a note), and errors."""
     written, exc = _written(deps, state, report)
-    markdown = report_model.splice(report["markdown"], written["prose"], notes(state, exc))
+    markdown = report_model.splice(report.markdown, written["prose"], notes(state, exc))
     errors = [unavailable("reporting", exc)] if isinstance(exc, ModelUnavailable) else []
-    return {**report, "markdown": markdown, "grounding": written["grounding"]}, ({"errors": errors} if errors else {})
+    return replace(report, markdown=markdown, grounding=written["grounding"]), ({"errors": errors} if errors else {})

@@ -1,23 +1,26 @@
 """The report as one typed record, from the graph's state to the client.
 
-    report = Report.of(state["report"])        # what `build_report` and the reporting node made
+    report = build_report(inputs)              # the template: markdown, citations, ungrounded, grounded
+    state["report"] = report.to_state()        # the graph state's JSON (checkpointed, the thread's values)
+    report = Report.of(state["report"])        # read back by the run engine
     report.columns()                           # the `agent_reports` row: markdown, structured, grounded
     report.to_wire(report_id)                  # JSON for clients: the `agent_completed` event, run results
 
-`build_report` returns the template's {markdown, citations, ungrounded}; the reporting node
-adds `grounded` (every number of the report cited), `call_id`, `usage` (the run's model
-calls) and, when a model wrote prose, `grounding` ({"status": "grounded" | "repaired" |
-"fallback", "ungrounded": [...]}). The graph state keeps that dict (it is checkpointed and
-shown as the thread's values); `Report.of` reads it once, and every later shape is a method
-here, so the prose's grounding status reaches the client with the rest.
+`build_report` makes the template's report; the reporting node adds `call_id`, `usage` (the
+run's model calls) and, when a model wrote prose, `grounding` ({"status": "grounded" |
+"repaired" | "fallback", "ungrounded": [...]}) with `dataclasses.replace`. The graph state
+keeps `to_state()` (a checkpoint holds JSON, not this class); `Report.of` reads it back, and
+every later shape is a method here, so the prose's grounding status reaches the client with
+the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 JsonObject = dict[str, Any]
+_OPTIONAL = ("call_id", "usage", "grounding")  # left out of the state while unset
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ class Report:
         return cls(str(state.get("markdown") or ""), list(state.get("citations") or []),
                    list(state.get("ungrounded") or []), bool(state.get("grounded")), state.get("call_id"),
                    state.get("usage"), state.get("grounding"))
+
+    def to_state(self) -> JsonObject:
+        """Return the report as the graph state keeps it (the optional parts only when present)."""
+        state = asdict(self)
+        return {name: value for name, value in state.items() if value is not None or name not in _OPTIONAL}
 
     def structured(self) -> JsonObject:
         """Return the structured part: citations, the generator's call id, ungrounded numbers, model usage."""

@@ -34,8 +34,8 @@ class ReportArgs(BaseModel):
 def final_report_generator(ctx: ToolContext, args: ReportArgs) -> ToolResult:
     """Build the report and check that every number in it is a cited tool figure."""
     report = build_report(args.model_dump())
-    figures = {"cited_figures": fig(len(report["citations"]), "count", "figures cited"),
-               "ungrounded_numbers": fig(len(report["ungrounded"]), "count", "numbers without a source")}
+    figures = {"cited_figures": fig(len(report.citations), "count", "figures cited"),
+               "ungrounded_numbers": fig(len(report.ungrounded), "count", "numbers without a source")}
     return ToolResult(tool="final_report_generator", figures=figures,
-                      rows=[{"markdown": report["markdown"], "citations": report["citations"]}],
-                      notes=[f"ungrounded: {n}" for n in report["ungrounded"]])
+                      rows=[{"markdown": report.markdown, "citations": report.citations}],
+                      notes=[f"ungrounded: {n}" for n in report.ungrounded])

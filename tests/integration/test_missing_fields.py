@@ -12,7 +12,7 @@ import pytest
 
 from netra.graph.runner import ask
 from netra.nodes.data import plan_tasks, run_task
-from netra.report import build_report
+from netra.report import Report, build_report
 from netra.tools import ToolDispatcher
 from netra.workloads.importers import ImportOptions, ingest_file
 from tests.support.graphs import PLAIN, Recorder, load_mixed, make_deps
@@ -27,7 +27,7 @@ def load_azure(store, catalog) -> None:
     ingest_file(store, catalog, shared(CONV), "azure", ImportOptions(model="gpt-4o", feature="conv"))
 
 
-def optimize_report(store, catalog, tmp_path) -> dict:
+def optimize_report(store, catalog, tmp_path) -> Report:
     """Run the data agent's analyses of an optimisation question and build their report."""
     deps, request = make_deps(store, catalog, tmp_path, Recorder()), {"intent": "optimize"}
     results = [run_task(deps, task) for task in plan_tasks(request)]
@@ -51,9 +51,9 @@ def test_the_azure_trace_has_no_latency_and_no_error_rate(ctx, catalog):
 def test_the_azure_report_says_not_in_the_telemetry_and_never_0_ms(store, catalog, tmp_path):
     load_azure(store, catalog)
     report = optimize_report(store, catalog, tmp_path)
-    assert f"- Latency: p50/p95/p99 {NOT_LOGGED}" in report["markdown"]
-    assert "cache reads not in the telemetry" in report["markdown"] and " 0 ms" not in report["markdown"]
-    assert report["ungrounded"] == []
+    assert f"- Latency: p50/p95/p99 {NOT_LOGGED}" in report.markdown
+    assert "cache reads not in the telemetry" in report.markdown and " 0 ms" not in report.markdown
+    assert report.ungrounded == []
 
 
 def test_the_azure_answer_through_the_graph_is_grounded(store, catalog, tmp_path):
@@ -68,7 +68,7 @@ def test_a_synthetic_store_keeps_its_numbers(ctx, catalog, tmp_path):
     figures = latency(ctx).figures
     assert all(figures[n].value > 0 and figures[n].missing is None for n in ("latency_p50_ms", "ttft_p50_ms"))
     report = optimize_report(ctx.store, catalog, tmp_path)
-    assert "not in the telemetry" not in report["markdown"] and report["ungrounded"] == []
+    assert "not in the telemetry" not in report.markdown and report.ungrounded == []
 
 
 def test_with_both_loaded_latency_covers_the_synthetic_half(ctx, catalog, tmp_path):
@@ -78,4 +78,4 @@ def test_with_both_loaded_latency_covers_the_synthetic_half(ctx, catalog, tmp_pa
     p95 = latency(ctx).figures["latency_p95_ms"]
     assert (p95.value, p95.missing.text) == (alone, f"{ROWS:,} of {ROWS + 5_000:,} events lack latency_ms")
     report = optimize_report(ctx.store, catalog, tmp_path)
-    assert p95.missing.text in report["markdown"] and report["ungrounded"] == []
+    assert p95.missing.text in report.markdown and report.ungrounded == []

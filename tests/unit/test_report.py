@@ -42,9 +42,9 @@ def test_ungrounded_numbers_are_found(markdown, bad):
 def test_a_report_cites_each_figure_to_its_call():
     report = build_report({"question": "How much do we spend?", "request": {"intent": "optimize"},
                            "analyses": {"cost": COST}, "tool_calls": []})
-    assert "$1,234.50" in report["markdown"] and report["ungrounded"] == []
-    assert {e["call_id"] for e in report["citations"]} == {"cost_analyzer-1"}
-    assert "| $2,645.36 | monthly | `cost_analyzer` | `cost_analyzer-1` |" in report["markdown"]
+    assert "$1,234.50" in report.markdown and report.ungrounded == []
+    assert {e["call_id"] for e in report.citations} == {"cost_analyzer-1"}
+    assert "| $2,645.36 | monthly | `cost_analyzer` | `cost_analyzer-1` |" in report.markdown
 
 
 EVIL = "[Session expired - sign in again](https://evil.example/login)"
@@ -68,7 +68,7 @@ CODE_SPANS = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")
 @pytest.fixture(scope="module")
 def evil_report() -> tuple[str, str]:
     """The Markdown of a report over link-shaped names, and its HTML."""
-    markdown = build_report(EVIL_INPUTS)["markdown"]
+    markdown = build_report(EVIL_INPUTS).markdown
     return markdown, render_markdown(markdown)
 
 
@@ -117,7 +117,7 @@ SHORT_SIM = {"tool": "policy_simulator", "call_id": "policy_simulator-1", "rows"
 def test_a_window_under_a_day_is_never_projected_to_a_month(days, shown, hidden):
     cost, sim = (SHORT_COST, SHORT_SIM) if days < 1 else (COST, _long(SHORT_SIM))
     summary = build_report({"request": {"intent": "optimize"}, "analyses": {"cost": cost}, "simulation": sim,
-                            "min_projection_days": 1.0})["markdown"].split("## Findings")[0]
+                            "min_projection_days": 1.0}).markdown.split("## Findings")[0]
     assert all(text in summary for text in shown) and not any(text in summary for text in hidden)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from netra.report import build_report
+from netra.report import Report, build_report
 from netra.report.cite import Citations, fmt
 from netra.report.grounding import validate_text
 from netra.report.validate import check, figures_of
@@ -27,7 +27,7 @@ def latency(value: float | None, missing: dict | None, error_rate: float | None 
     return {"tool": "latency_analyzer", "call_id": "latency_analyzer-1", "figures": figures | {"error_rate": rate}}
 
 
-def report(result: dict, intent: str = "optimize") -> dict:
+def report(result: dict, intent: str = "optimize") -> Report:
     """Build the report of one latency analysis."""
     return build_report({"question": "How fast are we?", "request": {"intent": intent},
                          "analyses": {"latency": result}, "tool_calls": []})
@@ -55,18 +55,18 @@ def test_a_citation_of_an_absent_figure_says_how_many_events_lack_its_field():
 ], ids=["absent", "partial", "complete"])
 def test_the_latency_finding_says_what_the_telemetry_lacks(result, line):
     built = report(result)
-    assert line in built["markdown"] and built["ungrounded"] == []
+    assert line in built.markdown and built.ungrounded == []
 
 
 def test_an_absent_figure_prints_no_zero_and_the_appendix_no_number():
-    markdown = report(latency(None, ALL, None))["markdown"]
+    markdown = report(latency(None, ALL, None)).markdown
     appendix = markdown.split("## Appendix")[1]
     assert "0 ms" not in markdown and "0.0%" not in markdown
     assert "| not in the telemetry | latency\\_p50\\_ms | `latency_analyzer` | `latency_analyzer-1` |" in appendix
 
 
 def test_a_plain_answer_lists_an_absent_figure_with_its_count():
-    markdown = report(latency(None, ALL), intent="question")["markdown"]
+    markdown = report(latency(None, ALL), intent="question").markdown
     assert f"- latency\\_p95\\_ms (`latency`): not in the telemetry ({ALL['text']})" in markdown
 
 
@@ -82,6 +82,6 @@ def test_model_prose_may_quote_the_counts_but_no_value_for_an_absent_figure(text
 
 def test_a_stored_report_with_an_absent_figure_still_checks_grounded():
     built = report(latency(None, ALL, None))
-    stored = {"citations": built["citations"]}
-    assert check(built["markdown"].split("## Appendix")[0], figures_of(stored))["grounded"]
+    stored = {"citations": built.citations}
+    assert check(built.markdown.split("## Appendix")[0], figures_of(stored))["grounded"]
     assert {f.missing for f in figures_of(stored) if f.value is None} == {ALL["text"], STATUS["text"]}
