@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import pytest
 
-from netra.config import Settings
 from netra.graph import topology
 from netra.graph.state import AGENTS
 from netra.persistence.repositories import NotFoundError
@@ -21,9 +19,10 @@ from netra.persistence.uow import UnitOfWork
 from netra.server.resources import AppResources
 from netra.server.runs import events, execute_run, records
 from netra.server.runs.events import RunIds, to_client_events
-from netra.tenancy import LOCAL_WORKSPACE, Owner
+from netra.tenancy import Owner
 from netra.tools.dispatcher import call_id
 from tests.support.graphs import OPTIMIZE, PLAIN, load_mixed
+from tests.support.run_service import Collector, embedded_resources, run_scenario, user
 
 IDS = ("thread-1", "run-1")
 ARGS = {"dimension": "model", "top_n": 10}
@@ -95,50 +94,10 @@ def test_run_level_events_have_the_client_shape(event, kind, data):
     assert datetime.fromisoformat(event["metadata"]["timestamp"]).utcoffset().total_seconds() == 0
 
 
-@dataclass
-class Collector:
-    """An `emit` that keeps every event."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    async def __call__(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        """Return the events of type `kind`."""
-        return [e for e in self.events if e["type"] == kind]
-
-
 @pytest.fixture
 def resources(tmp_path, store, catalog) -> AppResources:
     """The app's resources over embedded records (SQLite), the session's store and the catalog."""
-    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'netra.db'}", redis_url="",
-                        agent_backoff_s=0.0)
-    return AppResources(settings, store, catalog)
-
-
-Scenario = Callable[[AppResources, str], Awaitable[Any]]
-
-
-async def _user(resources: AppResources, email: str = "ada@example.com") -> Owner:
-    """Create a user in the resources' records; return them acting in `local` (where the workload is)."""
-    async with UnitOfWork(resources.session_factory) as uow:
-        user = await uow.users.create(email=email, name=email.split("@")[0])
-        await uow.commit()
-    return Owner(user.id, LOCAL_WORKSPACE)
-
-
-async def _started(resources: AppResources, scenario: Scenario) -> Any:
-    await resources.start()
-    try:
-        return await scenario(resources, await _user(resources))
-    finally:
-        await resources.close()
-
-
-def run_scenario(resources: AppResources, scenario: Scenario) -> Any:
-    """Run `scenario(resources, user_id)` on started resources with one user (pytest-asyncio is not used)."""
-    return asyncio.run(_started(resources, scenario))
+    return embedded_resources(tmp_path, store, catalog)
 
 
 async def _ask(resources: AppResources, owner: Owner, emit: Collector, cancel: threading.Event | None = None):
@@ -242,7 +201,7 @@ async def _scoping(resources: AppResources, user_id: Owner) -> dict[str, Any]:
     thread_id, run_id = await records.open_run(resources, user_id, "x" * 100 + "\n why?", strategy="parallel")
     failed = await records.record_agent(resources, user_id, run_id, "data", "failed", "boom")
     again = await records.record_agent(resources, user_id, run_id, "data", "done")
-    other = await _user(resources, "eve@example.com")
+    other = await user(resources, "eve@example.com")
     with pytest.raises(NotFoundError):
         await records.open_run(resources, other, "mine now?", thread_id=thread_id)
     return {"failed": failed, "again": again, "owner": await records.run_owner(resources, run_id)}

@@ -162,7 +162,7 @@ class ActiveRun:
         graph = build_graph(self.resources.deps(self.owner.workspace_id)).compile(checkpointer=self.resources.checkpointer())
         config = self._config()
         still_paused(graph, config, inputs)
-        with closing(graph.stream(inputs, config, stream_mode=self._modes())) as items:
+        with closing(graph.stream(inputs, config, stream_mode=self.stream_modes())) as items:
             for item in self._until_stopped(items):
                 feed.put(self._shaped(*item))
         return None if self._stopped() else paused_values(graph.get_state(config))
@@ -173,7 +173,7 @@ class ActiveRun:
         handlers = [handler for sink in self.sinks for handler in sink.callbacks]
         return {**config, "callbacks": [*(config.get("callbacks") or []), *handlers]} if handlers else config
 
-    def _modes(self) -> list[str]:
+    def stream_modes(self) -> list[str]:
         """Return the stream modes: the sinks', in order, then the client events' own."""
         return list(dict.fromkeys([*(mode for sink in self.sinks for mode in sink.modes), *STREAM_MODES]))
 
