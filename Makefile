@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_joint.py
 	$(PY) bench/bench_fair_queue.py
 	$(PY) bench/bench_model_mode.py
+	$(PY) bench/bench_cli.py
 
 clean:
 	rm -rf .venv .netra

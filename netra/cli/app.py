@@ -1,4 +1,9 @@
-"""The `netra` command: demo, ask, generate, tools."""
+"""The `netra` command: demo, ask, generate, tools.
+
+Only typer, rich and the option types are imported here, so that `--help` and a usage mistake
+answer at once: each command imports its implementation module inside its function
+(`netra.cli.ingest`, `netra.cli.runs`, ...), and loads only what that command needs.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from netra.cli.ingest import run_ingest
-from netra.cli.keys import keys_app
-from netra.cli.runs import ask_and_report, ensure_demo_data, generate_into_store
 from netra.errors import NetraError, UserInputError
-from netra.persistence.models.users import Role
+from netra.persistence.apikeys import KeyScope
+from netra.persistence.roles import Role
+from netra.tenancy import LOCAL_WORKSPACE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Netra: where your LLM money and latency go.")
@@ -30,6 +34,9 @@ def demo(events: int = typer.Option(None, help="events to generate when the stor
          question: str = typer.Option(DEFAULT_QUESTION, help="the question to answer"),
          strategy: str = typer.Option(None, help="sequential | parallel | conditional")) -> None:
     """Generate the `mixed` workload if the store is empty, then answer the question."""
+    from netra.cli.generate import ensure_demo_data
+    from netra.cli.runs import ask_and_report
+
     ensure_demo_data(console, events)
     ask_and_report(console, question, strategy)
 
@@ -39,6 +46,8 @@ def ask(question: str, strategy: str = typer.Option(None, help="sequential | par
         thread: str = typer.Option(None, help="thread id (new thread when omitted)"),
         netra_usage: bool = typer.Option(False, help="analyse Netra's own model calls instead of the team's")) -> None:
     """Answer one question on the current store."""
+    from netra.cli.runs import ask_and_report
+
     ask_and_report(console, question, strategy, thread, own_usage=netra_usage)
 
 
@@ -49,21 +58,28 @@ def generate(scenario: str = typer.Option("mixed", help="scenario name"),
              days: float = typer.Option(14.0, help="days the events span"),
              append: bool = typer.Option(False, help="keep existing events")) -> None:
     """Generate a synthetic workload into the store and write its ground-truth manifest."""
+    from netra.cli.generate import generate_into_store
+
     generate_into_store(console, scenario, events, seed, days, append)
 
 
 FORMATS_HELP = "auto|csv|jsonl|parquet|otel|litellm|langfuse|azure|burstgpt|mooncake|tracelab"
 
 
+def _fill(field: str):
+    """Return the option that fills `field` in imported rows that have none."""
+    return typer.Option(None, help=f"{field} for rows that have none")
+
+
 @app.command()
 def ingest(path: Path = typer.Argument(..., help="file to import"),
            fmt: str = typer.Option("auto", "--format", help=FORMATS_HELP),
            mapping: str = typer.Option("", "--map", help="field=column,... onto the event schema"),
-           user: str = typer.Option(None, help="user_id for rows that have none"),
-           feature: str = typer.Option(None, help="feature for rows that have none"),
-           model: str = typer.Option(None, help="model for rows that have none"),
+           user: str = _fill("user_id"), feature: str = _fill("feature"), model: str = _fill("model"),
            start: str = typer.Option(None, help="ISO time relative trace timestamps count from")) -> None:
     """Import telemetry into the store: progress, then accepted / rejected by reason / rows per second."""
+    from netra.cli.ingest import run_ingest
+
     run_ingest(console, path, fmt, mapping, user, feature, model, start)
 
 
@@ -96,28 +112,17 @@ def catalog_show(model: str = typer.Argument(..., help="model name")) -> None:
 @tools_app.command("list")
 def tools_list() -> None:
     """List the Apex tools with their descriptions."""
-    from netra.tools import ToolRegistry
+    from netra.cli.tools import list_tools
 
-    for spec in ToolRegistry().specs():
-        console.print(f"[bold]{spec.name}[/] [dim]({spec.family})[/] {spec.description}")
+    list_tools(console)
 
 
 @tools_app.command("run")
 def tools_run(name: str, args: str = typer.Option("{}", "--args", help="arguments as JSON")) -> None:
     """Run one tool and print its result as JSON."""
-    from netra.cli.runs import run_tool
+    from netra.cli.tools import json_args, run_tool
 
-    print(json.dumps(run_tool(name, _json_args(args)), indent=2, default=str))
-
-
-def _json_args(text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserInputError(f"--args is not valid JSON: {exc.msg} at position {exc.pos}") from exc
-    if not isinstance(value, dict):
-        raise UserInputError("--args must be a JSON object, e.g. '{\"feature\": \"chat\"}'")
-    return value
+    print(json.dumps(run_tool(name, json_args(args)), indent=2, default=str))
 
 
 # error type -> exit code: a user mistake is 2, a failing service 1
@@ -177,7 +182,37 @@ def users_role(email: str = typer.Argument(..., help="the user's email (created 
     grant_role(console, email, role)
 
 
+keys_app = typer.Typer(no_args_is_help=True, help="Workspace API keys for exporters, scripts and MCP clients.")
 app.add_typer(keys_app, name="keys")
+WORKSPACE_HELP = "the workspace's id (default: `local`, the embedded CLI's)"
+
+
+@keys_app.command("create")
+def keys_create(name: str = typer.Option(..., help="what the key is for, e.g. otel-collector"),
+                scope: list[KeyScope] = typer.Option([KeyScope.INGEST.value], help="ingest | read (repeatable)"),
+                workspace: str = typer.Option(LOCAL_WORKSPACE, help=WORKSPACE_HELP)) -> None:
+    """Create a key and print it, once (the last line)."""
+    from netra.cli.keys import create_key
+
+    create_key(console, workspace, name, scope)
+
+
+@keys_app.command("list")
+def keys_list(workspace: str = typer.Option(LOCAL_WORKSPACE, help=WORKSPACE_HELP)) -> None:
+    """List the workspace's keys, newest first (never the keys themselves)."""
+    from netra.cli.keys import list_keys
+
+    list_keys(console, workspace)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="the key's id (from `netra keys list`)"),
+                workspace: str = typer.Option(LOCAL_WORKSPACE, help=WORKSPACE_HELP)) -> None:
+    """Revoke a key: it is refused from now on (its row stays, marked revoked)."""
+    from netra.cli.keys import revoke
+
+    revoke(console, workspace, key_id)
+
 
 eval_app = typer.Typer(invoke_without_command=True, help="Evaluate the agents on datasets with known answers.")
 app.add_typer(eval_app, name="eval")
@@ -190,7 +225,7 @@ def eval_run(ctx: typer.Context,
              case: list[str] = typer.Option(None, "--case", help="run only this case id (repeatable)")) -> None:
     """Run a dataset through the graph; write results.json and report.md (exit 1 when a case fails)."""
     if ctx.invoked_subcommand is None:
-        from netra.cli.evals import run_command
+        from netra.cli.eval_run import run_command
 
         raise typer.Exit(run_command(console, dataset, out, case or []))
 

@@ -5,54 +5,25 @@
 
 Exit codes: 0 every case passed / no regression; 1 a case failed / run B regressed;
 2 bad input (missing dataset, malformed case line `file:line`, unreadable results).
+
+The run itself is `netra.cli.eval_run` (it imports the graph); comparing two runs does not.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from netra.config import Settings, get_settings
 from netra.evals.compare import Thresholds, compare, render
 from netra.evals.results import REPORT_FILE, RESULTS_FILE, load_results
-from netra.evals.runner import progress_line, run_eval
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # aggregate -> label in the one-line summary
 SUMMARY = {"finding_recall_micro": "recall", "finding_precision_micro": "precision",
            "savings_error_median": "median savings error", "savings_error_max": "worst savings error",
            "grounding_mean": "grounding",
            "trajectory_strict_rate": "trajectory strict", "latency_p50_s": "p50 s", "latency_p95_s": "p95 s"}
-
-
-def resolve_dataset(path: Path) -> Path:
-    """Return `path`, or the same relative path inside the Netra checkout when only that exists."""
-    if path.exists() or path.is_absolute():
-        return path
-    fallback = REPO_ROOT / path
-    return fallback if fallback.exists() else path
-
-
-def default_out(settings: Settings) -> Path:
-    """Return a new run folder: NETRA_HOME/evals/<timestamp>."""
-    return settings.home / "evals" / time.strftime("%Y%m%d-%H%M%S")
-
-
-def _printer(console: Console):
-    return lambda index, total, case: console.print(progress_line(index, total, case), markup=False)
-
-
-def run_command(console: Console, dataset: Path, out: Path | None, cases: list[str]) -> int:
-    """Run a dataset with live per-case progress, print the summary; return the exit code."""
-    settings = get_settings()
-    folder = out or default_out(settings)
-    console.print(f"evaluating {dataset} → {folder}", markup=False)
-    doc = run_eval(resolve_dataset(dataset), folder, settings, progress=_printer(console), case_ids=cases)
-    print_summary(console, doc, folder)
-    return 0 if doc["aggregates"]["failed"] == 0 else 1
 
 
 def _figure(value: Any) -> str:

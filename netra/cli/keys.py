@@ -9,6 +9,9 @@ The key is printed once, on the last line of `create`, and never again: only its
 the SHA-256 of its secret are stored. Acting on the records database directly (as an
 operator), these need no sign-in; over HTTP, a workspace's admins use
 `/api/workspaces/{id}/keys`. An unknown workspace or key exits 2. See docs/workspaces.md.
+
+The commands themselves (options, help) are in `netra.cli.app`, which imports this module
+only when one of them runs.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -26,11 +28,6 @@ from netra.persistence.models import IngestKey
 from netra.persistence.repositories.base import NotFoundError
 from netra.persistence.uow import UnitOfWork
 from netra.server.auth.records import unit_of_work
-from netra.tenancy import LOCAL_WORKSPACE
-
-keys_app = typer.Typer(no_args_is_help=True, help="Workspace API keys for exporters, scripts and MCP clients.")
-console = Console(highlight=False)
-WORKSPACE_HELP = "the workspace's id (default: `local`, the embedded CLI's)"
 
 
 def when(moment: datetime | None) -> str:
@@ -75,25 +72,19 @@ async def revoke_key(workspace_id: str, key_id: str) -> IngestKey:
     return record
 
 
-@keys_app.command("create")
-def create(name: str = typer.Option(..., help="what the key is for, e.g. otel-collector"),
-           scope: list[KeyScope] = typer.Option([KeyScope.INGEST.value], help="ingest | read (repeatable)"),
-           workspace: str = typer.Option(LOCAL_WORKSPACE, help=WORKSPACE_HELP)) -> None:
+def create_key(console: Console, workspace: str, name: str, scopes: list[KeyScope]) -> None:
     """Create a key and print it, once (the last line)."""
-    record, key = asyncio.run(issue_key(workspace, name, scope))
+    record, key = asyncio.run(issue_key(workspace, name, scopes))
     console.print(escape(f"created {describe(record)} in workspace {workspace}; the key, shown only now:"))
     print(key)
 
 
-@keys_app.command("list")
-def list_keys(workspace: str = typer.Option(LOCAL_WORKSPACE, help=WORKSPACE_HELP)) -> None:
+def list_keys(console: Console, workspace: str) -> None:
     """List the workspace's keys, newest first (never the keys themselves)."""
     for record in asyncio.run(keys_of(workspace)):
         console.print(escape(describe(record)))
 
 
-@keys_app.command("revoke")
-def revoke(key_id: str = typer.Argument(..., help="the key's id (from `netra keys list`)"),
-           workspace: str = typer.Option(LOCAL_WORKSPACE, help=WORKSPACE_HELP)) -> None:
-    """Revoke a key: it is refused from now on (its row stays, marked revoked)."""
+def revoke(console: Console, workspace: str, key_id: str) -> None:
+    """Revoke a key and print its row: it is refused from now on (its row stays, marked revoked)."""
     console.print(escape(describe(asyncio.run(revoke_key(workspace, key_id)))))

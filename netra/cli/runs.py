@@ -1,8 +1,8 @@
-"""What the CLI commands do, apart from parsing: data set-up, runs, reports, tools.
+"""`netra ask` and the question half of `netra demo`: a run of the graph, its report on screen and on disk.
 
-The embedded CLI acts in the `local` workspace: it generates, replaces, analyses and asks
-about that workspace's events only (a ClickHouse server shared with other workspaces keeps
-theirs).
+The embedded CLI acts in the `local` workspace: it asks about that workspace's events only
+(a ClickHouse server shared with other workspaces keeps theirs). This module imports the
+graph; data set-up is `netra.cli.generate`, the tools `netra.cli.tools`.
 """
 
 from __future__ import annotations
@@ -22,46 +22,7 @@ from netra.config import get_settings
 from netra.graph.deps import Deps, deps_from_settings
 from netra.graph.runner import ask
 from netra.llm.accounting import usage_workspace
-from netra.persistence.analytics import open_store
 from netra.report.usage import usage_line
-from netra.tenancy import LOCAL_WORKSPACE
-from netra.workloads.catalog import load_catalog
-from netra.workloads.synthetic import check_arguments, generate_and_load, write_manifest
-
-
-def _store():
-    return open_store(get_settings().resolved_clickhouse_url())
-
-
-def generate_into_store(console: Console, scenario: str, events: int, seed: int, days: float,
-                        append: bool = False) -> dict[str, Any]:
-    """Generate a scenario into the store (replacing its events unless `append`); write the manifest."""
-    store, started = _replaceable_store(scenario, events, days, append), time.perf_counter()
-    manifest = generate_and_load(store, load_catalog(), scenario, events, seed, days, progress=_loaded(console))
-    path = write_manifest(manifest, get_settings().home / "manifests" / f"{scenario}-{seed}.json")
-    console.print(f"generated {events:,} {scenario} events in {time.perf_counter() - started:.1f} s; manifest {path}")
-    return manifest
-
-
-def _replaceable_store(scenario: str, events: int, days: float, append: bool):
-    """Return the store, its `local` events deleted unless `append`, once the arguments are known good."""
-    check_arguments(scenario, events, days)
-    store = _store()
-    if not append:
-        store.delete_workspace(LOCAL_WORKSPACE)
-    return store
-
-
-def _loaded(console: Console):
-    return lambda done, total: console.print(f"  loaded {done:,}/{total:,} events")
-
-
-def ensure_demo_data(console: Console, events: int | None) -> None:
-    """Generate the `mixed` scenario when the `local` workspace has no events."""
-    settings = get_settings()
-    if _store().count(LOCAL_WORKSPACE) == 0:
-        console.print("[bold]The store is empty: generating the `mixed` workload[/]")
-        generate_into_store(console, "mixed", events or settings.demo_events, settings.demo_seed, 14.0)
 
 
 def ask_and_report(console: Console, question: str, strategy: str | None, thread: str | None = None,
@@ -100,11 +61,3 @@ def write_report(thread: str, state: dict[str, Any]) -> Path:
     keys = ("question", "request", "recommendations", "simulation", "actions", "report", "errors", "tool_calls")
     stem.with_suffix(".json").write_text(json.dumps({k: state.get(k) for k in keys}, indent=2, default=str))
     return stem.with_suffix(".md")
-
-
-def run_tool(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Run one Apex tool on the current store; return its result as JSON-able data."""
-    from netra.tools import ToolContext, ToolDispatcher
-
-    ctx = ToolContext(_store(), load_catalog(), workspace_id=LOCAL_WORKSPACE)
-    return ToolDispatcher(ctx).run(name, args).model_dump(mode="json")

@@ -11,12 +11,33 @@ evaluators and the aggregates.
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# imported now (it is light): the function `compare` must shadow the submodule of the same name
 from netra.evals.compare import Comparison, Thresholds, compare
-from netra.evals.dataset import Case, DatasetError, load_dataset
-from netra.evals.evaluators import EVALUATORS, evaluate
-from netra.evals.results import load_results
-from netra.evals.runner import eval_store_url, run_eval
-from netra.evals.truth import CaseError, CaseTruth
+
+if TYPE_CHECKING:
+    from netra.evals.dataset import Case, DatasetError, load_dataset
+    from netra.evals.evaluators import EVALUATORS, evaluate
+    from netra.evals.results import load_results
+    from netra.evals.runner import eval_store_url, run_eval
+    from netra.evals.truth import CaseError, CaseTruth
+
+# name -> the module defining it, imported on first use: the runner loads the graph and the
+# LLM stack, which `netra eval compare` (compare, results) never needs
+_EXPORTS: dict[str, str] = {
+    "Case": "dataset", "DatasetError": "dataset", "load_dataset": "dataset",
+    "EVALUATORS": "evaluators", "evaluate": "evaluators", "load_results": "results",
+    "eval_store_url": "runner", "run_eval": "runner", "CaseError": "truth", "CaseTruth": "truth",
+}
 
 __all__ = ["EVALUATORS", "Case", "CaseError", "CaseTruth", "Comparison", "DatasetError", "Thresholds", "compare",
            "eval_store_url", "evaluate", "load_dataset", "load_results", "run_eval"]
+
+
+def __getattr__(name: str) -> Any:
+    """Return an exported name from its module, imported now; any other name is missing."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -8,14 +8,7 @@ from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from netra.persistence.models.base import Base, UpdatedMixin
-
-
-class Role(StrEnum):
-    """What a user may do: `user` (own records), `admin`, `developer`."""
-
-    USER = "user"
-    ADMIN = "admin"
-    DEVELOPER = "developer"
+from netra.persistence.roles import Role  # re-exported: the enum lives in a light module
 
 
 def one_of(column: str, values: type[StrEnum]) -> str:

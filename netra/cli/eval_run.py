@@ -1,0 +1,46 @@
+"""What `netra eval` (a run) does, apart from parsing: run a dataset through the graph, print the summary.
+
+    netra eval --dataset evals/datasets/smoke --out /tmp/run1     # [1/4] mixed-optimize ✓ 1.2 s ...
+
+Exit code 0 when every case passed, 1 when one failed; 2 for bad input (`netra.cli.evals`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from netra.cli.evals import print_summary
+from netra.config import Settings, get_settings
+from netra.evals.runner import progress_line, run_eval
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def resolve_dataset(path: Path) -> Path:
+    """Return `path`, or the same relative path inside the Netra checkout when only that exists."""
+    if path.exists() or path.is_absolute():
+        return path
+    fallback = REPO_ROOT / path
+    return fallback if fallback.exists() else path
+
+
+def default_out(settings: Settings) -> Path:
+    """Return a new run folder: NETRA_HOME/evals/<timestamp>."""
+    return settings.home / "evals" / time.strftime("%Y%m%d-%H%M%S")
+
+
+def _printer(console: Console):
+    return lambda index, total, case: console.print(progress_line(index, total, case), markup=False)
+
+
+def run_command(console: Console, dataset: Path, out: Path | None, cases: list[str]) -> int:
+    """Run a dataset with live per-case progress, print the summary; return the exit code."""
+    settings = get_settings()
+    folder = out or default_out(settings)
+    console.print(f"evaluating {dataset} → {folder}", markup=False)
+    doc = run_eval(resolve_dataset(dataset), folder, settings, progress=_printer(console), case_ids=cases)
+    print_summary(console, doc, folder)
+    return 0 if doc["aggregates"]["failed"] == 0 else 1
