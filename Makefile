@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_aggregations.py
 	$(PY) bench/bench_graph.py
 	$(PY) bench/bench_cache.py
+	$(PY) bench/bench_lru.py
 	$(PY) bench/bench_joint.py
 	$(PY) bench/bench_fair_queue.py
 	$(PY) bench/bench_model_mode.py

@@ -162,18 +162,28 @@ REPEATED_SCOPED_SQL = """SELECT h, min(timestamp) AS first_seen
 PREFIX_PARTS_SQL = """SELECT count() AS parts, sum(rows) AS total, max(rows) AS largest
     FROM system.parts WHERE database = currentDatabase() AND table = 'kv_prefix_seen' AND active"""
 
+# The hashes some part of `kv_prefix_seen` counts twice: every hash two events of one insert
+# share, and every hash two stored events share once the parts merged (the cache replay's first
+# read: `_cache_replay._load` checks that it missed none of the scope's shared blocks).
+COUNTED_TWICE_SQL = "SELECT h FROM kv_prefix_seen WHERE workspace_id = {workspace_id:String} AND n >= 2"
 # A superset of the hashes two stored events of the workspace hold, from `kv_prefix_seen`
-# without merging it (no OPTIMIZE, no FINAL). Its parts merge in the background; once one part
-# holds nearly every row, one scan finds them: counted twice within one part, or held by a part
-# other than the largest (so seen twice). Until then (a bulk load leaves several large parts)
-# the rows are grouped: a hash counted twice over all parts, which costs a fraction of a merge.
+# without merging it (no OPTIMIZE, no FINAL). Each part holds a hash once, with its count `n`.
+# Once one part holds nearly every row, one scan finds them: counted twice within one part, or
+# held by a part other than the largest (so maybe seen twice); the set stays small.
 PART_CANDIDATES_SQL = """SELECT h FROM kv_prefix_seen WHERE workspace_id = {workspace_id:String} AND (n >= 2 OR _part != (
       SELECT name FROM system.parts WHERE database = currentDatabase()
         AND table = 'kv_prefix_seen' AND active ORDER BY rows DESC, name LIMIT 1))"""
-GROUPED_CANDIDATES_SQL = """SELECT h FROM kv_prefix_seen WHERE workspace_id = {workspace_id:String}
-      GROUP BY h HAVING sum(n) >= 2"""
-# the part scan is used once the parts besides the largest hold at most this share of the rows
+# Otherwise (a bulk load leaves several large parts) the parts are read merged in hash order (each
+# part is sorted by (workspace_id, h): a k-way merge, no hash table): a hash held by two parts comes
+# out twice in a row. `neighbor` compares rows within a block only, so the first row of every
+# block is kept as well (a few hashes more, one per block of 65,409 rows).
+SORTED_CANDIDATES_SQL = """SELECT h FROM (SELECT h, n FROM kv_prefix_seen WHERE workspace_id = {workspace_id:String} ORDER BY h)
+      WHERE n >= 2 OR h = neighbor(h, -1) OR rowNumberInBlock() = 0
+      SETTINGS allow_deprecated_error_prone_window_functions = 1"""
+# the part scan is used while the parts besides the largest hold at most this share of the rows
+# and this many (a set of them stays in the CPU's cache: each event's hashes are tested against it)
 MERGED_SHARE = 0.1
+SCANNED_ROWS = 65_536
 
 # The repeated blocks of a scope of the whole workspace, from `kv_prefix_seen` (first and last
 # time of every block of the workspace's events, kept on insert) without exploding any event:
@@ -186,10 +196,10 @@ WHOLE_WORKSPACE = "WHERE " + WORKSPACE_CONDITION
 
 
 def prefix_candidates(store: AnalyticsStore) -> str:
-    """Return the SQL of the hashes two stored events may share: a part scan once merged, else grouped."""
+    """Return the SQL of the hashes two stored events may share: a part scan while merged, else a sorted read."""
     parts = store.rows(PREFIX_PARTS_SQL)[0]
-    merged = parts["total"] - parts["largest"] <= MERGED_SHARE * parts["total"]
-    return PART_CANDIDATES_SQL if merged else GROUPED_CANDIDATES_SQL
+    merged = parts["total"] - parts["largest"] <= min(MERGED_SHARE * parts["total"], SCANNED_ROWS)
+    return PART_CANDIDATES_SQL if merged else SORTED_CANDIDATES_SQL
 
 
 def repeated_blocks(store: AnalyticsStore, clause: str) -> str:

@@ -1,9 +1,9 @@
 """Cache policy optimizer: replay prefix blocks through LRU caches of several sizes and TTL caches.
 
-The scoped requests are pulled with one bound query, ordered by `timestamp`, then `request_id`
-(so requests at the same instant are served one after the other), and replayed in Python
-through one cache shared by every request of the scope (filter the scope by `model` to replay
-one model's cache). For every request, in that order:
+The scoped requests are replayed in `timestamp`, then `request_id` order (so requests at the
+same instant are served one after the other) through one cache shared by every request of the
+scope, billed or not (filter the scope by `model` to replay one model's cache). For every
+request, in that order:
 
 1. **Lookup**: the request hits its *leading* blocks that are in the cache: counting stops at
    its first block that is not. Hashes are chained, so a block is only reusable when the whole
@@ -28,20 +28,25 @@ Hit ratios: `block_hit_ratio` = hit blocks / blocks, `token_hit_ratio` = hit blo
 size / input tokens. The recommended capacity is the smallest listed one whose block hit ratio
 is within 1 percentage point of the unbounded one (else the number of distinct blocks, which
 always is); the recommended TTL is the smallest listed one within 1 point of the unbounded
-ratio (else the largest listed). Cost: O(blocks) per replayed policy.
+ratio (else the largest listed).
+
+The replays are exact without visiting a block (`_cache_replay/lru.py`): one bound query gives
+each request's block count and shared run (ClickHouse, `kv_prefix_seen`); numpy turns the runs
+into segments of re-used blocks with their TTL gap and LRU rank (one compiled Fenwick pass), so
+every capacity and TTL is one pass over the segments. The segments are kept per store and data
+version, so asking again with other capacities or TTLs costs no query but the version check.
+`Trace` and `load_trace` (every request's blocks, in replay order) serve
+`kv_cache_optimization_audit`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import chain
-from operator import mul
-from typing import Annotated, Any, Callable, Iterable
+from typing import Annotated, Any, Iterable
 
 from pydantic import Field
 
+from netra.tools._cache_replay.lru import Hits, Reuse, scope_reuse
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import Evidence, ToolContext, ToolResult
 from netra.tools.registry import apex_tool
@@ -50,9 +55,9 @@ from netra.tools.scope import Scope, where
 TOOL = "cache_policy_optimizer"
 TOLERANCE = 0.01  # one percentage point of hit ratio
 _EPSILON = 1e-12  # float slack when comparing hit ratios
-_NEVER = -math.inf  # the last use of a block never seen
 
-# one row per scoped request, in replay order; aliases never equal column names
+# one row per scoped request, in replay order (`load_trace`, for kv_cache_optimization_audit);
+# aliases never equal column names
 TRACE_SQL = """SELECT toUnixTimestamp64Milli(timestamp) AS ts_ms, feature AS f, model AS m,
        prefix_hashes AS hashes, block_size AS bs, input_tokens AS n_input,
        cached_input_tokens AS n_cached, cost_usd AS cost
@@ -117,72 +122,30 @@ def load_trace(queries: Queries, scope: Scope) -> Trace:
     return Trace(**{name: table.column(alias).to_pylist() for name, alias in _TRACE_COLUMNS.items()})
 
 
-def leading(blocks: list[int], present: Callable[[int], bool]) -> int:
-    """Return how many leading blocks are `present` (counting stops at the first that is not)."""
-    n = 0
-    for h in blocks:
-        if not present(h):
-            return n
-        n += 1
-    return n
+@dataclass(frozen=True)
+class Curves:
+    """The totals of the scope and the hits of every replayed policy."""
 
+    requests: int
+    blocks: int
+    input_tokens: int
+    distinct: int
+    unbounded: Hits
+    lru: dict[int, Hits]  # capacity (blocks) -> hits
+    ttl: dict[int, Hits]  # TTL (seconds) -> hits
 
-def unbounded_hits(trace: Trace) -> list[int]:
-    """Replay a cache that never evicts; return hit blocks per request."""
-    seen: set[int] = set()
-    return [_serve_unbounded(seen, blocks) for blocks in trace.blocks]
+    @classmethod
+    def of(cls, reuse: Reuse, args: CachePolicyArgs) -> Curves:
+        """Read every policy's hits off the re-use segments."""
+        return cls(reuse.requests, reuse.blocks, reuse.input_tokens, reuse.distinct, reuse.unbounded(),
+                   {c: reuse.lru(c) for c in sorted(set(args.capacities))},
+                   {t: reuse.ttl(t * 1000) for t in sorted(set(args.ttls_s))})
 
-
-def _serve_unbounded(seen: set[int], blocks: list[int]) -> int:
-    """Look one request up, then remember all its blocks."""
-    hits = leading(blocks, seen.__contains__)
-    seen.update(blocks)
-    return hits
-
-
-def lru_hits(trace: Trace, capacity: int) -> list[int]:
-    """Replay an LRU of `capacity` blocks; return hit blocks per request."""
-    cache: OrderedDict[int, None] = OrderedDict()
-    return [_serve_lru(cache, blocks, capacity) for blocks in trace.blocks]
-
-
-def _serve_lru(cache: OrderedDict[int, None], blocks: list[int], capacity: int) -> int:
-    """Look one request up, refresh its blocks (last block first), evict down to `capacity`."""
-    hits = leading(blocks, cache.__contains__)
-    _refresh(cache, blocks)
-    while len(cache) > capacity:
-        cache.popitem(last=False)
-    return hits
-
-
-def _refresh(cache: OrderedDict[int, None], blocks: list[int]) -> None:
-    """Insert or refresh a request's blocks as most recent, last block first."""
-    for h in reversed(blocks):
-        if h in cache:
-            cache.move_to_end(h)
-        else:
-            cache[h] = None
-
-
-def ttl_hits(trace: Trace, ttl_ms: int) -> list[int]:
-    """Replay a cache whose entries expire `ttl_ms` after their last use; return hits per request."""
-    last: dict[int, float] = {}
-    return [_serve_ttl(last, blocks, now, ttl_ms) for blocks, now in zip(trace.blocks, trace.ts)]
-
-
-def _serve_ttl(last: dict[int, float], blocks: list[int], now: int, ttl_ms: int) -> int:
-    """Look one request up (alive: now - last use < TTL), then refresh all its blocks."""
-    hits = leading(blocks, lambda h: now - last.get(h, _NEVER) < ttl_ms)
-    last.update(dict.fromkeys(blocks, now))
-    return hits
-
-
-def _curve(trace: Trace, hits: list[int]) -> dict[str, Any]:
-    """Return hit blocks and tokens of one replay and their ratios."""
-    hit_blocks, hit_tokens = sum(hits), sum(map(mul, hits, trace.block_size))
-    return {"hit_blocks": hit_blocks, "hit_tokens": hit_tokens,
-            "block_hit_ratio": ratio(hit_blocks, sum(map(len, trace.blocks))),
-            "token_hit_ratio": ratio(hit_tokens, sum(trace.input_tokens))}
+    def curve(self, hits: Hits) -> dict[str, Any]:
+        """Return hit blocks and tokens of one replay and their ratios."""
+        return {"hit_blocks": hits.blocks, "hit_tokens": hits.tokens,
+                "block_hit_ratio": ratio(hits.blocks, self.blocks),
+                "token_hit_ratio": ratio(hits.tokens, self.input_tokens)}
 
 
 @dataclass(frozen=True)
@@ -194,20 +157,18 @@ class _Replays:
     lru: list[dict[str, Any]]
     ttl: list[dict[str, Any]]
 
-
-def _replays(trace: Trace, args: CachePolicyArgs) -> _Replays:
-    """Run the unbounded, LRU and TTL replays."""
-    distinct = len(set(chain.from_iterable(trace.blocks)))
-    unbounded = {"table": "unbounded", **_curve(trace, unbounded_hits(trace))}
-    lru = [_lru_row(trace, c, distinct, unbounded) for c in sorted(set(args.capacities))]
-    ttl = [{"table": "ttl", "ttl_s": t, **_curve(trace, ttl_hits(trace, t * 1000))}
-           for t in sorted(set(args.ttls_s))]
-    return _Replays(distinct, unbounded, lru, ttl)
+    @classmethod
+    def of(cls, curves: Curves) -> _Replays:
+        """Name the curve rows of the replays."""
+        unbounded = {"table": "unbounded", **curves.curve(curves.unbounded)}
+        lru = [_lru_row(curves, c, unbounded) for c in curves.lru]
+        ttl = [{"table": "ttl", "ttl_s": t, **curves.curve(hits)} for t, hits in curves.ttl.items()]
+        return cls(curves.distinct, unbounded, lru, ttl)
 
 
-def _lru_row(trace: Trace, capacity: int, distinct: int, unbounded: dict[str, Any]) -> dict[str, Any]:
+def _lru_row(curves: Curves, capacity: int, unbounded: dict[str, Any]) -> dict[str, Any]:
     """Return one LRU curve point (a capacity that never evicts reuses the unbounded replay)."""
-    curve = unbounded if capacity >= distinct else _curve(trace, lru_hits(trace, capacity))
+    curve = unbounded if capacity >= curves.distinct else curves.curve(curves.lru[capacity])
     return {**curve, "table": "lru", "capacity_blocks": capacity}
 
 
@@ -243,11 +204,12 @@ def _pick(capacity: float, hit_ratio: float) -> dict[str, float]:
     return {"recommended_capacity_blocks": capacity, "recommended_capacity_block_hit_ratio": hit_ratio}
 
 
-def _values(trace: Trace, replays: _Replays) -> dict[str, float]:
+def _values(curves: Curves) -> dict[str, float]:
     """Return the trace and unbounded-replay figures."""
-    return {"requests": len(trace.ts), "blocks": sum(map(len, trace.blocks)), "distinct_blocks": replays.distinct,
-            "unbounded_block_hit_ratio": replays.unbounded["block_hit_ratio"],
-            "unbounded_token_hit_ratio": replays.unbounded["token_hit_ratio"]}
+    unbounded = curves.curve(curves.unbounded)
+    return {"requests": curves.requests, "blocks": curves.blocks, "distinct_blocks": curves.distinct,
+            "unbounded_block_hit_ratio": unbounded["block_hit_ratio"],
+            "unbounded_token_hit_ratio": unbounded["token_hit_ratio"]}
 
 
 @apex_tool(TOOL, "Replay prefix blocks through LRU caches of given sizes (blocks) and TTL caches "
@@ -256,15 +218,16 @@ def _values(trace: Trace, replays: _Replays) -> dict[str, float]:
 def cache_policy_optimizer(ctx: ToolContext, args: CachePolicyArgs) -> ToolResult:
     """Return the LRU and TTL hit-ratio curves and the recommended capacity and TTL."""
     queries = Queries(ctx.store)
-    trace = load_trace(queries, args)
-    if not trace.ts:
+    reuse = scope_reuse(ctx, args, queries)
+    if not reuse.requests:
         return empty(TOOL, FIGURES, queries)
-    return _result(trace, _replays(trace, args), queries)
+    return result(Curves.of(reuse, args), queries)
 
 
-def _result(trace: Trace, replays: _Replays, queries: Queries) -> ToolResult:
+def result(curves: Curves, queries: Queries) -> ToolResult:
     """Assemble the curves, the recommendations and their notes."""
+    replays = _Replays.of(curves)
     (capacity, capacity_notes), (ttl, ttl_notes) = _capacity(replays), _ttl(replays)
     rows = [replays.unbounded, *_with_flags(replays.lru + replays.ttl, replays.unbounded["block_hit_ratio"])]
-    return finish(TOOL, FIGURES, {**_values(trace, replays), **capacity, **ttl}, rows, queries,
+    return finish(TOOL, FIGURES, {**_values(curves), **capacity, **ttl}, rows, queries,
                   capacity_notes + ttl_notes)

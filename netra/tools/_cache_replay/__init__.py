@@ -7,9 +7,14 @@
 Prefix hashes are chained (block k's hash covers blocks 1..k): two events hold the same hash
 at depth k only when they share their whole prefix up to k. The engine leans on that:
 
-1. **Shared run** (ClickHouse, one scan): each billed event's leading hashes that some other
-   stored event also holds, tested against `kv_prefix_seen` (kept on insert). Every block an
-   event shares with another event of its scope and cache key lies in that run.
+1. **Shared run** (ClickHouse, one scan): each billed event's leading hashes that a part of
+   `kv_prefix_seen` (kept on insert) counts twice, and the hash the run stops at. A block two
+   events of different inserts share may be counted once in each of two unmerged parts: then
+   both their runs stop at it, and only then are the events read again with every hash two
+   stored events may hold (`_sql.prefix_candidates`). Every block an event shares with
+   another event of its scope and cache key lies in its run. ClickHouse answers in storage
+   order (each block sorted by time): a stable numpy sort of the times puts the events in
+   replay order, and only the events of one millisecond compare their request ids.
 2. **Runs trie** (numpy): events of one cache key with the same last run hash (the *tip*) have
    the same run; the distinct runs (few) become trie nodes, each counting the replayed events
    whose run holds it. c(r) = the depth of the deepest node of r's run held by two events.
@@ -20,7 +25,7 @@ at depth k only when they share their whole prefix up to k. The engine leans on 
    h(r) under a TTL is the deepest node used less than the TTL before.
 
 No Python loop runs over events, blocks or nodes. `ScopedEvents` keeps what does not depend on
-the TTL, so replaying both choices costs one query and one sort; it is kept per store and data
+the TTL, so replaying both choices costs one load and one sort; it is kept per store and data
 version (`memo`), so every tool of an analysis that replays the same scope shares one load and
 each choice's replay (all read-only).
 """
@@ -29,49 +34,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import threading
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from netra.tools._cache_replay.arrays import Labels, Runs, plain, read_only
+from netra.tools._cache_replay.answer import in_order, labels_in_order, numbers, replay_order, stops_repeat
+from netra.tools._cache_replay.arrays import Runs, read_only
 from netra.tools._cache_replay.memo import Loaded, memo_of
+from netra.tools._cache_replay.query import _RUN_LENGTH, EVENTS_SQL, PRICING_EXTRA, EventsQuery  # re-exported
 from netra.tools._cache_replay.trie import CacheKeys, RunsTrie, Uses
-from netra.tools._sql import Queries, prefix_candidates
+from netra.tools._sql import COUNTED_TWICE_SQL, Queries, prefix_candidates
 from netra.tools.base import Evidence, ToolContext
-from netra.tools.scope import Scope, in_workspace, where
+from netra.tools.scope import Scope, in_workspace
 from netra.workloads.caching import Choice
 from netra.workloads.catalog import PriceCatalog
-from netra.workloads.pricing import BILLED_SQL, PRICING_COLUMNS
 
-# the pricing columns a caller may add to the replay's query (a fixed whitelist)
-PRICING_EXTRA: tuple[str, ...] = tuple(c for c in PRICING_COLUMNS if c != "model")
-
-# `{candidates}`: a superset of the hashes two stored events of the workspace hold, from
-# `kv_prefix_seen` without merging it (`_sql.prefix_candidates`)
-# A billed event's shared run: its leading hashes some other stored event also holds (its
-# first hash held by no other starts at `first_unshared`, 1-based; 0 when there is none).
-# An event whose first hash no other holds has none: the scan is skipped for it.
-_RUN_LENGTH = ("if(prefix_hashes[1] NOT IN ({candidates}), toUInt32(0), "
-               "if((arrayFirstIndex(x -> x NOT IN ({candidates}), prefix_hashes) AS first_unshared) = 0, "
-               "toUInt32(length(prefix_hashes)), toUInt32(first_unshared - 1)))")
-_DICTIONARIES = "SETTINGS output_format_arrow_low_cardinality_as_dictionary = 1"
-
-# One row per scoped event with prefix hashes, in storage order (numpy sorts: faster than an
-# ORDER BY over strings), with its shared run (empty when refused). LowCardinality columns
-# come as Arrow dictionaries (ten times faster than strings).
-EVENTS_SQL = f"""SELECT request_id, feature, provider, model, toUnixTimestamp64Milli(timestamp) AS ts_ms,
-       block_size AS bs, {BILLED_SQL} AS is_billed,
-       arraySlice(prefix_hashes, 1, if(is_billed, {_RUN_LENGTH}, 0)) AS run{{columns}}
-FROM workload_events {{where}}
-{_DICTIONARIES}"""
-_ORDER = [("ts_ms", "ascending"), ("request_id", "ascending")]
 _LABELS = ("feature", "provider", "model")  # text columns of every entry of a `CacheReplay`
 _TEXTS = (*_LABELS, "service_tier", "status")  # LowCardinality columns the query may select
-_NOT_COLUMNS = ("run", "request_id")  # read as `Runs` and kept as Arrow, not in `ScopedEvents.columns`
+_NOT_COLUMNS = ("run", "request_id", "stop")  # read as `Runs`, kept as Arrow, checked: not in `columns`
 _NOT_ELIGIBLE = ""  # the write class of an event that writes nothing
 _UNREACHABLE = np.iinfo(np.int64).max  # the minimum prefix of an event that is not replayed
 _REFUSED = "{n} refused requests (status not ok, no output) are not billed: not replayed"
@@ -135,19 +117,22 @@ class _Replayer:
 
     def read_tokens(self) -> np.ndarray:
         """Return R(r): the hit in tokens when it reaches the minimum, in the provider's steps; else 0."""
-        users, key, read = self.events.uses.users, self.events.key, np.zeros(len(self.events.key), np.int64)
-        hit = self.events.uses.hit_depth(self.ttl_ms[key[users]]) * self.events.columns["bs"][users]
-        read[users] = np.where(hit >= self.events.minimum[users], hit - hit % self.step[key[users]], 0)
-        return read
+        events, key = self.events, self.events.user_key
+        hit = events.uses.hit_depth(self.ttl_ms[key])
+        hit *= events.columns["bs"][events.uses.users]
+        short = hit < events.minimum[events.uses.users]
+        hit -= hit % self.step[key]
+        hit[short] = 0
+        return events.spread(hit)
 
     def result(self) -> CacheReplay:
         """Return the replay; W(r) = c(r) x bs - R(r) for every eligible event."""
         read, events = self.read_tokens(), self.events
-        write = np.where(events.eligible, events.cacheable - read, 0)
-        classes = self.write_class[np.where(events.eligible, events.key, len(self.write_class) - 1)]
+        write = events.cacheable - read
+        write[~events.eligible] = 0
         return CacheReplay(events, eligible=events.eligible, cacheable_tokens=events.cacheable,
                            read_tokens=read_only(read), write_tokens=read_only(write),
-                           write_class=read_only(classes), notes=events.notes())
+                           write_class=read_only(self.write_class[events.class_key]), notes=events.notes())
 
 
 class ScopedEvents:
@@ -161,10 +146,10 @@ class ScopedEvents:
 
     def __init__(self, table: pa.Table, catalog: PriceCatalog) -> None:
         table, self.replays, self.lock = table.unify_dictionaries(), {}, threading.Lock()
-        self.order = order = pc.sort_indices(table.select(["ts_ms", "request_id"]), sort_keys=_ORDER).to_numpy()
+        self.order = order = replay_order(numbers(table["ts_ms"]), table["request_id"])
         names, self.request_ids = [n for n in table.column_names if n not in _NOT_COLUMNS], table["request_id"]
-        self.labels = {n: Labels.of(table.column(n), order) for n in names if n in _TEXTS}
-        self.columns = {n: plain(table.column(n), order) for n in names if n not in _TEXTS}
+        self.labels = {n: labels_in_order(table.column(n), order) for n in names if n in _TEXTS}
+        self.columns = {n: in_order(table.column(n), order) for n in names if n not in _TEXTS}
         self.runs = Runs.of(table.column("run"), order)
         self.keys = CacheKeys(catalog, self.labels["provider"], self.labels["model"])
 
@@ -209,6 +194,22 @@ class ScopedEvents:
         return Uses.of(self.trie, np.flatnonzero(self.eligible), self.columns["ts_ms"])
 
     @cached_property
+    def user_key(self) -> np.ndarray:
+        """Return the cache key of every eligible event (`uses.users`)."""
+        return self.key[self.uses.users]
+
+    @cached_property
+    def class_key(self) -> np.ndarray:
+        """Return every event's key where eligible, else the key after the last (no write class)."""
+        return np.where(self.eligible, self.key, len(self.keys.lookups))
+
+    def spread(self, values: np.ndarray) -> np.ndarray:
+        """Return one value per event: `values` at the eligible events (`uses.users`), 0 elsewhere."""
+        spread = np.zeros(self.n, values.dtype)
+        spread[self.uses.users] = values
+        return spread
+
+    @cached_property
     def identities(self) -> dict[str, np.ndarray]:
         """Return `request_id`, `feature`, `provider` and `model` of every event (str objects)."""
         request_ids = self.request_ids.take(pa.array(self.order, pa.int64())).to_numpy(zero_copy_only=False)
@@ -237,24 +238,25 @@ def scoped_events(ctx: ToolContext, scope: Scope, queries: Queries | None = None
     that replay the same scope share them, and their replays.
     """
     with in_workspace(ctx.workspace_id):
-        clause, params = where(scope, "notEmpty(prefix_hashes)")
-    sql = EVENTS_SQL.replace("{where}", clause).replace("{columns}", _extra_columns(columns))
-    sql = sql.replace("{candidates}", prefix_candidates(ctx.store))
-    (queries or Queries(ctx.store)).evidence.append(Evidence(sql=sql, params=params))
-    return memo_of(ctx.store).get(Loaded(sql, params, ctx.catalog), lambda: _load(ctx, sql, params))
+        query = EventsQuery.of(scope, columns)
+    queries, sql = queries or Queries(ctx.store), query.sql(COUNTED_TWICE_SQL)
+    queries.evidence.append(Evidence(sql=sql, params=query.params))
+    return memo_of(ctx.store).get(Loaded(sql, query.params, ctx.catalog), lambda: _load(ctx, query, queries))
 
 
-def _load(ctx: ToolContext, sql: str, params: dict[str, Any]) -> ScopedEvents:
-    """Run the events query (bound parameters) and read its answer."""
-    return ScopedEvents(ctx.store.arrow(sql, params), ctx.catalog)
+def _load(ctx: ToolContext, query: EventsQuery, queries: Queries) -> ScopedEvents:
+    """Run the events query with the hashes counted twice; again with every candidate if two runs stop alike.
 
-
-def _extra_columns(columns: tuple[str, ...]) -> str:
-    """Return `, a, b` for the requested pricing columns; raise on any other name."""
-    unknown = sorted(set(columns) - set(PRICING_EXTRA))
-    if unknown:
-        raise ValueError(f"columns {unknown} are not pricing columns {PRICING_EXTRA}")
-    return "".join(f", {name}" for name in columns)
+    Two events sharing a block share every block before it (chained hashes): if the first of
+    those a run misses is the same for both, it is the hash both stop at. When no two billed
+    events stop at one hash, every block two of them share lies in their runs.
+    """
+    table = ctx.store.arrow(query.sql(COUNTED_TWICE_SQL), query.params)
+    if stops_repeat(table.column("stop")):
+        sql = query.sql(prefix_candidates(ctx.store))
+        queries.evidence.append(Evidence(sql=sql, params=query.params))
+        table = ctx.store.arrow(sql, query.params)
+    return ScopedEvents(table, ctx.catalog)
 
 
 def replay_scope(ctx: ToolContext, scope: Scope, choice: Choice, queries: Queries | None = None) -> CacheReplay:

@@ -1,6 +1,7 @@
 """The cache keys of the replayed events and the trie of their shared runs (docs/caching.md).
 
-`CacheKeys` numbers the (provider, model) pairs as logged and looks each one's rules up once.
+`CacheKeys` numbers the (provider, model) pairs as logged and looks each one's rules up once
+(`SharedKey`: one key for every event).
 `RunsTrie` turns the events' shared runs into c(r) and, per run, its compressed nodes: the
 depths where the set of events holding the prefix changes (a branch or a run's end). `Uses`
 pairs each eligible event with those nodes and the time since each was last used, so a TTL
@@ -46,6 +47,20 @@ class CacheKeys:
                 for (provider, model), k in zip(self.names, self.lookups) if k.rules is None]
 
 
+class SharedKey:
+    """One cache key for every event (`cache_policy_optimizer`: one cache shared by the whole scope).
+
+    It stands for `CacheKeys` where `RunsTrie` only numbers hashes within a key.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.of_event = np.zeros(n, np.int64)
+
+    def number_in_key(self, hashes: np.ndarray, key: np.ndarray) -> np.ndarray:
+        """Number equal hashes 0, 1, ... in order of first occurrence (every event has the one key)."""
+        return numbered(hashes)
+
+
 @dataclass(frozen=True)
 class Compressed:
     """The compressed nodes of every group's run, end to end in depth order."""
@@ -63,7 +78,7 @@ class RunsTrie:
     node of a group's run, in depth order; a node's `count` is the events whose run holds it.
     """
 
-    def __init__(self, keys: CacheKeys, runs: Runs, members: np.ndarray) -> None:
+    def __init__(self, keys: CacheKeys | SharedKey, runs: Runs, members: np.ndarray) -> None:
         self.members, self.n = members, len(runs.length)
         self.group = keys.number_in_key(runs.tips(members), keys.of_event[members])
         first = members[first_of_each(self.group)]
