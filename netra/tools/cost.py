@@ -12,7 +12,7 @@ that make up the first 80% of cost (Pareto).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import Field, field_validator
 
@@ -120,21 +120,41 @@ class CostDriverArgs(Scope):
            "spend per combination of model, provider, user, feature or day.", CostAnalyzerArgs)
 def cost_analyzer(ctx: ToolContext, args: CostAnalyzerArgs) -> ToolResult:
     """Return the scope's cost figures, one row per day, then the `by` breakdown rows (if any)."""
-    q = Queries(ctx.store)
-    totals = q.one(_TOTALS_SQL, args)
-    if not totals["requests"]:
-        return empty(COST_ANALYZER, COST_FIGURES, q)
-    return CostAnalysis(ctx.catalog, q, args, totals).result()
+    return CostAnalysis.answer(ctx, args)
+
+
+A = TypeVar("A", bound=Scope)
 
 
 @dataclass
-class CostAnalysis:
-    """One cost_analyzer call over a scope with events: catalog, queries, arguments, totals row."""
+class ScopedCost(Generic[A]):
+    """One cost tool's call over a scope with events: catalog, queries, arguments, totals row."""
 
+    TOOL: ClassVar[str]
+    FIGURES: ClassVar[dict[str, Any]]
     catalog: PriceCatalog
     q: Queries
-    args: CostAnalyzerArgs
+    args: A
     totals: dict[str, Any]
+
+    @classmethod
+    def answer(cls, ctx: ToolContext, args: A) -> ToolResult:
+        """Read the scope's totals; answer the empty result when it has no events, else `result()`."""
+        q = Queries(ctx.store)
+        totals = q.one(_TOTALS_SQL, args)
+        if not totals["requests"]:
+            return empty(cls.TOOL, cls.FIGURES, q)
+        return cls(ctx.catalog, q, args, totals).result()
+
+    def result(self) -> ToolResult:
+        """Return the tool's result over a scope with events."""
+        raise NotImplementedError
+
+
+class CostAnalysis(ScopedCost[CostAnalyzerArgs]):
+    """One cost_analyzer call: the cost figures, one row per day, the `by` breakdown."""
+
+    TOOL, FIGURES = COST_ANALYZER, COST_FIGURES
 
     def result(self) -> ToolResult:
         """Return the figures, one row per day, then the breakdown rows."""
@@ -186,21 +206,13 @@ def _logged_notes(values: dict[str, float]) -> list[str]:
            "token class.", CostDriverArgs)
 def cost_driver_identifier(ctx: ToolContext, args: CostDriverArgs) -> ToolResult:
     """Return the top cost drivers along `args.dims()`, each with its token-class split."""
-    q = Queries(ctx.store)
-    totals = q.one(_TOTALS_SQL, args)
-    if not totals["requests"]:
-        return empty(COST_DRIVERS, DRIVER_FIGURES, q)
-    return DriverRanking(ctx.catalog, q, args, totals).result()
+    return DriverRanking.answer(ctx, args)
 
 
-@dataclass
-class DriverRanking:
-    """One cost_driver_identifier call over a scope with events: catalog, queries, arguments, totals."""
+class DriverRanking(ScopedCost[CostDriverArgs]):
+    """One cost_driver_identifier call: the top drivers with their token-class split."""
 
-    catalog: PriceCatalog
-    q: Queries
-    args: CostDriverArgs
-    totals: dict[str, Any]
+    TOOL, FIGURES = COST_DRIVERS, DRIVER_FIGURES
 
     def result(self) -> ToolResult:
         """Return the top drivers with their token-class split, and the driver figures."""

@@ -40,8 +40,8 @@ import threading
 import numpy as np
 import pyarrow as pa
 
-from netra.tools._cache_replay.answer import in_order, labels_in_order, numbers, replay_order, stops_repeat
-from netra.tools._cache_replay.arrays import Runs, read_only
+from netra.tools._cache_replay.answer import in_order, numbers, replay_order, stops_repeat
+from netra.tools._cache_replay.arrays import Labels, Runs, read_only
 from netra.tools._cache_replay.memo import Loaded, memo_of
 from netra.tools._cache_replay.query import _RUN_LENGTH, EVENTS_SQL, PRICING_EXTRA, EventsQuery  # re-exported
 from netra.tools._cache_replay.trie import CacheKeys, RunsTrie, Uses
@@ -148,7 +148,7 @@ class ScopedEvents:
         table, self.replays, self.lock = table.unify_dictionaries(), {}, threading.Lock()
         self.order = order = replay_order(numbers(table["ts_ms"]), table["request_id"])
         names, self.request_ids = [n for n in table.column_names if n not in _NOT_COLUMNS], table["request_id"]
-        self.labels = {n: labels_in_order(table.column(n), order) for n in names if n in _TEXTS}
+        self.labels = {n: Labels.of(table.column(n), order) for n in names if n in _TEXTS}
         self.columns = {n: in_order(table.column(n), order) for n in names if n not in _TEXTS}
         self.runs = Runs.of(table.column("run"), order)
         self.keys = CacheKeys(catalog, self.labels["provider"], self.labels["model"])

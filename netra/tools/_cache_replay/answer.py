@@ -12,8 +12,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from netra.tools._cache_replay.arrays import Labels
-
 _TIES = [("ts", "ascending"), ("id", "ascending")]
 
 
@@ -56,18 +54,6 @@ def in_order(column: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
         return numbers(column)[order]
     return column.take(pa.array(order, pa.int64())).to_numpy(zero_copy_only=False)
-
-
-def labels_in_order(column: pa.ChunkedArray, order: np.ndarray) -> Labels:
-    """Return a text column as `Labels` in replay order: 32-bit codes, as Arrow's dictionaries hold them.
-
-    The chunks share one dictionary (`unify_dictionaries`); a column of plain text is encoded here.
-    """
-    if not pa.types.is_dictionary(column.type):
-        column = pa.chunked_array([pc.dictionary_encode(column.combine_chunks())])
-    codes = [chunk.indices.to_numpy() for chunk in column.chunks]
-    values = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
-    return Labels(np.concatenate(codes or [np.zeros(0, np.int32)])[order], values.to_numpy(zero_copy_only=False))
 
 
 def stops_repeat(stops: pa.ChunkedArray) -> bool:

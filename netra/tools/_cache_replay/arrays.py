@@ -79,9 +79,10 @@ class Labels:
 
     @classmethod
     def of(cls, column: pa.ChunkedArray, order: np.ndarray) -> Labels:
-        """Read a column (a dictionary, or plain text to encode) with its events in replay order."""
+        """Read a column (a dictionary, or plain text to encode) with its events in replay order: 32-bit
+        codes, as Arrow's dictionaries hold them."""
         codes, values = _dictionary(column)
-        return cls(codes[order].astype(np.int64), values.to_numpy(zero_copy_only=False).astype(object))
+        return cls(codes[order], values.to_numpy(zero_copy_only=False))
 
     def decoded(self) -> np.ndarray:
         """Return the value of every event (str objects)."""
@@ -90,11 +91,6 @@ class Labels:
     def has(self, value: str) -> np.ndarray:
         """Return which events hold `value` (codes compared, not strings)."""
         return np.isin(self.codes, np.flatnonzero(self.values == value))
-
-
-def plain(column: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
-    """Return a column that is not a dictionary as numpy, in replay order (taken by Arrow: faster for text)."""
-    return column.take(order).to_numpy(zero_copy_only=False)
 
 
 @dataclass(frozen=True)
