@@ -3,8 +3,8 @@
 Every table is keyed by workspace first: `workload_events` is ordered by
 `(workspace_id, timestamp)`, `workload_hourly` by `(workspace_id, user_id, hour)` and
 `kv_prefix_seen` by `(workspace_id, h)`, so a query of one workspace reads its own rows
-only. `EVENTS_DDL` runs first, then the move of an old-layout store (`_relayout.py`), then
-`DERIVED_DDL` (the tables and views derived from the events, backfilled when empty).
+only. `EVENTS_TABLE` and the `ADD_COLUMNS` a store lacks run first, then the move of an
+old-layout store (`_relayout.py`), then `DERIVED_DDL` (the tables and views derived from the events, backfilled when empty).
 """
 
 from __future__ import annotations
@@ -76,8 +76,13 @@ HOURLY_VIEW = (f"CREATE MATERIALIZED VIEW IF NOT EXISTS workload_hourly_mv TO wo
 HOURLY_BACKFILL = (f"INSERT INTO workload_hourly {_HOURLY_SELECT}\n"
                    "WHERE (SELECT count() FROM workload_hourly) = 0 GROUP BY workspace_id, hour, user_id")
 
-# a store created by an older Netra gains the columns added since (no-ops otherwise)
-ADD_COLUMNS = tuple(f"ALTER TABLE workload_events ADD COLUMN IF NOT EXISTS {c.name} {c.ch_type}" for c in COLUMNS)
+# a store created by an older Netra gains the columns added since: only those it lacks are
+# altered (an ALTER of a column that exists is a no-op but takes 30-170 ms on chDB; 36 of them
+# made every open of a store cost about 2 s)
+ADD_COLUMNS: dict[str, str] = {
+    c.name: f"ALTER TABLE workload_events ADD COLUMN IF NOT EXISTS {c.name} {c.ch_type}" for c in COLUMNS}
+EVENTS_COLUMNS_SQL = ("SELECT name FROM system.columns "
+                      "WHERE database = currentDatabase() AND table = 'workload_events'")
 
 # First and last time each prefix block hash was seen in a workspace, and how often, over
 # every stored event: `kv_cache_finder` can read the hashes seen at two different times
@@ -112,8 +117,7 @@ WHERE (SELECT count() FROM kv_prefix_seen) = 0
 GROUP BY workspace_id, h
 """
 
-EVENTS_DDL: tuple[str, ...] = (EVENTS_TABLE, *ADD_COLUMNS)
 DERIVED_DDL: tuple[str, ...] = (HOURLY_TABLE, HOURLY_VIEW, HOURLY_BACKFILL,
                                  KV_PREFIX_TABLE, KV_PREFIX_VIEW, KV_PREFIX_BACKFILL)
 DERIVED_TABLES = ("workload_hourly", "kv_prefix_seen")
-DDL: tuple[str, ...] = (*EVENTS_DDL, *DERIVED_DDL)
+DDL: tuple[str, ...] = (EVENTS_TABLE, *ADD_COLUMNS.values(), *DERIVED_DDL)

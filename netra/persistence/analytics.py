@@ -18,7 +18,7 @@ import clickhouse_connect
 import pyarrow as pa
 
 from netra.errors import ConfigError
-from netra.persistence._ddl import DERIVED_DDL, DERIVED_TABLES, EVENTS_DDL
+from netra.persistence._ddl import ADD_COLUMNS, DERIVED_DDL, DERIVED_TABLES, EVENTS_COLUMNS_SQL, EVENTS_TABLE
 from netra.persistence._relayout import relayout
 from netra.persistence._store_errors import store_error
 from netra.persistence.files import private_folder
@@ -40,12 +40,18 @@ class AnalyticsStore:
     client: Any = field(repr=False)
 
     def ensure_schema(self) -> None:
-        """Create the tables and views that are missing; move an old-layout store first (idempotent)."""
-        for statement in EVENTS_DDL:
+        """Create the tables, columns and views that are missing; move an old-layout store first (idempotent)."""
+        self.client.command(EVENTS_TABLE)
+        for statement in self._missing_columns():
             self.client.command(statement)
         relayout(self.client)
         for statement in DERIVED_DDL:
             self.client.command(statement)
+
+    def _missing_columns(self) -> list[str]:
+        """Return the ADD COLUMN statements of the event columns this store lacks (one made by an older Netra)."""
+        present = {row[0] for row in self.client.query(EVENTS_COLUMNS_SQL).result_rows}
+        return [statement for name, statement in ADD_COLUMNS.items() if name not in present]
 
     def insert_events(self, table: pa.Table, workspace_id: str | None = None) -> int:
         """Insert an Arrow table of events (columns as in `schema.COLUMNS`), all into `workspace_id` when given."""

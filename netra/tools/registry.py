@@ -1,15 +1,13 @@
-"""The tool registry: tools register themselves as data; the registry lists and exports them."""
+"""The tool registry: tools register themselves as data; the registry lists them and their schemas."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
 from netra.errors import ToolNotFoundError
-from netra.tools.base import ToolContext, ToolFn, ToolSpec
-from netra.tools.scope import in_workspace
+from netra.tools.base import ToolFn, ToolSpec
 
 _TOOLS: dict[str, ToolSpec] = {}
 
@@ -43,15 +41,3 @@ class ToolRegistry:
     def json_schemas(self) -> dict[str, dict]:
         """Return {name: JSON schema of its arguments}."""
         return {s.name: s.args_model.model_json_schema() for s in self.specs()}
-
-    def as_langchain(self, ctx: ToolContext) -> list[StructuredTool]:
-        """Return the tools as LangChain StructuredTools bound to `ctx`."""
-        return [_structured(spec, ctx) for spec in self.specs()]
-
-
-def _structured(spec: ToolSpec, ctx: ToolContext) -> StructuredTool:
-    def call(**kwargs) -> dict:
-        with in_workspace(ctx.workspace_id):
-            return spec.fn(ctx, spec.args_model(**kwargs)).model_dump(mode="json")
-    return StructuredTool.from_function(call, name=spec.name, description=spec.description,
-                                        args_schema=spec.args_model)

@@ -29,6 +29,16 @@ def test_schema_is_idempotent_and_has_every_column(store):
     assert [row["name"] for row in described] == list(COLUMN_NAMES)
 
 
+def test_a_store_lacking_newer_columns_gains_them_when_opened(store, catalog):
+    """A store an older Netra made (without the newest column) gets it added back, last as before."""
+    store.client.command(f"ALTER TABLE workload_events DROP COLUMN {COLUMN_NAMES[-1]}")
+    assert [row["name"] for row in store.rows("DESCRIBE TABLE workload_events")] == list(COLUMN_NAMES[:-1])
+    store.ensure_schema()
+    assert [row["name"] for row in store.rows("DESCRIBE TABLE workload_events")] == list(COLUMN_NAMES)
+    load(store, catalog, EVENTS)
+    assert store.count() == len(EVENTS)
+
+
 def test_hourly_view_aggregates_per_user_and_hour(store, catalog):
     load(store, catalog, EVENTS)
     rows = store.rows(HOURLY)

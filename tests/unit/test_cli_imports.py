@@ -106,3 +106,7 @@ def test_the_server_package_builds_the_app_on_first_use(tmp_path):
     same = "from netra.server import create_app; from netra.server.app import create_app as c; print(create_app is c)"
     done = subprocess.run([sys.executable, "-c", same], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "True"
+
+
+def test_the_tools_load_langchain_only_when_a_model_binds_them(tmp_path):
+    assert probe(tmp_path, ["netra.cli.tools", "netra.tools"]).present(("langchain_core", "langsmith")) == []
