@@ -112,6 +112,12 @@ class EventFrame:
         self.n = len(self.events.numbers["timestamp"])
 
     @property
+    def nbytes(self) -> int:
+        """Return the bytes the frame holds: its columns, codes, request ids and order."""
+        arrays = [*self.events.numbers.values(), *(labels.codes for labels in self.events.labels.values())]
+        return sum(a.nbytes for a in arrays) + self.request_ids.nbytes + self.order.nbytes
+
+    @property
     def day(self) -> np.ndarray:
         """Return each event's UTC day number."""
         return self.events.numbers["timestamp"] // MS_PER_DAY
@@ -169,9 +175,52 @@ def _dictionaries(table: pa.Table) -> pa.Table:
 def load_frame(store: AnalyticsStore, scope: Scope, pairs: list[tuple[str, str]],
                evidence: list[Evidence]) -> EventFrame:
     """Read the scoped events of `pairs` (feature, model) with one bound query (none for no pairs)."""
-    table = _dictionaries(_read(store, scope, pairs, evidence) if pairs else _EMPTY)
-    order = pc.sort_indices(table, sort_keys=FRAME_ORDER).to_numpy()
+    return _framed(_dictionaries(_read(store, scope, pairs, evidence) if pairs else _EMPTY))
+
+
+def _framed(table: pa.Table) -> EventFrame:
+    """Return the events of `table` (labels dictionary-encoded) in (timestamp, request_id) order."""
+    order = pc.sort_indices(table, sort_keys=FRAME_ORDER).to_numpy().astype(np.int64)
     return EventFrame(_events(table, order), table["request_id"], order)
+
+
+def joined_labels(columns: list[tuple[Labels, np.ndarray]]) -> Labels:
+    """Return the labels at `rows` of each column, one column after the other, coded into all their values."""
+    values = list(dict.fromkeys(v for column, _ in columns for v in column.values))
+    recoded = [(np.array([values.index(v) for v in column.values], np.int64), column, rows) for column, rows in columns]
+    return Labels(np.concatenate([new[column.codes[rows]] for new, column, rows in recoded]),
+                  np.array(values, dtype=object))
+
+
+class FrameParts:
+    """Some events of several frames (the events at `rows` of each), to join into one frame, frame after frame.
+
+    Each frame's events keep their order, so the events of a pair read by one of them are in
+    the order that frame gives them; the frames' request ids are kept as they are (not copied).
+    """
+
+    def __init__(self, parts: list[tuple[EventFrame, np.ndarray]]) -> None:
+        self.parts = [(frame, rows) for frame, rows in parts if len(rows)]
+
+    def frame(self) -> EventFrame:
+        """Return the joined frame (the frame of no events when no part has any)."""
+        if not self.parts:
+            return _framed(_dictionaries(_EMPTY))
+        events = Events(self.numbers(), {n: joined_labels([(f.events.labels[n], r) for f, r in self.parts])
+                                         for n in LABELS})
+        return EventFrame(events, *self.request_ids())
+
+    def numbers(self) -> dict[str, np.ndarray]:
+        """Return each number column: the parts' values one after the other."""
+        names = self.parts[0][0].events.numbers
+        return {n: np.concatenate([f.events.numbers[n][r] for f, r in self.parts]) for n in names}
+
+    def request_ids(self) -> tuple[pa.ChunkedArray, np.ndarray]:
+        """Return the request ids of every part's frame (chunks as they are) and where the events' ids are."""
+        frames = [f for f, _ in self.parts]
+        offsets = np.cumsum([0] + [len(f.request_ids) for f in frames])
+        order = np.concatenate([f.order[r] + offset for (f, r), offset in zip(self.parts, offsets)])
+        return pa.chunked_array([c for f in frames for c in f.request_ids.chunks], frames[0].request_ids.type), order
 
 
 def tier_index(input_tokens: np.ndarray) -> np.ndarray:

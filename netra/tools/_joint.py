@@ -19,9 +19,10 @@ parameter is missing is not applied: its row says why and it saves 0.
 
 The scope's cost per feature comes from one grouped query priced by the one pricing function
 (`_sql.GroupCosts`); the events come from one more (`_event_frame.load_frame`), and monthly
-figures scale the window by 30 / span days (`Queries.span`). Both are loaded once per scope,
-pairs and data version and shared by the simulators of an analysis (`_joint_data`); so are
-the exact cache replays (`_cache_replay.memo`).
+figures scale the window by 30 / span days (`Queries.span`). Both are loaded once per scope
+and data version and shared by the simulators of an analysis (`_joint_data`): the events of a
+set of pairs whose pairs were all read before are joined from those loads, without a query;
+so are the exact cache replays (`_cache_replay.memo`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 
 from netra.tools._cache_replay import PRICING_EXTRA, CacheReplay, ScopedEvents, scoped_events
 from netra.tools._event_frame import Pricer
-from netra.tools._joint_data import PairEvents, ScopeCost, Shape, shared
+from netra.tools._joint_data import ScopeCost, Shape, pair_events, shared
 from netra.tools._joint_steps import NO_EVENTS, STEPS, UNKNOWN_MODEL, CacheWrites
 from netra.tools._sql import Queries
 from netra.tools.base import ToolContext
@@ -121,8 +122,7 @@ class JointSimulator:
         self.ctx, self.scope, self.queries = ctx, scope_of(scope), queries
         self.cost = shared(ctx, queries, Shape("joint_scope", self.scope, []), lambda: ScopeCost.load(ctx, self.scope))
         pairs = sorted({(p.feature, p.model) for p in policies}) if self.features else []
-        loaded = shared(ctx, queries, Shape("joint_pairs", self.scope, pairs),
-                        lambda: PairEvents.load(ctx, self.scope, pairs))
+        loaded = pair_events(ctx, queries, self.scope, pairs)
         self.frame, self.baseline = loaded.frame, loaded.baseline
         self.pricer, self.joins = Pricer(ctx.catalog), {}
 
