@@ -22,7 +22,7 @@ from netra.persistence.models import Base
 from netra.persistence.repositories import NotFoundError
 from netra.persistence.uow import UnitOfWork
 from netra.tenancy import LOCAL_WORKSPACE, WorkspaceRequiredError
-from tests.support.databases import fresh_pg
+from tests.support.databases import fresh_pg, migrated_pg, migrated_sqlite
 
 CIPHER = cipher_from_secret("records-test-secret-" + "x" * 32)
 INDEXES = {("threads", ("workspace_id", "user_id", "created_at")), ("messages", ("thread_id", "created_at")),
@@ -59,11 +59,15 @@ def db_url(request, tmp_path) -> Iterator[str]:
             yield url
 
 
-@pytest.fixture
-def url(db_url: str) -> str:
-    """A database migrated to head."""
-    migrations.upgrade(db_url)
-    return db_url
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path) -> Iterator[str]:
+    """A database at the schema's head: a copy of the one migrated per process (SQLite file or PostgreSQL
+    template); `test_upgrade_from_empty_is_idempotent` migrates an empty one itself."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{migrated_sqlite(tmp_path / 'records.db')}"
+    else:
+        with migrated_pg(request.getfixturevalue("postgres_url"), "netra_records") as url:
+            yield url
 
 
 async def _work(engine: AsyncEngine, action: Action, commit: bool, workspace_id: str | None) -> Any:

@@ -16,13 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from netra.config import Settings
 from netra.errors import ConfigError
-from netra.persistence import migrations
 from netra.persistence.analytics import AnalyticsStore
 from netra.server import create_app
 from netra.server.deps import get_settings
 from netra.server.middleware import security_headers
 from netra.workloads.catalog import PriceCatalog
-from tests.support.databases import fresh_pg
+from tests.support.databases import migrated_pg
 from tests.support.servers import serving as served
 
 CLOSED_DB = "postgresql://postgres@127.0.0.1:1/x"
@@ -205,18 +204,10 @@ def test_redis_unreachable_still_serves(session_store, catalog, caplog):
     assert "netra_rate_limit_backend_errors_total" in metrics
 
 
-@contextlib.contextmanager
-def migrated_pg(postgres_url: str) -> Iterator[str]:
-    """Yield the URL of a fresh PostgreSQL database migrated to head (dropped after)."""
-    with fresh_pg(postgres_url, "netra_ready") as url:
-        migrations.upgrade(url)
-        yield url
-
-
 def test_ready_names_the_database_when_down(session_store, catalog, postgres_url: str):
     """/health/ready answers 503 naming `database` (its migrations skipped) while it is down, 200 once it is back."""
     app = hardened_app(session_store, catalog, database_url=CLOSED_DB)
-    with serving(app) as http, migrated_pg(postgres_url) as migrated:
+    with serving(app) as http, migrated_pg(postgres_url, "netra_ready") as migrated:
         down = http.get("/health/ready")
         app.dependency_overrides[get_settings] = lambda: settings(database_url=migrated)
         up = http.get("/health/ready")
