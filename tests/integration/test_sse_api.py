@@ -23,6 +23,7 @@ import pytest
 
 from netra.server import create_app
 from netra.server.runs import execute_run, records
+from tests.support import http
 from tests.support.graphs import OPTIMIZE, PLAIN
 from tests.support.run_world import backend_settings, world
 from tests.support.servers import serving
@@ -68,7 +69,7 @@ class Served:
     def client(self, token: str | None = None) -> httpx.Client:
         """Return a client (with a bearer token when given, acting in `local`), closed with the server."""
         headers = {"Authorization": f"Bearer {token}", **IN_LOCAL} if token else {}
-        self.clients.append(httpx.Client(base_url=self.url, headers=headers, timeout=120))
+        self.clients.append(http.client(base_url=self.url, headers=headers, timeout=120))
         return self.clients[-1]
 
     def close(self) -> None:

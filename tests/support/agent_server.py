@@ -11,9 +11,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
-
 from netra.server import create_app
+from tests.support import http
 from tests.support.graphs import OPTIMIZE
 from tests.support.run_world import backend_settings
 from tests.support.servers import serving
@@ -31,6 +30,6 @@ def served_member(backend: str, home: Path, store: Any, catalog: Any) -> Iterato
         with serving(lambda url: create_app(base.model_copy(update=DEV), store=store, catalog=catalog),
                      lifespan="on") as url:
             email = f"u{uuid.uuid4().hex[:8]}@example.com"
-            token = httpx.post(f"{url}/auth/dev-login", json={"email": email}).json()["access_token"]
+            token = http.request("POST", f"{url}/auth/dev-login", json={"email": email}).json()["access_token"]
             add_to_workspace(base, email)
             yield url, token

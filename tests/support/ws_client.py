@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from netra.config import Settings
+from tests.support import http
 from tests.support.roles import grant
 
 DEADLINE_S = 60.0
@@ -54,14 +55,14 @@ class Server:
         """Sign `name`@example.com in through `POST /auth/dev-login` (once), with the stored `role`; return the token."""
         if name not in self.tokens:
             body = {"email": f"{name}@example.com"}
-            self.tokens[name] = httpx.post(f"{self.url}/auth/dev-login", json=body).json()["access_token"]
+            self.tokens[name] = http.request("POST", f"{self.url}/auth/dev-login", json=body).json()["access_token"]
             if role:
                 grant(self.settings, body["email"], role)  # type: ignore[arg-type]
         return self.tokens[name]
 
     def get(self, path: str, token: str | None = None) -> httpx.Response:
         """GET `path` (with the bearer token when given)."""
-        return httpx.get(self.url + path, headers={"Authorization": f"Bearer {token}"} if token else {})
+        return http.request("GET", self.url + path, headers={"Authorization": f"Bearer {token}"} if token else {})
 
     def ws(self, token: str) -> Endpoint:
         """Return the `/ws` endpoint with `token`."""

@@ -26,6 +26,7 @@ import pytest
 
 from netra.config import Settings
 from netra.server import create_app
+from tests.support import http
 from tests.support.databases import migrated_pg, migrated_sqlite
 from tests.support.roles import grant
 from tests.support.servers import serving
@@ -43,7 +44,7 @@ class Api:
 
     def client(self, headers: dict[str, str] | None = None) -> httpx.Client:
         """Return a client of the server (closed at the end of the test)."""
-        client = httpx.Client(base_url=self.url, headers=headers or {}, timeout=TIMEOUT_S)
+        client = http.client(base_url=self.url, headers=headers or {}, timeout=TIMEOUT_S)
         self.clients.append(client)
         return client
 
