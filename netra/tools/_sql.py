@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from netra.workloads.catalog import PriceCatalog
 from netra.workloads.pricing import CLASSES, PRICE_KEY_SQL, Priced, class_sums_sql, price_classes
 
 ROW_DIGITS = 8
+T = TypeVar("T")
 EMPTY_NOTE = "no events match the scope; every figure is 0"
 
 # The billable token classes (`pricing.CLASSES`, disjoint), summed per group: pricing's own SQL.
@@ -33,6 +34,13 @@ PRICE_KEYS = ("is_batch", "service_tier", "status", "billed", "context_tier")
 PRICE_GROUP_SQL = ", ".join(PRICE_KEYS)
 # what a query that prices its groups selects after its own keys: the pricing key, the class sums
 PRICED_SQL = f"{PRICE_KEY_SQL},{TOKEN_CLASS_SQL}"
+# the token classes per pair, UTC day and pricing key (routing prices them on a sibling, batching the
+# unbatched ones in the Batch API): one query, its rows kept per data version as `DAY_CLASSES`
+DAY_CLASSES_SQL = f"""SELECT feature, model, toString(toDate(timestamp)) AS day, {PRICED_SQL}
+FROM workload_events {{where}}
+GROUP BY feature, model, day, {PRICE_GROUP_SQL}
+ORDER BY feature, model, day, {PRICE_GROUP_SQL}"""
+DAY_CLASSES = "day_classes"
 
 FigureSpec = Mapping[str, tuple[str, str]]
 
@@ -44,7 +52,7 @@ class Queries:
         self.store, self.evidence = store, []
 
     def rows(self, template: str, scope: Scope, extra: str = "",
-             params: Mapping[str, Any] | None = None, column: str = "") -> list[dict]:
+             params: Mapping[str, Any] | None = None, column: str = "", kind: str = "") -> list[dict]:
         """Run `template` over the scope (plus `extra`); return its rows.
 
         Args:
@@ -53,11 +61,13 @@ class Queries:
             extra: one more fixed condition (bound parameters only).
             params: values for the bound parameters `template` and `extra` use.
             column: a whitelisted column name for `{column}`.
+            kind: when given, the rows are kept per data version under this kind (`kept`): the
+                tools of one analysis that run the same query share them (never mutate them).
         """
-        clause, bound = where(scope, extra)
-        sql = template.replace("{where}", clause).replace("{column}", column)
-        bound = {**bound, **(params or {})}
+        sql, bound = render(template, scope, extra, params, column)
         self.evidence.append(Evidence(sql=sql, params=bound))
+        if kind:
+            return self.kept(kind, sql, bound, lambda: self.store.rows(sql, bound))
         return self.store.rows(sql, bound)
 
     def one(self, template: str, scope: Scope, extra: str = "") -> dict:
@@ -65,10 +75,34 @@ class Queries:
         return self.rows(template, scope, extra)[0]
 
     def span(self, scope: Scope) -> float:
-        """Return the days the scoped events span, keeping the query as evidence."""
-        days, evidence = span_days(self.store, scope)
+        """Return the days the scoped events span, keeping the query as evidence (its value per data version)."""
+        days, evidence = span_days(_KeptScalars(self), scope)
         self.evidence.append(evidence)
         return days
+
+    def kept(self, kind: str, sql: str, params: dict[str, Any], load: Callable[[], T]) -> T:
+        """Return what `load` gives for the bound query, kept per data version in the store's memo of `kind`."""
+        from netra.tools._cache_replay.memo import Loaded, memo_of  # here: that package imports this module
+        return memo_of(self.store, kind).get(Loaded(sql, params), load)
+
+
+class _KeptScalars:
+    """The store as `span_days` reads it: each scalar query's value kept per data version (`Queries.kept`)."""
+
+    def __init__(self, queries: Queries) -> None:
+        self.queries = queries
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Return the value of a one-value query, run once per data version."""
+        bound = dict(params or {})
+        return self.queries.kept("span", sql, bound, lambda: self.queries.store.scalar(sql, bound))
+
+
+def render(template: str, scope: Scope, extra: str = "", params: Mapping[str, Any] | None = None,
+           column: str = "") -> tuple[str, dict[str, Any]]:
+    """Return `template` over the scope (plus `extra`, `{column}` filled) and its bound parameters."""
+    clause, bound = where(scope, extra)
+    return template.replace("{where}", clause).replace("{column}", column), {**bound, **(params or {})}
 
 
 def ratio(part: float, whole: float) -> float:

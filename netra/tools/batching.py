@@ -26,7 +26,7 @@ import numpy as np
 
 from netra.tools._batch_evidence import BOUND, DECLARED_SQL, FEATURES_SQL, LABELLED_SQL, PairEvidence, feature_checks
 from netra.tools._schedule import HOURS_SQL, HourGrid
-from netra.tools._sql import PRICE_GROUP_SQL, PRICED_SQL, GroupCosts, Queries
+from netra.tools._sql import DAY_CLASSES, DAY_CLASSES_SQL, GroupCosts, Queries
 from netra.tools.base import Figure, ToolContext, ToolResult
 from netra.tools.evidence import DailySavings, confidence, to_log
 from netra.tools.findings import Finding, FinderRun, findings_result
@@ -39,12 +39,6 @@ PAIRS_SQL = f"""SELECT feature, model, count() AS requests, countIf(is_batch = 0
     sum(cost_usd) AS cost_usd
 FROM workload_events {{where}}
 GROUP BY feature, model ORDER BY feature, model"""
-# the unbatched requests' token classes per pair, UTC day and pricing key (the scope AND `UNBATCHED`)
-SAVINGS_SQL = f"""SELECT feature, model, toString(toDate(timestamp)) AS day, {PRICED_SQL}
-FROM workload_events {{where}}
-GROUP BY feature, model, day, {PRICE_GROUP_SQL}
-ORDER BY feature, model, day, {PRICE_GROUP_SQL}"""
-UNBATCHED = "is_batch = 0"
 
 _LATENCY = "asynchronous: results within 24 h"
 _UNKNOWN = "skipped {feature}/{model}: model not in the price catalog"
@@ -78,9 +72,13 @@ class BatchArgs(Scope):
 
 
 def day_savings(catalog: PriceCatalog, rows: list[dict]) -> DailySavings:
-    """Return what the Batch API saves per pair and day on the rows of `SAVINGS_SQL`."""
-    costs = GroupCosts(catalog, rows)
-    return DailySavings(rows, costs.cost() - costs.cost(is_batch=np.ones(costs.n, np.uint8)))
+    """Return what the Batch API saves per pair and day on the unbatched rows of `DAY_CLASSES_SQL`.
+
+    `is_batch` is part of each row's group, so its unbatched rows are the groups of its unbatched requests.
+    """
+    unbatched = [r for r in rows if r["is_batch"] == 0]
+    costs = GroupCosts(catalog, unbatched)
+    return DailySavings(unbatched, costs.cost() - costs.cost(is_batch=np.ones(costs.n, np.uint8)))
 
 
 @dataclass(frozen=True)
@@ -192,7 +190,7 @@ def batch_opportunity_finder(ctx: ToolContext, args: BatchArgs) -> ToolResult:
     q = Queries(ctx.store)
     pairs = q.rows(PAIRS_SQL, args)
     judge = _Judge(FinderRun(ctx, args, q.span(args)), _feature_checks(q, args),
-                   day_savings(ctx.catalog, q.rows(SAVINGS_SQL, args, UNBATCHED)))
+                   day_savings(ctx.catalog, q.rows(DAY_CLASSES_SQL, args, kind=DAY_CLASSES)))
     findings = [judge.finding(p) for p in pairs if ctx.catalog.resolve(p["model"]) is not None]
     notes = [_UNKNOWN.format(**p) for p in pairs if ctx.catalog.resolve(p["model"]) is None] + judge.note()
     return findings_result("batch_opportunity_finder", _figures(findings, judge), findings, q.evidence, notes)

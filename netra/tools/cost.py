@@ -37,6 +37,8 @@ _TOTALS_SQL = """
 SELECT count() AS requests, sum(cost_usd) AS cost,
        countIf(priced = 0) AS unpriced, sumIf(cost_usd, status != 'ok') AS error_cost
 FROM workload_events {where}"""
+# both cost tools read the totals first: kept per data version (`Queries.rows`), one query per analysis
+_TOTALS = "cost_totals"
 
 # requests that logged a cost: the logged sum and Netra's computed cost of the same requests
 _LOGGED_SQL = """
@@ -141,7 +143,7 @@ class ScopedCost(Generic[A]):
     def answer(cls, ctx: ToolContext, args: A) -> ToolResult:
         """Read the scope's totals; answer the empty result when it has no events, else `result()`."""
         q = Queries(ctx.store)
-        totals = q.one(_TOTALS_SQL, args)
+        totals = q.rows(_TOTALS_SQL, args, kind=_TOTALS)[0]
         if not totals["requests"]:
             return empty(cls.TOOL, cls.FIGURES, q)
         return cls(ctx.catalog, q, args, totals).result()

@@ -41,21 +41,18 @@ INNER JOIN (
 ) AS pairs USING (feature, model)
 {where}"""
 _EXCESS = "sumIf(toInt64(output_tokens) - toInt64(p_cap), output_tokens > p_cap)"
-PAIRS_SQL = f"""
-SELECT feature, model, count() AS requests, countIf(finish_reason = 'length') AS length_requests,
+# One scan, two grouping sets: per pair its totals (`whole_pair` 1), and per pair and pricing key
+# the output tokens above the cap (`output`, to price as output; `whole_pair` 0)
+CAPS_SQL = f"""
+SELECT feature, model, {PRICE_KEY_SQL}, grouping(is_batch) AS whole_pair,
+       count() AS requests, countIf(finish_reason = 'length') AS length_requests,
        any(p_stop) AS stop_requests, any(p_output) AS p_output, any(p_configured) AS configured,
-       any(p_cap) AS cap, {_EXCESS} AS excess_tokens,
+       any(p_cap) AS cap, {_EXCESS} AS excess_tokens, excess_tokens AS output,
        countIf(output_tokens > p_cap) AS affected,
        countIf(output_tokens > p_cap AND finish_reason = 'length') AS affected_length,
        sum(cost_usd) AS cost_usd{_CAPS_SQL}
-GROUP BY feature, model
-ORDER BY feature, model
-"""
-# the output tokens above the cap per pair and pricing key, to price as output
-EXCESS_SQL = f"""
-SELECT feature, model, {PRICE_KEY_SQL}, {_EXCESS} AS output{_CAPS_SQL}
-GROUP BY feature, model, {PRICE_GROUP_SQL}
-ORDER BY feature, model, {PRICE_GROUP_SQL}
+GROUP BY GROUPING SETS ((feature, model), (feature, model, {PRICE_GROUP_SQL}))
+ORDER BY feature, model, whole_pair DESC, {PRICE_GROUP_SQL}
 """
 
 _HAS_LIMIT = "max_tokens > 0"
@@ -90,6 +87,10 @@ class MaxTokensArgs(Scope):
     round_to: int = Field(64, ge=1, description="round the cap up to a multiple of this")
     min_length_share: float = Field(0.01, ge=0, le=1, description="flag at or above this share of 'length'")
 
+    def cap_rule(self) -> dict[str, Any]:
+        """Return the bound parameters of the rule that sizes the cap (`CAPS_SQL`)."""
+        return {"percentile": self.percentile, "headroom": self.headroom, "round_to": self.round_to}
+
 
 @apex_tool("max_tokens_optimizer",
            "Find oversized max_tokens limits that let runaway outputs run long, and price a cap",
@@ -98,15 +99,19 @@ def max_tokens_optimizer(ctx: ToolContext, args: MaxTokensArgs) -> ToolResult:
     """Suggest a `max_tokens` cap per (feature, model) and price the tokens above it."""
     q = Queries(ctx.store)
     days = q.span(args)
-    params = {"percentile": args.percentile, "headroom": args.headroom, "round_to": args.round_to}
-    pairs = q.rows(PAIRS_SQL, args, _HAS_LIMIT, params)
-    savings = _savings(ctx.catalog, q.rows(EXCESS_SQL, args, _HAS_LIMIT, params))
+    found = q.rows(CAPS_SQL, args, _HAS_LIMIT, args.cap_rule())
+    pairs = [r for r in found if r["whole_pair"]]
+    savings = _savings(ctx.catalog, found)
     findings, notes = _findings(FinderRun(ctx, args, days), pairs, savings)
     return findings_result("max_tokens_optimizer", _figures(pairs, findings), findings, q.evidence, notes)
 
 
-def _savings(catalog: PriceCatalog, rows: list[dict]) -> dict[tuple[str, str], float]:
-    """Return per (feature, model) the cost of its output tokens above the cap (each in its pricing key)."""
+def _savings(catalog: PriceCatalog, found: list[dict]) -> dict[tuple[str, str], float]:
+    """Return per (feature, model) the cost of its output tokens above the cap (each in its pricing key).
+
+    `found` holds the rows of `CAPS_SQL`: only those per pricing key (`whole_pair` 0) are priced.
+    """
+    rows = [r for r in found if not r["whole_pair"]]
     return by_pair(rows, GroupCosts(catalog, rows).cost())
 
 

@@ -106,10 +106,10 @@ def replayed_columns(logged: dict[str, np.ndarray], replay: CacheReplay, rows: n
 
     A write billed as input (OpenAI) stays in `input`; a 1-hour write is also a `cache_write_1h` token.
     """
-    write, billed_as = replay.write_tokens[rows], replay.write_class[rows]
+    write = replay.write_tokens[rows]
     return {**logged, "cached_input_tokens": replay.read_tokens[rows],
-            "cache_write_tokens": np.where(billed_as == "input", 0, write),
-            "cache_write_1h_tokens": np.where(billed_as == "cache_write_1h", write, 0)}
+            "cache_write_tokens": np.where(replay.writes_as("input", rows), 0, write),
+            "cache_write_1h_tokens": np.where(replay.writes_as("cache_write_1h", rows), write, 0)}
 
 
 class Pairs:

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import Field
 
-from netra.tools._sql import PRICE_GROUP_SQL, PRICED_SQL, GroupCosts, Queries
+from netra.tools._sql import DAY_CLASSES, DAY_CLASSES_SQL, GroupCosts, Queries
 from netra.tools.base import Evidence, ToolContext, ToolResult
 from netra.tools.evidence import DailySavings, confidence, route_quality
 from netra.tools.findings import Finding, findings_result
@@ -43,11 +43,6 @@ _PAIRS_SQL = """SELECT feature, model, count() AS requests,
 FROM workload_events {where}
 GROUP BY feature, model
 ORDER BY feature, model"""
-
-_TOKENS_SQL = f"""SELECT feature, model, toString(toDate(timestamp)) AS day, {PRICED_SQL}
-FROM workload_events {{where}}
-GROUP BY feature, model, day, {PRICE_GROUP_SQL}
-ORDER BY feature, model, day, {PRICE_GROUP_SQL}"""
 
 # (passes, why it does not qualify) checked in order for every pair with a sibling
 _CHECKS = (
@@ -214,6 +209,8 @@ def model_routing_recommender(ctx: ToolContext, args: RoutingArgs) -> ToolResult
         One `Finding` row per (feature, model) with a cheaper sibling, flagged or not.
     """
     queries = Queries(ctx.store)
-    router = _Router(ctx, queries, args, queries.span(args), _savings(ctx.catalog, queries.rows(_TOKENS_SQL, args)))
+    days = queries.span(args)
+    savings = _savings(ctx.catalog, queries.rows(DAY_CLASSES_SQL, args, kind=DAY_CLASSES))
+    router = _Router(ctx, queries, args, days, savings)
     outcomes = [router.examine(p) for p in queries.rows(_PAIRS_SQL, args)]
     return _result(outcomes, queries.evidence)

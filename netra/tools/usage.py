@@ -44,14 +44,12 @@ _USAGE_STATS_SQL = ", ".join(
     + ["quantileExact(0.95)(input_tokens) AS p95_input", "quantileExact(0.95)(output_tokens) AS p95_output",
        f"countIf({_CACHE_COUNTED}) AS cache_counted", f"sumIf(input_tokens, {_CACHE_COUNTED}) AS cache_counted_input"])
 
+# one scan: the whole scope first (`overall` 1; a row of zeros when it has no events), then one row per feature
 _USAGE_SQL = f"""
-SELECT {_USAGE_STATS_SQL}
-FROM workload_events {{where}}"""
-
-_FEATURES_SQL = f"""
-SELECT feature AS name, {_USAGE_STATS_SQL}
+SELECT feature AS name, grouping(name) AS overall, {_USAGE_STATS_SQL}
 FROM workload_events {{where}}
-GROUP BY name ORDER BY sum_input_tokens + sum_output_tokens DESC, name ASC"""
+GROUP BY GROUPING SETS ((), (name))
+ORDER BY overall DESC, sum_input_tokens + sum_output_tokens DESC, name ASC"""
 
 _MODELS_SQL = """
 SELECT model AS name, arrayStringConcat(arraySort(groupUniqArray(provider)), ',') AS providers,
@@ -88,10 +86,10 @@ MIX_FIGURES = {
 def token_usage_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
     """Return the scope's token figures and one row per feature with its sums and averages."""
     q = Queries(ctx.store)
-    overall = q.one(_USAGE_SQL, args)
+    overall, *features = q.rows(_USAGE_SQL, args)
     if not overall["requests"]:
         return empty(TOKEN_USAGE, USAGE_FIGURES, q)
-    rows = [_feature_row(r) for r in q.rows(_FEATURES_SQL, args)]
+    rows = [_feature_row(r) for r in features]
     return coverage(q, args).mark(finish(TOKEN_USAGE, USAGE_FIGURES, _usage(overall), rows, q, []), NEEDS)
 
 

@@ -73,8 +73,17 @@ class CacheReplay:
     cacheable_tokens: np.ndarray  # int64 c(r) x bs (replayed events; 0 for the others)
     read_tokens: np.ndarray  # int64 R(r)
     write_tokens: np.ndarray  # int64 W(r)
-    write_class: np.ndarray  # str objects: 'cache_write' | 'cache_write_1h' | 'input' ('' when not eligible)
+    key_write_class: np.ndarray  # per write key (`ScopedEvents.class_key`): str objects, as `write_class`
     notes: list[str]  # cache keys not replayed and why; refused requests
+
+    @cached_property
+    def write_class(self) -> np.ndarray:
+        """Return every entry's write class (str objects): 'cache_write' | 'cache_write_1h' | 'input' ('' if none)."""
+        return read_only(self.key_write_class[self.events.class_key])
+
+    def writes_as(self, name: str, entries: np.ndarray) -> np.ndarray:
+        """Return whether each of `entries` writes as `name` (compared per key, not per entry's string)."""
+        return (self.key_write_class == name)[self.events.class_key[entries]]
 
     @cached_property
     def request_id(self) -> np.ndarray:
@@ -132,7 +141,7 @@ class _Replayer:
         write[~events.eligible] = 0
         return CacheReplay(events, eligible=events.eligible, cacheable_tokens=events.cacheable,
                            read_tokens=read_only(read), write_tokens=read_only(write),
-                           write_class=read_only(self.write_class[events.class_key]), notes=events.notes())
+                           key_write_class=read_only(self.write_class), notes=events.notes())
 
 
 class ScopedEvents:
