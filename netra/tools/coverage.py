@@ -156,8 +156,11 @@ def uncached(q: Queries, scope: Scope) -> list[str]:
 
 
 def coverage(q: Queries, scope: Scope, extra: str = "") -> Coverage:
-    """Return the coverage of the scoped events (plus the fixed condition `extra`); the query joins q's evidence."""
-    found = q.rows(COVERAGE_SQL, scope, extra, column="''")
+    """Return the coverage of the scoped events (plus the fixed condition `extra`); the query joins q's evidence.
+
+    Several tools of an analysis ask for the same scope's coverage: its rows are kept per data version.
+    """
+    found = q.rows(COVERAGE_SQL, scope, extra, column="''", kind="coverage")
     return Coverage.of(found[0]) if found else Coverage()
 
 
