@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from netra.tools._cache_replay.arrays import read_only
 from netra.tools._cache_replay.memo import Loaded, memo_of
+from netra.tools._event_frame import Labels
 from netra.tools._sql import Queries
 from netra.tools.base import Evidence, ToolContext
 from netra.tools.coverage import Coverage
@@ -38,24 +39,12 @@ KIND = "attempts"  # the memo of these loads
 NUMBERS = ("lat", "timed", "ttft", "out_n", "in_n", "cached_n", "request", "retried")  # as the query gives them
 
 
-@dataclass(frozen=True)
-class Names:
-    """A text column as int32 codes into its distinct values, sorted (code order is name order)."""
-
-    codes: np.ndarray
-    values: np.ndarray  # str objects, sorted
-
-    @classmethod
-    def of(cls, column: pa.ChunkedArray, order: np.ndarray) -> Names:
-        """Encode a text column, its rows taken in `order`."""
-        encoded = pc.dictionary_encode(column.combine_chunks())
-        values, rank = np.unique(encoded.dictionary.to_numpy(zero_copy_only=False), return_inverse=True)
-        return cls(read_only(rank.astype(np.int32)[encoded.indices.to_numpy()][order]), values)
-
-    def code(self, value: str) -> int:
-        """Return the code of `value` (-1 when the column never holds it)."""
-        at = int(np.searchsorted(self.values, value))
-        return at if at < len(self.values) and self.values[at] == value else -1
+def sorted_labels(column: pa.ChunkedArray, order: np.ndarray) -> Labels:
+    """Encode a text column, its rows taken in `order`, as codes into its sorted distinct values (code order
+    is name order)."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    values, rank = np.unique(encoded.dictionary.to_numpy(zero_copy_only=False), return_inverse=True)
+    return Labels(read_only(rank.astype(np.int32)[encoded.indices.to_numpy()][order]), values)
 
 
 @dataclass(frozen=True)
@@ -81,8 +70,8 @@ class AttemptTable:
     """
 
     numbers: dict[str, np.ndarray]  # NUMBERS, rows in request order
-    feature: Names
-    model: Names
+    feature: Labels  # `sorted_labels`
+    model: Labels
     request: np.ndarray  # each row's request number (non-decreasing)
     per_feature: np.ndarray  # (attempts, timed attempts) by feature code, shape (2, features)
 
@@ -91,8 +80,8 @@ class AttemptTable:
         """Code and order the rows of `ATTEMPTS_SQL`."""
         order = np.argsort(table["request"].to_numpy(), kind="stable")
         numbers = {name: read_only(table[name].to_numpy()[order]) for name in NUMBERS}
-        feature, request = Names.of(table["f"], order), read_only(np.cumsum(starts(numbers["request"])) - 1)
-        return cls(numbers, feature, Names.of(table["m"], order), request, _per_feature(feature, numbers["timed"] > 0))
+        feature, request = sorted_labels(table["f"], order), read_only(np.cumsum(starts(numbers["request"])) - 1)
+        return cls(numbers, feature, sorted_labels(table["m"], order), request, _per_feature(feature, numbers["timed"] > 0))
 
     def chosen(self, features: list[str]) -> Chosen:
         """Return the features of `features` that have attempts, with their counts."""
@@ -110,7 +99,7 @@ class AttemptTable:
 
     def columns(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Return the attempts at `rows` as `error_rates.attempts` gives them (feature and model as text)."""
-        return {"f": self.feature.values[self.feature.codes[rows]], "m": self.model.values[self.model.codes[rows]],
+        return {"f": self.feature.strings(rows), "m": self.model.strings(rows),
                 **{name: column[rows] for name, column in self.numbers.items()}}
 
 
@@ -121,7 +110,7 @@ def starts(values: np.ndarray) -> np.ndarray:
     return found
 
 
-def _per_feature(feature: Names, timed: np.ndarray) -> np.ndarray:
+def _per_feature(feature: Labels, timed: np.ndarray) -> np.ndarray:
     """Return the attempts and the timed attempts of each feature code, shape (2, features)."""
     size = len(feature.values)
     counts = [np.bincount(feature.codes, minlength=size), np.bincount(feature.codes, weights=timed, minlength=size)]

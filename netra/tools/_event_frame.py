@@ -186,10 +186,10 @@ def _framed(table: pa.Table) -> EventFrame:
 
 def joined_labels(columns: list[tuple[Labels, np.ndarray]]) -> Labels:
     """Return the labels at `rows` of each column, one column after the other, coded into all their values."""
-    values = list(dict.fromkeys(v for column, _ in columns for v in column.values))
-    recoded = [(np.array([values.index(v) for v in column.values], np.int64), column, rows) for column, rows in columns]
+    position = {v: i for i, v in enumerate(dict.fromkeys(v for column, _ in columns for v in column.values))}
+    recoded = [(np.array([position[v] for v in column.values], np.int64), column, rows) for column, rows in columns]
     return Labels(np.concatenate([new[column.codes[rows]] for new, column, rows in recoded]),
-                  np.array(values, dtype=object))
+                  np.array(list(position), dtype=object))
 
 
 class FrameParts:

@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from netra.tools._attempts import AttemptTable, Names, starts
+from netra.tools._attempts import AttemptTable, starts
+from netra.tools._event_frame import Labels
 from netra.tools._cache_replay.memo import Loaded, memo_of
 from netra.tools._sql import Queries, ratio
 from netra.tools.base import Evidence, ToolContext
@@ -100,7 +101,7 @@ class Replay:
     offline: np.ndarray
     speeds: dict[str, dict]
     catalog: PriceCatalog
-    names: tuple[Names, Names]  # feature and model names of the codes `f` and `m`
+    names: tuple[Labels, Labels]  # feature and model names of the codes `f` and `m`
 
     @classmethod
     def of(cls, table: AttemptTable, rows: np.ndarray, speeds: dict[str, dict], catalog: PriceCatalog) -> Replay:

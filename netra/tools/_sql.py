@@ -19,7 +19,7 @@ import numpy as np
 
 from netra.persistence.analytics import AnalyticsStore
 from netra.tools.base import Evidence, ToolResult
-from netra.tools.scope import WORKSPACE_CONDITION, Scope, fig, span_days, where
+from netra.tools.scope import WORKSPACE_CONDITION, Scope, fig, span_of, span_query, where
 from netra.workloads.catalog import PriceCatalog
 from netra.workloads.pricing import CLASSES, PRICE_KEY_SQL, Priced, class_sums_sql, price_classes
 
@@ -76,26 +76,14 @@ class Queries:
 
     def span(self, scope: Scope) -> float:
         """Return the days the scoped events span, keeping the query as evidence (its value per data version)."""
-        days, evidence = span_days(_KeptScalars(self), scope)
-        self.evidence.append(evidence)
-        return days
+        sql, params = span_query(scope)
+        self.evidence.append(Evidence(sql=sql, params=params))
+        return span_of(self.kept("span", sql, params, lambda: self.store.scalar(sql, params)))
 
     def kept(self, kind: str, sql: str, params: dict[str, Any], load: Callable[[], T]) -> T:
         """Return what `load` gives for the bound query, kept per data version in the store's memo of `kind`."""
         from netra.tools._cache_replay.memo import Loaded, memo_of  # here: that package imports this module
         return memo_of(self.store, kind).get(Loaded(sql, params), load)
-
-
-class _KeptScalars:
-    """The store as `span_days` reads it: each scalar query's value kept per data version (`Queries.kept`)."""
-
-    def __init__(self, queries: Queries) -> None:
-        self.queries = queries
-
-    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Return the value of a one-value query, run once per data version."""
-        bound = dict(params or {})
-        return self.queries.kept("span", sql, bound, lambda: self.queries.store.scalar(sql, bound))
 
 
 def render(template: str, scope: Scope, extra: str = "", params: Mapping[str, Any] | None = None,

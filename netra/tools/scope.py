@@ -16,9 +16,8 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from netra.persistence.analytics import AnalyticsStore
 from netra.tenancy import required
-from netra.tools.base import Evidence, Figure
+from netra.tools.base import Figure
 
 DAYS_PER_MONTH = 30.0
 WORKSPACE_CONDITION = "workspace_id = {workspace_id:String}"
@@ -69,17 +68,20 @@ def where(scope: Scope, extra: str = "") -> tuple[str, dict[str, Any]]:
     return "WHERE " + " AND ".join(conditions), {**params, "workspace_id": bound_workspace()}
 
 
-def span_days(store: AnalyticsStore, scope: Scope) -> tuple[float, Evidence]:
-    """Return the days the window's events span (at least one hour) and the query used.
+def span_query(scope: Scope) -> tuple[str, dict[str, Any]]:
+    """Return the query of the milliseconds the window's events span, and its bound parameters.
 
     The window is the question's: the scope's `start`/`end` over every event of the workspace,
     never the span of a feature, model or user filter, so narrowing the scope never changes a
     monthly rate (a feature seen on one day of a week still has a week's window).
     """
     clause, params = where(Scope(start=scope.start, end=scope.end))
-    sql = f"SELECT dateDiff('millisecond', min(timestamp), max(timestamp)) AS ms FROM workload_events {clause}"
-    ms = store.scalar(sql, params) or 0
-    return max(float(ms) / 86_400_000.0, 1 / 24), Evidence(sql=sql, params=params)
+    return f"SELECT dateDiff('millisecond', min(timestamp), max(timestamp)) AS ms FROM workload_events {clause}", params
+
+
+def span_of(ms: float | None) -> float:
+    """Return the days a span of `ms` milliseconds covers (at least one hour; no events: one hour)."""
+    return max(float(ms or 0) / 86_400_000.0, 1 / 24)
 
 
 def monthly(value: float, days: float) -> float:

@@ -23,12 +23,12 @@ def load(store: AnalyticsStore, catalog: PriceCatalog, records: Iterable[Mapping
     return load_events(store, catalog, events_from_records(records))
 
 
-SPAN_SQL = "min(timestamp), max(timestamp)"  # the text of `scope.span_days`'s window query
+SPAN_SQL = "min(timestamp), max(timestamp)"  # the text of `scope.span_query`'s window query
 WINDOW = ("start", "end")
 
 
 def bound_params(scope: Mapping[str, Any], sql: str, workspace: str = "local") -> dict[str, Any]:
-    """Return the scope parameters a tool query `sql` must bind (`scope.where`, `scope.span_days`).
+    """Return the scope parameters a tool query `sql` must bind (`scope.where`, `scope.span_query`).
 
     Every query binds the workspace and the scope's filters, except the span query: it measures the
     question's window, so it binds the workspace and `start`/`end` only, never a feature/model/user.

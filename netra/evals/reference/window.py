@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 
 DAY_MS = 86_400_000
 DAYS_PER_MONTH = 30.0
-MIN_SPAN_DAYS = 1 / 24  # a window spans at least one hour (the rule `netra.tools.scope.span_days` states)
+MIN_SPAN_DAYS = 1 / 24  # a window spans at least one hour (the rule `netra.tools.scope.span_of` states)
 FILTERS = ("feature", "model", "user_id")
 
 

@@ -141,7 +141,7 @@ def test_cost_analyzer_filters(planted, scope, requests, cost):
 
 
 # scope -> (span days, monthly cost): the span is the question's window over every event of the workspace,
-# never the span of a filter's own events (scope.span_days), so a filter never changes a monthly rate
+# never the span of a filter's own events (scope.span_query), so a filter never changes a monthly rate
 SPANS = [
     ({"feature": "chat"}, 4.0, (C1 + C2 + C3) * 30 / 4),   # chat's own events span 1 day; the window at(0)..at(4)
     ({"user_id": "u3"}, 4.0, (C4 + C5) * 30 / 4),          # u3's span 12 h
