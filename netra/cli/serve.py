@@ -55,10 +55,10 @@ def served_settings(settings: Settings, host: str, otlp_grpc_port: int | None) -
 
 def run_server(host: str = "127.0.0.1", port: int = 8000, otlp_grpc_port: int | None = None) -> None:
     """Serve `create_app()` on host:port until interrupted (after `check_startup`); OTLP/gRPC when a port is set."""
+    settings = served_settings(get_settings(), host, otlp_grpc_port)
+    check_startup(settings, host)  # before the server's imports: a refusal answers at once
     import uvicorn
 
     from netra.server import create_app
 
-    settings = served_settings(get_settings(), host, otlp_grpc_port)
-    check_startup(settings, host)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False)  # ours never logs query strings

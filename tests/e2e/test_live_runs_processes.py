@@ -1,11 +1,12 @@
 """Live runs across server processes: a run followed on another process, and a run surviving SIGKILL.
 
 Every server is a `netra serve` subprocess on a free 127.0.0.1 port with a NETRA_HOME of its
-own; all of them share one fresh PostgreSQL database (records, checkpoints), Redis (event
-log, leases, sign-in sessions) and NETRA_SECRET_KEY (so a token of one process is valid on
-another). Embedded chDB serves one process only, so every home gets the same workload from
-`netra generate` (same scenario and seed: identical data); in production the processes
-share a ClickHouse server instead (NETRA_CLICKHOUSE_URL).
+own; all of them share one new PostgreSQL database (records, checkpoints; a copy of the
+migrated template, so each start finds the schema at head), Redis (event log, leases,
+sign-in sessions) and NETRA_SECRET_KEY (so a token of one process is valid on another).
+Embedded chDB serves one process only, so every home gets the same workload: one `netra
+generate` writes the first home, the others are copies of it (identical data); in
+production the processes share a ClickHouse server instead (NETRA_CLICKHOUSE_URL).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,7 +31,7 @@ import pytest
 from netra.config import Settings
 from netra.graph.state import AGENTS
 from netra.server.runs.log import open_event_log
-from tests.support.databases import fresh_pg
+from tests.support.databases import migrated_pg
 from tests.support.graphs import OPTIMIZE
 from tests.support.ws_client import (Message, Server, connected, plain, resumed, run_events, seq_at_least, started,
                              until)
@@ -70,12 +72,13 @@ class Cluster:
                 "NETRA_RATE_LIMIT_PER_MINUTE": "0"}
 
     def generate(self, homes: list[str], events: int) -> None:
-        """Generate `mixed` (seed 7) into each home, all at once."""
-        runs = [subprocess.Popen([NETRA, "generate", "--events", str(events), "--seed", "7"], env=self.env(
-            self.root / home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for home in homes]
-        for run in runs:
-            output, _ = run.communicate(timeout=300)
-            assert run.returncode == 0, output.decode()[-2000:]
+        """Generate `mixed` (seed 7) into the first home; copy it to the others (no process holds it then)."""
+        first, *others = (self.root / home for home in homes)
+        run = subprocess.run([NETRA, "generate", "--events", str(events), "--seed", "7"], env=self.env(first),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        assert run.returncode == 0, run.stdout.decode()[-2000:]
+        for home in others:
+            shutil.copytree(first, home, symlinks=True)  # chDB's links inside its folder are relative
 
     @contextlib.contextmanager
     def serve(self, home: str) -> Iterator[Process]:
@@ -123,24 +126,28 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def ready(process: Process) -> Process:
-    """Wait until `GET /health/ready` answers 200 (the process still alive); return the process."""
+    """Wait until `GET /health/ready` answers 200 (the process still alive); return the process.
+
+    One client asks every time: a client per question (`httpx.get`) costs more CPU than the question.
+    """
     deadline = time.monotonic() + START_DEADLINE_S
-    while not _answers(process) and process.proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _answers(process), process.output.read_text()[-3000:]  # type: ignore[union-attr]
+    with httpx.Client(timeout=5) as client:
+        while not _answers(client, process) and process.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _answers(client, process), process.output.read_text()[-3000:]  # type: ignore[union-attr]
     return process
 
 
-def _answers(process: Process) -> bool:
+def _answers(client: httpx.Client, process: Process) -> bool:
     with contextlib.suppress(httpx.HTTPError):
-        return httpx.get(process.url + "/health/ready", timeout=5).status_code == 200
+        return client.get(process.url + "/health/ready").status_code == 200
     return False
 
 
 @pytest.fixture
 def cluster(tmp_path, postgres_url, redis_url) -> Iterator[Cluster]:
-    """A fresh PostgreSQL database and the test Redis, for the processes of one test."""
-    with fresh_pg(postgres_url, "netra_live") as database_url:
+    """A new PostgreSQL database (at the schema's head) and the test Redis, for the processes of one test."""
+    with migrated_pg(postgres_url, "netra_live") as database_url:
         yield Cluster(tmp_path, database_url, redis_url)
 
 

@@ -1,7 +1,9 @@
 """`netra mcp` end to end: the MCP SDK's own client talks to the server over stdio.
 
 The server is a subprocess with its own NETRA_HOME, loaded first by `netra generate`; the
-figures it returns are checked against the ground-truth manifest the generator wrote.
+figures it returns are checked against the ground-truth manifest the generator wrote. One
+session serves the module: it lists the tools, makes every call of `CALLS`, then contends for
+the store with other processes between calls.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import subprocess
 import sys
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator, NamedTuple
 
 import pytest
 from mcp import ClientSession, StdioServerParameters
@@ -55,11 +57,20 @@ async def connected(home: Path, errlog: Any) -> AsyncIterator[ClientSession]:
         yield session
 
 
-async def converse(home: Path, errlog: Any) -> tuple[ListToolsResult, dict[str, CallToolResult]]:
-    """List the tools, then make every call of `CALLS`."""
+class Conversation(NamedTuple):
+    """What the module's session saw: the tool list, the answers of `CALLS`, what `contend` saw."""
+
+    listed: ListToolsResult
+    answers: dict[str, CallToolResult]
+    contended: tuple[subprocess.CompletedProcess, CallToolResult, CallToolResult]
+
+
+async def converse(home: Path, errlog: Any) -> Conversation:
+    """List the tools, make every call of `CALLS`, then `contend` (all in one session)."""
     async with connected(home, errlog) as session:
         listed = await session.list_tools()
-        return listed, {key: await session.call_tool(tool, args) for key, (tool, args) in CALLS.items()}
+        answers = {key: await session.call_tool(tool, args) for key, (tool, args) in CALLS.items()}
+        return Conversation(listed, answers, await contend(session, home))
 
 
 @contextmanager
@@ -71,15 +82,15 @@ def holding(home: Path) -> Iterator[None]:
         yield  # leaving closes the holder's stdin: it exits and releases the store
 
 
-async def contend(home: Path, errlog: Any) -> tuple[subprocess.CompletedProcess, CallToolResult, CallToolResult]:
-    """While connected: run `netra tools run` between calls, then call while another process holds the store."""
-    async with connected(home, errlog) as session:
-        await session.call_tool("cost_analyzer", {})
-        cli = await asyncio.to_thread(subprocess.run, [NETRA, "tools", "run", "cost_analyzer"], env=clean_env(home),
-                                      capture_output=True, text=True, timeout=300)
-        with holding(home):
-            blocked = await session.call_tool("cost_analyzer", {})
-        return cli, blocked, await session.call_tool("cost_analyzer", {})
+async def contend(session: ClientSession, home: Path) -> tuple[subprocess.CompletedProcess, CallToolResult,
+                                                                  CallToolResult]:
+    """Run `netra tools run` between calls, then call while another process holds the store, then again."""
+    await session.call_tool("cost_analyzer", {})
+    cli = await asyncio.to_thread(subprocess.run, [NETRA, "tools", "run", "cost_analyzer"], env=clean_env(home),
+                                  capture_output=True, text=True, timeout=300)
+    with holding(home):
+        blocked = await session.call_tool("cost_analyzer", {})
+    return cli, blocked, await session.call_tool("cost_analyzer", {})
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +104,17 @@ def manifest(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def session(manifest) -> tuple[ListToolsResult, dict[str, CallToolResult]]:
-    """The answers of one MCP session with `netra mcp` (its stderr goes to the home's mcp.log)."""
+def conversation(manifest) -> Conversation:
+    """The one MCP session of the module with `netra mcp` (its stderr goes to the home's mcp.log)."""
     home, _ = manifest
     with (home / "mcp.log").open("w") as errlog:
         return asyncio.run(asyncio.wait_for(converse(home, errlog), timeout=300))
+
+
+@pytest.fixture(scope="module")
+def session(conversation) -> tuple[ListToolsResult, dict[str, CallToolResult]]:
+    """The tool list and the answers of `CALLS`."""
+    return conversation.listed, conversation.answers
 
 
 def structured(session, key: str) -> dict[str, Any]:
@@ -161,11 +178,9 @@ def test_bad_calls_return_an_error_result_naming_the_problem(session, key: str, 
     assert all(part in result.content[0].text for part in parts), result.content[0].text
 
 
-def test_the_store_is_free_between_calls(manifest):
+def test_the_store_is_free_between_calls(conversation):
     """Other netra commands use the home between calls; a call while it is held says so, then recovers."""
-    home, _ = manifest
-    with (home / "mcp-contend.log").open("w") as errlog:
-        cli, blocked, after = asyncio.run(asyncio.wait_for(contend(home, errlog), timeout=300))
+    cli, blocked, after = conversation.contended
     assert cli.returncode == 0 and json.loads(cli.stdout)["figures"]["requests"]["value"] == EVENTS, cli.stderr
     assert blocked.is_error and "cannot open the analytics store" in blocked.content[0].text
     assert not after.is_error and after.structured_content["figures"]["requests"]["value"] == EVENTS

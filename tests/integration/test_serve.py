@@ -84,14 +84,23 @@ def launched(args: list[str], env: dict[str, str], sink: Any) -> Iterator[subpro
 
 
 def ready(url: str, proc: subprocess.Popen) -> str:
-    """Wait until the server answers /health; return its URL."""
+    """Wait until the server answers /health; return its URL.
+
+    One client asks every time: a client per question (`httpx.get`) costs more CPU than the question.
+    """
     deadline = time.monotonic() + START_DEADLINE_S
-    while time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return url
-        time.sleep(0.2)
-    raise AssertionError("netra serve did not answer")
+    with httpx.Client(timeout=1) as client:
+        while time.monotonic() < deadline and proc.poll() is None and not answers(client, url):
+            time.sleep(0.2)
+        assert answers(client, url), "netra serve did not answer"
+    return url
+
+
+def answers(client: httpx.Client, url: str) -> bool:
+    """Return whether the server at `url` answers /health with 200."""
+    with contextlib.suppress(httpx.HTTPError):
+        return client.get(f"{url}/health").status_code == 200
+    return False
 
 
 async def handshakes(url: str) -> None:
