@@ -120,9 +120,12 @@ def tools_list() -> None:
 @tools_app.command("run")
 def tools_run(name: str, args: str = typer.Option("{}", "--args", help="arguments as JSON")) -> None:
     """Run one tool and print its result as JSON."""
-    from netra.cli.tools import json_args, run_tool
+    from netra.cli.tool_args import json_args
 
-    print(json.dumps(run_tool(name, json_args(args)), indent=2, default=str))
+    parsed = json_args(args)
+    from netra.cli.tools import run_tool
+
+    print(json.dumps(run_tool(name, parsed), indent=2, default=str))
 
 
 # error type -> exit code: a user mistake is 2, a failing service 1

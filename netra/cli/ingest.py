@@ -5,24 +5,24 @@
 
 The summary shows rows accepted, duplicates skipped, rejected rows by reason (and the
 first few, with their row numbers), time and rows per second, and models the price
-catalog does not know.
+catalog does not know. The options and the file's presence are checked before the importers
+(pandas, pyarrow) and the store are loaded, so those mistakes are refused at once.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from netra.config import get_settings
 from netra.errors import UserInputError
-from netra.persistence.analytics import open_store
-from netra.workloads.catalog import load_catalog
-from netra.workloads.importers import ImportOptions, IngestSummary, ingest_file
-from netra.workloads.importers.generic import check_mapping
+
+if TYPE_CHECKING:
+    from netra.workloads.importers import ImportOptions, IngestSummary
 
 MAP_EXAMPLE = 'e.g. --map "input_tokens=prompt_tokens,output_tokens=completion_tokens"'
 SHOWN_REJECTIONS = 10
@@ -35,7 +35,14 @@ def parse_mapping(text: str) -> dict[str, str]:
     twice = sorted({field for field in fields if fields.count(field) > 1})
     if twice:
         raise UserInputError(f"--map: {', '.join(twice)} mapped more than once; {MAP_EXAMPLE}")
-    return check_mapping(dict(pairs))
+    return _checked(dict(pairs)) if pairs else {}
+
+
+def _checked(mapping: dict[str, str]) -> dict[str, str]:
+    """Return `mapping` once every field is an event column (`check_mapping`)."""
+    from netra.workloads.importers.generic import check_mapping
+
+    return check_mapping(mapping)
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
@@ -60,18 +67,30 @@ def parse_start(text: str | None) -> datetime | None:
 def run_ingest(console: Console, path: Path, fmt: str, mapping: str, user: str | None, feature: str | None,
                model: str | None, start: str | None) -> IngestSummary:
     """Import `path` into the store from settings; print progress and the summary; return it."""
-    options = ImportOptions(mapping=parse_mapping(mapping), user=user, feature=feature, model=model,
-                            start=parse_start(start))
-    store, catalog = _store_and_catalog(path)
+    options = import_options(path, parse_mapping(mapping), parse_start(start), user=user, feature=feature, model=model)
+    store, catalog = _store_and_catalog()
+    from netra.workloads.importers import ingest_file
+
     summary = _with_progress(console, lambda progress: ingest_file(store, catalog, path, fmt, options, progress))
     print_summary(console, summary)
     return summary
 
 
-def _store_and_catalog(path: Path):
-    """Check that `path` is a file (else `UserInputError`: exit 2), then open the store and the catalog."""
+def import_options(path: Path, mapping: dict[str, str], start: datetime | None, **fill: str | None) -> ImportOptions:
+    """Check that `path` is a file (else `UserInputError`: exit 2); return the import's options."""
     if not Path(path).is_file():
         raise UserInputError(f"{path}: no such file")
+    from netra.workloads.importers import ImportOptions
+
+    return ImportOptions(mapping=mapping, start=start, **fill)
+
+
+def _store_and_catalog():
+    """Open the store the settings name, and the price catalog."""
+    from netra.config import get_settings
+    from netra.persistence.analytics import open_store
+    from netra.workloads.catalog import load_catalog
+
     return open_store(get_settings().resolved_clickhouse_url()), load_catalog()
 
 

@@ -1,14 +1,16 @@
-"""`netra tools list|run`: the Apex tools, on the `local` workspace's events (no graph, no server)."""
+"""`netra tools list|run`: the Apex tools, on the `local` workspace's events (no graph, no server).
+
+`--args` is parsed by `netra.cli.tool_args` before this module is imported, and an unknown tool
+is refused before the store is opened.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
 
 from netra.cli.generate import local_store
-from netra.errors import UserInputError
 from netra.tenancy import LOCAL_WORKSPACE
 from netra.tools import ToolContext, ToolDispatcher, ToolRegistry
 from netra.workloads.catalog import load_catalog
@@ -22,16 +24,6 @@ def list_tools(console: Console) -> None:
 
 def run_tool(name: str, args: dict[str, Any]) -> dict[str, Any]:
     """Run one Apex tool on the current store; return its result as JSON-able data."""
+    ToolRegistry().get(name)  # an unknown name fails here, as the dispatcher would, before the store opens
     ctx = ToolContext(local_store(), load_catalog(), workspace_id=LOCAL_WORKSPACE)
     return ToolDispatcher(ctx).run(name, args).model_dump(mode="json")
-
-
-def json_args(text: str) -> dict:
-    """Parse `--args`: a JSON object, else `UserInputError` (exit 2)."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserInputError(f"--args is not valid JSON: {exc.msg} at position {exc.pos}") from exc
-    if not isinstance(value, dict):
-        raise UserInputError("--args must be a JSON object, e.g. '{\"feature\": \"chat\"}'")
-    return value

@@ -10,7 +10,8 @@ what a correct run does (`expected`). The workload is a synthetic scenario (`sce
 are not written in the case: the reference computes them from the loaded events
 (`netra.evals.truth`). `expected.findings` and `expected.absent` only state what the case is
 built to hold (`kind@feature`): a case whose workload does not hold it crashes.
-A malformed line raises `DatasetError` naming `file:line` and the problem.
+A malformed line raises `DatasetError` naming `file:line` and the problem. Finding the file
+(`dataset_file`, `dataset_name`, `DatasetError`) is `netra.evals.dataset_files`, re-exported here.
 """
 
 from __future__ import annotations
@@ -22,14 +23,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from netra.errors import UserInputError
+from netra.evals.dataset_files import CASES_FILE, DatasetError, dataset_file, dataset_name
 from netra.evals.planted import PLANTED
 from netra.evals.reference.joint import ORDER
 from netra.evals.traces import TRACES
 from netra.graph.state import AGENTS
 from netra.workloads.synthetic import SCENARIOS
 
-CASES_FILE = "cases.jsonl"
 # a recommendation kind on a feature, as `expected.findings` and `expected.absent` name it
 PAIR_PATTERN = rf"^({'|'.join(ORDER)})@[A-Za-z0-9_.:/-]+$"
 # events given as a name -> the table that knows the names
@@ -37,11 +37,9 @@ SOURCES: dict[str, frozenset[str]] = {"planted": frozenset(PLANTED), "trace": fr
 Agent = Literal[AGENTS]  # type: ignore[valid-type]
 Scenario = Literal[SCENARIOS]  # type: ignore[valid-type]
 Pair = str
+__all__ = ["CASES_FILE", "Case", "CaseScope", "DatasetError", "Expected", "dataset_file", "dataset_name",
+           "load_dataset", "parse_case"]
 _PAIR = re.compile(PAIR_PATTERN)
-
-
-class DatasetError(UserInputError):
-    """A dataset is missing, empty or has a malformed case (the message names file:line)."""
 
 
 class CaseScope(BaseModel):
@@ -141,21 +139,6 @@ def _workload_problem(case: Case) -> str:
     if kind not in SOURCES or case.scenario is not None:
         return f"events {case.events!r}: a count with a scenario, or `planted:<name>` / `trace:<name>` without one"
     return "" if name in SOURCES[kind] else f"unknown {kind} workload {name!r}; known: {sorted(SOURCES[kind])}"
-
-
-def dataset_file(path: str | Path) -> Path:
-    """Return the `cases.jsonl` of a dataset folder (or the file itself); raise when missing."""
-    path = Path(path)
-    file = path / CASES_FILE if path.is_dir() else path
-    if not file.is_file():
-        raise DatasetError(f"no dataset at {path}: expected a folder holding {CASES_FILE}")
-    return file
-
-
-def dataset_name(path: str | Path) -> str:
-    """Return a dataset's name: its folder's name."""
-    file = dataset_file(path)
-    return file.parent.name if file.name == CASES_FILE else file.stem
 
 
 def load_dataset(path: str | Path, ids: list[str] | None = None) -> list[Case]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from netra.errors import UserInputError
 from netra.evals.aggregate import aggregates
-from netra.evals.dataset import dataset_file, dataset_name
+from netra.evals.dataset_files import dataset_file, dataset_name, file_in
 from netra.evals.report import render_report
 
 RESULTS_FILE, REPORT_FILE = "results.json", "report.md"
@@ -68,9 +68,8 @@ def write_outputs(out_dir: Path, doc: dict[str, Any]) -> dict[str, Any]:
 
 def results_path(path: str | Path) -> Path:
     """Return the results.json a path names: the file itself or the one in a run folder."""
-    path = Path(path)
-    file = path / RESULTS_FILE if path.is_dir() else path
-    if not file.is_file():
+    file = file_in(path, RESULTS_FILE)
+    if file is None:
         raise UserInputError(f"no evaluation results at {path}: expected {RESULTS_FILE} or a run folder")
     return file
 

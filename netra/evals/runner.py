@@ -8,7 +8,8 @@ the `store` given, else an embedded chDB under `NETRA_HOME/eval-analytics` (`eva
 so an evaluation never empties the user's own analytics store. Per case the store is
 truncated and the case's workload loaded (a scenario, a planted event set or shared traces),
 unless the previous case loaded the same one; its events are then read back with one query for
-the reference, whose truth of each scope is computed once per workload. The graph runs with
+the reference, whose truth of each scope is computed once per workload, and checked against
+what the case states before the graph runs (a case that does not fit crashes at once). The graph runs with
 the given settings: offline rules, or
 the chat model they configure (`mode` records which; LangChain's usage-metadata callback
 counts its tokens); checkpoints go to an in-memory SQLite.
@@ -67,6 +68,7 @@ class EvalSession:
     manifest: dict = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
     truths: dict[tuple[str, CaseScope], ScopeTruth | None] = field(default_factory=dict)
+    checked_s: float = 0.0  # how long the reference took to check the current case
 
     @property
     def mode(self) -> str:
@@ -87,14 +89,20 @@ class EvalSession:
         self.manifest = load_workload(self.store, self.catalog, case)
         self.events, self.loaded = read_events(self.store), case.data_key
 
-    def truth(self, case: Case, recommendations: list[dict]) -> CaseTruth:
-        """Return the reference truth of the case's scope (computed once per workload) judging the run."""
+    def check(self, case: Case) -> None:
+        """Check that the case's workload holds what the case states (`CaseError` if not), computing its
+        scope's truth once per workload."""
         key, started = (case.intent, case.scope), time.perf_counter()
         if key not in self.truths:
             self.truths[key] = scope_truth(case, self.events, self.reference)
         check_case(case, self.truths[key])
-        truth = judge_case(self.truths[key], recommendations)
-        return replace(truth, seconds=time.perf_counter() - started)
+        self.checked_s = time.perf_counter() - started
+
+    def truth(self, case: Case, recommendations: list[dict]) -> CaseTruth:
+        """Return the reference truth of the checked case's scope judging the run (the check's time included)."""
+        started = time.perf_counter()
+        truth = judge_case(self.truths[(case.intent, case.scope)], recommendations)
+        return replace(truth, seconds=self.checked_s + time.perf_counter() - started)
 
     def deps(self) -> Deps:
         """Return fresh graph dependencies over the session's store (quiet hooks, own tool cache)."""
@@ -113,7 +121,9 @@ def open_session(settings: Settings, store: AnalyticsStore | None = None,
 
 
 def ask_case(session: EvalSession, case: Case) -> tuple[dict, dict[str, Any]]:
-    """Ask the case's question on a new thread; return the final state and what was measured."""
+    """Ask the case's question on a new thread, once the case is checked against its workload (a case that
+    does not fit crashes before the graph runs); return the final state and what was measured."""
+    session.check(case)
     with get_usage_metadata_callback() as usage:
         started = time.perf_counter()
         state = ask(session.deps(), case.question, f"eval-{case.id}-{uuid.uuid4().hex[:8]}")

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netra.errors import UserInputError
-from netra.workloads.importers import ImportOptions
+
+if TYPE_CHECKING:  # the importers load pandas and the store: only a case that loads traces needs them
+    from netra.workloads.importers import ImportOptions
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -36,6 +39,8 @@ class TraceFile:
 
     def options(self) -> ImportOptions:
         """Return the import options: the model and feature to give rows that name none."""
+        from netra.workloads.importers import ImportOptions
+
         return ImportOptions(model=self.model, feature=self.feature)
 
 

@@ -23,14 +23,11 @@ import logging
 import re
 from typing import Callable, TypeVar
 
-import openai
-
 from netra.config import Settings
 from netra.llm.breaker import CircuitBreaker, breaker_for
 
 LOG = logging.getLogger("netra.llm")
 OPENAI_ENDPOINT = "https://api.openai.com/v1"
-ENDPOINT_ERRORS: tuple[type[Exception], ...] = (openai.APIError,)
 T = TypeVar("T")
 # statuses a refusal comes with (llama.cpp answers 500 to an unsupported response_format)
 REFUSAL_STATUSES = frozenset({400, 404, 422, 500, 501})
@@ -73,12 +70,20 @@ def breaker_of(settings: Settings) -> CircuitBreaker:
                        reset_after_s=settings.llm_breaker_reset_s)
 
 
+def endpoint_errors() -> tuple[type[Exception], ...]:
+    """Return the errors of a failed endpoint call: the openai client's (imported on the first failure:
+    `except` evaluates it only then, and the client that failed has loaded it already)."""
+    import openai
+
+    return (openai.APIError,)
+
+
 def guarded(settings: Settings, call: Callable[[], T]) -> T:
     """Run one model call behind the endpoint's breaker; raise `ModelUnavailable` on failure."""
     breaker = _admitted(settings)
     try:
         result = call()
-    except ENDPOINT_ERRORS as exc:
+    except endpoint_errors() as exc:
         raise _failed(breaker, exc) from exc
     breaker.record_success()
     return result

@@ -1,8 +1,9 @@
 """The `netra` command imports only what the command needs (no timing is asserted).
 
 Each case runs a fresh interpreter that imports some modules and/or runs the real entry point
-(`netra.cli.app:main`) with some arguments, then lists `sys.modules`. Help and usage mistakes
-must load typer, rich and `netra.cli.app` only; a command's implementation module must not drag
+(`netra.cli.app:main`) with some arguments, then lists `sys.modules`. Help, usage mistakes and
+input mistakes refused before any work (a missing file or dataset, a malformed `--map` or
+`--args`) must load no heavy module; a command's implementation module must not drag
 in the server, the graph or the LLM stack unless the command is about them.
 """
 
@@ -77,6 +78,8 @@ def test_importing_the_cli_app_loads_no_heavy_module(tmp_path):
     (["--help"], 0), ([], 2), (["nope"], 2), (["--bogus"], 2), (["ingest", "--help"], 0),
     (["ingest", "--bogus"], 2), (["tools", "--help"], 0), (["keys", "--help"], 0), (["keys", "create"], 2),
     (["users", "role", "a@example.com", "wizard"], 2), (["eval", "compare", "--help"], 0), (["serve", "--help"], 0),
+    (["eval", "--dataset", "nowhere"], 2), (["ingest", "missing.csv"], 2), (["ingest", "x.csv", "--map", "oops"], 2),
+    (["tools", "run", "cost_analyzer", "--args", "{bad"], 2),
 ], ids=lambda value: " ".join(value) if isinstance(value, list) else None)
 def test_help_and_usage_mistakes_load_no_heavy_module(tmp_path, argv, code):
     loaded = probe(tmp_path, [], argv)
@@ -93,6 +96,7 @@ def test_light_commands_do_not_load_the_server_or_the_graph(tmp_path, module):
 def test_eval_compare_does_not_load_the_runner_or_the_server(tmp_path):
     loaded = probe(tmp_path, ["netra.cli.evals"])
     assert loaded.present(("netra.server", "netra.evals.runner", "netra.graph.runner", "langchain_openai")) == []
+    assert loaded.present(("netra.graph", "langgraph", "netra.evals.dataset", "netra.workloads")) == []
 
 
 def test_key_commands_do_not_load_the_app_or_the_graph(tmp_path):

@@ -68,15 +68,16 @@ class PrefixTrie:
     Node 0 is the empty prefix; the child of node n by block hash h is the prefix n followed by
     h, so two prompts reach the same node only if they share every block before it, whatever
     the hashes are. Per node: how many prompts hold it, and when it was last used (ms).
+    `paths` holds each prompt's nodes (its prefixes 1..k), in the order given.
     """
 
     def __init__(self, prompts: Sequence[Sequence[int]]) -> None:
         self.child: dict[tuple[int, int], int] = {}
         self.holders: list[int] = [0]
         self.last_use: list[int | None] = [None]
-        for hashes in prompts:
-            for node in self.walk(hashes, grow=True):
-                self.holders[node] += 1
+        self.paths = [self.walk(hashes, grow=True) for hashes in prompts]
+        for node in (node for path in self.paths for node in path):
+            self.holders[node] += 1
 
     def step(self, node: int, block: int, grow: bool) -> int:
         """Return the child of `node` by `block` (made when growing and missing)."""
@@ -103,7 +104,7 @@ class KeyReplay:
         self.rule, self.ttl_ms = rule, rule.ttl_ms[choice]
         self.write_class = rule.write_class[choice]
         self.trie = PrefixTrie([e["prefix_hashes"] for e in self.events])
-        self.prompts = [self.trie.walk(e["prefix_hashes"]) for e in self.events]
+        self.prompts = self.trie.paths
         self.depth = [self.cacheable_depth(i) for i in range(len(self.events))]
 
     def path(self, i: int) -> list[int]:
