@@ -78,4 +78,4 @@ def mark_pareto(drivers: list[dict[str, Any]], total: float) -> list[dict[str, A
 def pareto_count(q: Queries, scope: Scope, dims: list[str], total: float) -> int:
     """Return how many groups, largest first and listed or not, make up 80% of the cost."""
     cut = float(total) * (PARETO_SHARE - _EPS)
-    return int(q.rows(render(PARETO_SQL, dims), scope, params={"pareto_cut": cut})[0]["needed"])
+    return int(q.rows(render(PARETO_SQL, dims), scope, params={"pareto_cut": cut}, kind="pareto")[0]["needed"])

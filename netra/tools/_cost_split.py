@@ -62,7 +62,7 @@ def by_token_class(catalog: PriceCatalog, q: Queries, scope: Scope, by: list[str
         scope: the events to read.
         by: breakdown dimensions (empty: the whole scope only, no rows).
     """
-    found = q.rows(classes_sql(by), scope)
+    found = q.rows(classes_sql(by), scope, kind="cost_classes")
     groups: dict[tuple, dict[str, Any]] = {}
     for i, split in enumerate(class_rows(catalog, found)):
         _add(groups.setdefault(tuple(found[i][f"k_{d}"] for d in by), _blank(by, found[i])), found[i], split)

@@ -177,8 +177,10 @@ class Savings:
 
     @classmethod
     def of(cls, sim: JointSimulator, policies: list[Policy]) -> Savings:
-        """Simulate each policy alone and all of them together."""
-        return cls(sim, policies, [sim.run([p]).outcomes[0] for p in policies], sim.run(policies))
+        """Simulate each policy alone and all of them together (one policy alone is the joint run: run once)."""
+        runs = [sim.run([p]) for p in policies]
+        joint = runs[0] if len(runs) == 1 else sim.run(policies)
+        return cls(sim, policies, [run.outcomes[0] for run in runs], joint)
 
     @property
     def days(self) -> float:

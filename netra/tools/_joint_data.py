@@ -68,7 +68,7 @@ class ScopeCost:
     def load(cls, ctx: ToolContext, scope: Scope) -> ScopeCost:
         """Run the scope's cost query (priced by the one pricing function) and its span."""
         queries = Queries(ctx.store)
-        features = feature_costs(ctx, queries.rows(SCOPE_SQL, scope))
+        features = feature_costs(ctx, queries.rows(SCOPE_SQL, scope, kind="joint_features"))
         return cls(features, queries.span(scope) if features else 1.0, queries.evidence)
 
 

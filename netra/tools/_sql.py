@@ -70,9 +70,9 @@ class Queries:
             return self.kept(kind, sql, bound, lambda: self.store.rows(sql, bound))
         return self.store.rows(sql, bound)
 
-    def one(self, template: str, scope: Scope, extra: str = "") -> dict:
-        """Run an aggregate without GROUP BY (always one row) and return that row."""
-        return self.rows(template, scope, extra)[0]
+    def one(self, template: str, scope: Scope, extra: str = "", kind: str = "") -> dict:
+        """Run an aggregate without GROUP BY (always one row) and return that row (kept under `kind`, as `rows`)."""
+        return self.rows(template, scope, extra, kind=kind)[0]
 
     def span(self, scope: Scope) -> float:
         """Return the days the scoped events span, keeping the query as evidence (its value per data version)."""

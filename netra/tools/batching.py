@@ -175,9 +175,9 @@ def _cheaper(catalog: PriceCatalog, stats: dict) -> bool:
 
 def _feature_checks(q: Queries, args: BatchArgs) -> dict[str, tuple]:
     """Return every scoped feature's checks: its stats over all models, its hours against the window's traffic."""
-    stats = q.rows(FEATURES_SQL, args.model_copy(update={"model": None}), params=BOUND)
+    stats = q.rows(FEATURES_SQL, args.model_copy(update={"model": None}), params=BOUND, kind="batch_features")
     window = args.model_copy(update={"feature": None, "model": None, "user_id": None})
-    grid = HourGrid(q.rows(HOURS_SQL, window))
+    grid = HourGrid(q.rows(HOURS_SQL, window, kind="batch_hours"))
     return {s["feature"]: feature_checks(s, grid.check(s["feature"])) for s in stats}
 
 
@@ -188,7 +188,7 @@ def _feature_checks(q: Queries, args: BatchArgs) -> dict[str, tuple]:
 def batch_opportunity_finder(ctx: ToolContext, args: BatchArgs) -> ToolResult:
     """Find (feature, model) pairs whose callers are shown to wait, and what moving them saves (module docstring)."""
     q = Queries(ctx.store)
-    pairs = q.rows(PAIRS_SQL, args)
+    pairs = q.rows(PAIRS_SQL, args, kind="batch_pairs")
     judge = _Judge(FinderRun(ctx, args, q.span(args)), _feature_checks(q, args),
                    day_savings(ctx.catalog, q.rows(DAY_CLASSES_SQL, args, kind=DAY_CLASSES)))
     findings = [judge.finding(p) for p in pairs if ctx.catalog.resolve(p["model"]) is not None]

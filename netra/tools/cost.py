@@ -161,18 +161,23 @@ class CostAnalysis(ScopedCost[CostAnalyzerArgs]):
     def result(self) -> ToolResult:
         """Return the figures, one row per day, then the breakdown rows."""
         q, args = self.q, self.args
-        values = {**_cost_values(self.totals, q.span(args)), **_logged_values(q.one(_LOGGED_SQL, args))}
-        daily = [{"day": r["day"], "requests": r["requests"], "cost_usd": r["cost"]} for r in q.rows(_DAILY_SQL, args)]
+        values = {**_cost_values(self.totals, q.span(args)), **_logged_values(q.one(_LOGGED_SQL, args, kind="logged"))}
+        daily = self.daily()
         split = by_token_class(self.catalog, q, args, list(args.by or []))
         notes = self.unpriced_notes() + _logged_notes(values)
         return finish(COST_ANALYZER, COST_FIGURES, values | split.totals, daily + split.rows, q, notes)
+
+    def daily(self) -> list[dict[str, Any]]:
+        """Return one row per UTC day: its requests and cost."""
+        found = self.q.rows(_DAILY_SQL, self.args, kind="cost_daily")
+        return [{"day": r["day"], "requests": r["requests"], "cost_usd": r["cost"]} for r in found]
 
     def unpriced_notes(self) -> list[str]:
         """Name the unpriced models (with their request counts) when there are any."""
         unpriced = self.totals["unpriced"]
         if not unpriced:
             return []
-        found = self.q.rows(_UNPRICED_SQL, self.args, extra="priced = 0")
+        found = self.q.rows(_UNPRICED_SQL, self.args, extra="priced = 0", kind="cost_unpriced")
         names = ", ".join(f"{r['name']} ({r['requests']})" for r in found)
         return [f"{unpriced} requests on models not in the price catalog were counted at $0: {names}"]
 
@@ -226,7 +231,8 @@ class DriverRanking(ScopedCost[CostDriverArgs]):
     def drivers(self) -> list[dict[str, Any]]:
         """Return the top `top_n` groups with requests, cost, share, monthly cost and Pareto marks."""
         days = self.q.span(self.args)
-        found = self.q.rows(render(DRIVERS_SQL, self.args.dims()), self.args, params={"top_n": self.args.top_n})
+        found = self.q.rows(render(DRIVERS_SQL, self.args.dims()), self.args, params={"top_n": self.args.top_n},
+                            kind="cost_drivers")
         return mark_pareto([self.driver(r, days) for r in found], float(self.totals["cost"]))
 
     def driver(self, found: dict[str, Any], days: float) -> dict[str, Any]:
@@ -242,7 +248,7 @@ class DriverRanking(ScopedCost[CostDriverArgs]):
         dims = self.args.dims()
         by_key = {tuple(d[k] for k in dims): d for d in drivers}
         extra, params = split_filter(dims, list(by_key))
-        found = self.q.rows(render(SPLIT_SQL, dims), self.args, extra=extra, params=params)
+        found = self.q.rows(render(SPLIT_SQL, dims), self.args, extra=extra, params=params, kind="cost_split")
         for group, split in zip(found, class_rows(self.catalog, found)):
             _add_to_driver(by_key.get(tuple(group[a] for a in key_aliases(len(dims)))), split)
         return _unknown_split_note(self.catalog, found)

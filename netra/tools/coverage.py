@@ -166,4 +166,5 @@ def coverage(q: Queries, scope: Scope, extra: str = "") -> Coverage:
 
 def coverage_by(q: Queries, scope: Scope, column: str, extra: str = "") -> dict[Any, Coverage]:
     """Return the coverage of each value of `column` (a tool's whitelisted column) among the scoped events."""
-    return {row["name"]: Coverage.of(row) for row in q.rows(COVERAGE_SQL, scope, extra, column=column)}
+    found = q.rows(COVERAGE_SQL, scope, extra, column=column, kind="coverage_by")
+    return {row["name"]: Coverage.of(row) for row in found}

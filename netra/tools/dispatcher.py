@@ -1,7 +1,8 @@
 """Run a tool by name: validate its arguments, call it, stamp provenance, report progress.
 
-Every call runs scoped to its context's workspace (`scope.in_workspace`), and its cached
-result is keyed by that workspace and the workspace's data version.
+Every call runs scoped to its context's workspace (`scope.in_workspace`), its shared loads at
+one data version (`_cache_replay.memo.pinned`), and its cached result is keyed by that
+workspace and the workspace's data version.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from netra.errors import ToolArgumentsError
 from netra.persistence.cache import Cache
+from netra.tools._cache_replay.memo import pinned
 from netra.tools.base import ToolContext, ToolResult, ToolSpec
 from netra.tools.registry import ToolRegistry
 from netra.tools.scope import in_workspace
@@ -45,8 +47,8 @@ class ToolDispatcher:
         return result
 
     def _in_workspace(self, spec: ToolSpec, parsed: Any, cid: str) -> ToolResult:
-        """Run the call with every query scoped to the context's workspace."""
-        with in_workspace(self.ctx.workspace_id):
+        """Run the call with every query scoped to the context's workspace, the memo's data version read once."""
+        with in_workspace(self.ctx.workspace_id), pinned():
             return self._cached(spec, parsed, cid)
 
     def _cached(self, spec: ToolSpec, parsed: Any, cid: str) -> ToolResult:

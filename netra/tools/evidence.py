@@ -159,5 +159,5 @@ def route_quality(q: Queries, scope: Scope, pair: tuple[str, str, str], category
     """Return the quality evidence of routing (feature, model, target): the scope's scores, read without its model."""
     feature, model, target = pair
     params = {"q_feature": feature, "q_current": model, "q_target": target, "q_budget": budget}
-    row = q.rows(COMPARE_SQL, scope.model_copy(update={"model": None}), COMPARED, params)[0]
+    row = q.rows(COMPARE_SQL, scope.model_copy(update={"model": None}), COMPARED, params, kind="route_quality")[0]
     return quality_evidence(Comparison.of(row), model, target, category, budget)

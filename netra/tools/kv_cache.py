@@ -102,10 +102,11 @@ def kv_cache_finder(ctx: ToolContext, args: KvCacheArgs) -> ToolResult:
 
 
 def _run_queries(ctx: ToolContext, scope: Scope) -> tuple[list[dict], list[Evidence]]:
-    """Run the replay query; return its rows and evidence."""
+    """Run the replay query (its rows kept per data version); return its rows and evidence."""
     clause, params = where(scope)
     replay_sql = REPLAY_SQL.replace("{where}", clause).replace("{repeated}", repeated_blocks(ctx.store, clause))
-    return ctx.store.rows(replay_sql, params), [Evidence(sql=replay_sql, params=params)]
+    rows = Queries(ctx.store).kept("kv_replay", replay_sql, params, lambda: ctx.store.rows(replay_sql, params))
+    return rows, [Evidence(sql=replay_sql, params=params)]
 
 
 def _group(rows: Iterable[dict], key, fields: tuple[str, ...]) -> dict[Any, dict[str, float]]:

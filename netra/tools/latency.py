@@ -83,7 +83,7 @@ class LatencyArgs(Scope):
 def latency_analyzer(ctx: ToolContext, args: LatencyArgs) -> ToolResult:
     """Return the overall latency figures and one row per `args.group_by` value."""
     q = Queries(ctx.store)
-    overall = q.one(_OVERALL_SQL, args)
+    overall = q.one(_OVERALL_SQL, args, kind="latency_overall")
     if not overall["requests"]:
         return empty(LATENCY_ANALYZER, LATENCY_FIGURES, q)
     cov = coverage(q, args)
@@ -94,7 +94,7 @@ def latency_analyzer(ctx: ToolContext, args: LatencyArgs) -> ToolResult:
 def _groups(q: Queries, args: LatencyArgs) -> list[dict[str, Any]]:
     """Return one stats row per value of `args.group_by` (None where its events all lack a figure's field)."""
     column = GROUP_COLUMNS[args.group_by]
-    found, groups = q.rows(_GROUPS_SQL, args, column=column), coverage_by(q, args, column)
+    found, groups = q.rows(_GROUPS_SQL, args, column=column, kind="latency_groups"), coverage_by(q, args, column)
     return [groups[r["name"]].blank({args.group_by: r["name"], **_stats(r)}, NEEDS) for r in found]
 
 

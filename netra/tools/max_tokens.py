@@ -99,7 +99,7 @@ def max_tokens_optimizer(ctx: ToolContext, args: MaxTokensArgs) -> ToolResult:
     """Suggest a `max_tokens` cap per (feature, model) and price the tokens above it."""
     q = Queries(ctx.store)
     days = q.span(args)
-    found = q.rows(CAPS_SQL, args, _HAS_LIMIT, args.cap_rule())
+    found = q.rows(CAPS_SQL, args, _HAS_LIMIT, args.cap_rule(), kind="max_tokens_caps")
     pairs = [r for r in found if r["whole_pair"]]
     savings = _savings(ctx.catalog, found)
     findings, notes = _findings(FinderRun(ctx, args, days), pairs, savings)

@@ -110,7 +110,7 @@ def function_performance_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
         One row per feature, most called first.
     """
     q = Queries(ctx.store)
-    found = q.rows(_FEATURES_SQL, args)
+    found = q.rows(_FEATURES_SQL, args, kind="gains_features")
     if not found:
         return empty(FUNCTIONS, FUNCTION_FIGURES, q)
     rows = [clean(_feature_row(r)) for r in found]

@@ -39,6 +39,7 @@ from netra.workloads.pricing import TOKEN_COLUMNS, price_classes, token_classes
 
 TOOL = "prompt_cache_savings_calculator"
 _LATENCY = "lower TTFT on cached prefixes"
+OUTCOMES = "prompt_cache_outcomes"  # `Calculation.outcome` of every choice, kept with the scoped events
 
 # every scoped request and its cost as logged, per pair (events without prefix hashes included)
 PAIRS_SQL = """SELECT feature, provider, model, count() AS requests, sum(cost_usd) AS logged_cost
@@ -167,9 +168,10 @@ class Calculation:
 
     def __init__(self, ctx: ToolContext, args: PromptCacheArgs, events: ScopedEvents, queries: Queries) -> None:
         self.ctx, self.args, self.events, self.pairs = ctx, args, events, Pairs(events)
-        self.logged = {(r["feature"], r["provider"], r["model"]): r for r in queries.rows(PAIRS_SQL, args)}
+        pairs = queries.rows(PAIRS_SQL, args, kind="prompt_cache_pairs")
+        self.logged = {(r["feature"], r["provider"], r["model"]): r for r in pairs}
         self.days = queries.span(args)
-        self.outcomes = {choice: self.outcome(events.replay(choice)) for choice in CHOICES}
+        self.outcomes = events.kept(OUTCOMES, lambda: {c: self.outcome(events.replay(c)) for c in CHOICES})
 
     def outcome(self, replay: CacheReplay) -> dict[str, np.ndarray]:
         """Return, per pair, the window saving, reads, writes, eligible requests and cacheable tokens of a replay."""

@@ -149,7 +149,7 @@ def retry_waste_analyzer(ctx: ToolContext, args: RetryArgs) -> ToolResult:
     """
     queries = Queries(ctx.store)
     days = queries.span(args)
-    pairs = queries.rows(_PAIRS_SQL, args, _HASHED)
-    stats = _retried(queries.rows(_RETRIED_SQL, args, _HASHED))
+    pairs = queries.rows(_PAIRS_SQL, args, _HASHED, kind="retry_pairs")
+    stats = _retried(queries.rows(_RETRIED_SQL, args, _HASHED, kind="retried"))
     findings = [_finding(p, stats.get((p["feature"], p["model"]), _no_retries()), args, days) for p in pairs]
     return _result(findings, pairs, stats, queries.evidence)

@@ -212,5 +212,5 @@ def model_routing_recommender(ctx: ToolContext, args: RoutingArgs) -> ToolResult
     days = queries.span(args)
     savings = _savings(ctx.catalog, queries.rows(DAY_CLASSES_SQL, args, kind=DAY_CLASSES))
     router = _Router(ctx, queries, args, days, savings)
-    outcomes = [router.examine(p) for p in queries.rows(_PAIRS_SQL, args)]
+    outcomes = [router.examine(p) for p in queries.rows(_PAIRS_SQL, args, kind="routing_pairs")]
     return _result(outcomes, queries.evidence)

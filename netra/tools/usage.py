@@ -86,7 +86,7 @@ MIX_FIGURES = {
 def token_usage_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
     """Return the scope's token figures and one row per feature with its sums and averages."""
     q = Queries(ctx.store)
-    overall, *features = q.rows(_USAGE_SQL, args)
+    overall, *features = q.rows(_USAGE_SQL, args, kind="usage")
     if not overall["requests"]:
         return empty(TOKEN_USAGE, USAGE_FIGURES, q)
     rows = [_feature_row(r) for r in features]
@@ -112,7 +112,7 @@ def _feature_row(row: dict[str, Any]) -> dict[str, Any]:
 def model_mix_analyzer(ctx: ToolContext, args: Scope) -> ToolResult:
     """Return one row per model and the mix figures."""
     q = Queries(ctx.store)
-    found = q.rows(_MODELS_SQL, args)
+    found = q.rows(_MODELS_SQL, args, kind="usage_models")
     if not found:
         return empty(MODEL_MIX, MIX_FIGURES, q)
     totals = {"requests": sum(r["requests"] for r in found), "cost": sum(float(r["cost"]) for r in found)}

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Callable
 
 import threading
 
@@ -154,7 +155,7 @@ class ScopedEvents:
     """
 
     def __init__(self, table: pa.Table, catalog: PriceCatalog) -> None:
-        table, self.replays, self.lock = table.unify_dictionaries(), {}, threading.Lock()
+        table, self.built, self.lock = table.unify_dictionaries(), {}, threading.RLock()
         self.order = order = replay_order(numbers(table["ts_ms"]), table["request_id"])
         names, self.request_ids = [n for n in table.column_names if n not in _NOT_COLUMNS], table["request_id"]
         self.labels = {n: Labels.of(table.column(n), order) for n in names if n in _TEXTS}
@@ -232,10 +233,18 @@ class ScopedEvents:
 
     def replay(self, choice: Choice) -> CacheReplay:
         """Replay the events under `choice` ('5m' or '1h'; OpenAI keys always use their automatic 5 min), once."""
+        return self.kept(choice, lambda: _Replayer(self, choice).result())
+
+    def kept(self, name: str, build: Callable[[], Any]) -> Any:
+        """Return what `build` gives under `name`, built once for these events (kept with them, shared read-only).
+
+        The replays are kept so, and a tool's work over the events and their replays (which depends on
+        nothing else: the catalog is part of the events' memo key) may be as well.
+        """
         with self.lock:
-            if choice not in self.replays:
-                self.replays[choice] = _Replayer(self, choice).result()
-            return self.replays[choice]
+            if name not in self.built:
+                self.built[name] = build()
+            return self.built[name]
 
 
 def scoped_events(ctx: ToolContext, scope: Scope, queries: Queries | None = None,

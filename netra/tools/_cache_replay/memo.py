@@ -28,6 +28,12 @@ What is kept is bounded per store and kind, the oldest (least recently used) dro
 
 Each entry is read-only and shared by the threads of a parallel run; one lock makes
 concurrent callers of the same key (or of `compose`) wait for a single load.
+
+The version is read on every lookup, except within `pinned()` (the dispatcher wraps each tool
+call in it, nested calls included): there the first lookup of a store reads it and the later
+lookups of the block use it. A tool call's queries see no fixed snapshot either way (a load
+may read rows inserted after the version was read, and is then kept under the older version,
+which no later lookup outside the block sees again: part names are never reused).
 """
 
 from __future__ import annotations
@@ -36,8 +42,10 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from netra.persistence.analytics import AnalyticsStore
 
@@ -50,6 +58,18 @@ BUDGET = 1 << 30  # bytes per store and kind, of the values that tell their size
 
 T = TypeVar("T")
 R = TypeVar("R")
+# the data versions read within the current `pinned()` block, by store id (None: outside any block)
+_PINNED: ContextVar[dict[int, str] | None] = ContextVar("memo_pinned_versions", default=None)
+
+
+@contextmanager
+def pinned() -> Iterator[None]:
+    """Read each store's data version once for the memo lookups of this block (an enclosing block's kept)."""
+    token = _PINNED.set(_PINNED.get() if _PINNED.get() is not None else {})
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 @dataclass(frozen=True)
@@ -109,8 +129,13 @@ class Memo(Generic[T]):
             return build(Kept(self, version))
 
     def version(self) -> str:
-        """Return the store's current data version (module docstring)."""
-        return str(self.store().scalar(VERSION_SQL))
+        """Return the store's current data version (module docstring): the pinned one within `pinned()`."""
+        store, pins = self.store(), _PINNED.get()
+        if pins is None:
+            return str(store.scalar(VERSION_SQL))
+        if id(store) not in pins:
+            pins[id(store)] = str(store.scalar(VERSION_SQL))
+        return pins[id(store)]
 
     def _get(self, version: str, loaded: Loaded, load: Callable[[], T],
              covers: Callable[[Loaded], bool] | None) -> T:

@@ -13,7 +13,9 @@ from netra.tools._cache_replay import scoped_events
 from netra.tools._sql import DAY_CLASSES, DAY_CLASSES_SQL, Queries, render
 from netra.tools.batching import day_savings
 from netra.tools.max_tokens import _CAPS_SQL, _EXCESS, CAPS_SQL, MaxTokensArgs
+from netra.tools.prompt_cache import TOOL, Calculation
 from netra.tools.scope import Scope, in_workspace
+from netra.workloads.caching import CHOICES
 from netra.workloads.synthetic import generate_and_load
 from tests.support.factories import at, load
 
@@ -118,3 +120,61 @@ def test_writes_as_compares_each_entrys_write_class(mixed, choice):
     assert {name: replay.writes_as(name, entries).tolist() for name in WRITE_CLASSES} == {
         name: (replay.write_class == name).tolist() for name in WRITE_CLASSES}
     assert len(set(replay.write_class.tolist())) > 2  # eligible writes of two classes, and the not eligible
+
+
+# the finders an analysis runs, with their arguments: every one of their queries is kept per data version
+ANALYSIS_FINDERS = (("cost_analyzer", {}), ("cost_driver_identifier", {"dimension": "feature"}),
+                    ("latency_analyzer", {"group_by": "model"}), ("token_usage_analyzer", {}),
+                    ("model_mix_analyzer", {}), ("kv_cache_finder", {}), ("max_tokens_optimizer", {}),
+                    ("batch_opportunity_finder", {}), ("model_routing_recommender", {}),
+                    ("retry_waste_analyzer", {}), ("prompt_cache_savings_calculator", {}))
+
+
+def read_events(store, monkeypatch) -> list[str]:
+    """Record the queries of `store` that read more than the parts list (the data version, the prefix parts)."""
+    read: list[str] = []
+    query = type(store)._query
+
+    def counted(self, sql, params, run=None):
+        read.extend([] if "system.parts" in sql else [sql])
+        return query(self, sql, params, run)
+    monkeypatch.setattr(type(store), "_query", counted)
+    return read
+
+
+def analysis(ctx) -> list[dict]:
+    """Return the full results of the finders of an analysis (rows, figures, notes, evidence)."""
+    return [ToolDispatcher(ctx).run(name, args).model_dump(exclude={"cached"}) for name, args in ANALYSIS_FINDERS]
+
+
+def test_an_analysis_of_unchanged_data_reads_no_event_again(mixed, monkeypatch):
+    first = analysis(mixed)
+    read = read_events(mixed.store, monkeypatch)
+    assert analysis(mixed) == first and read == []
+
+
+def test_the_kept_finder_rows_are_not_reused_once_the_data_changed(mixed, catalog, monkeypatch):
+    before = analysis(mixed)
+    load(mixed.store, catalog, [event(h) for h in range(3)])
+    read = read_events(mixed.store, monkeypatch)
+    after = analysis(mixed)
+    assert read and before[0]["figures"]["requests"]["value"] + 3 == after[0]["figures"]["requests"]["value"]
+
+
+def counted_outcomes(monkeypatch) -> list:
+    """Record the replay of every `Calculation.outcome` call."""
+    built, outcome = [], Calculation.outcome
+
+    def counted(self, replay):
+        built.append(replay)
+        return outcome(self, replay)
+    monkeypatch.setattr(Calculation, "outcome", counted)
+    return built
+
+
+def test_the_prompt_cache_outcomes_are_computed_once_per_data_version(mixed, catalog, monkeypatch):
+    built = counted_outcomes(monkeypatch)
+    first = [ToolDispatcher(mixed).run(TOOL, {}).model_dump(exclude={"cached"}) for _ in range(2)]
+    load(mixed.store, catalog, [event(h) for h in range(3)])
+    ToolDispatcher(mixed).run(TOOL, {})
+    assert first[0] == first[1] and len(built) == 2 * len(CHOICES)   # once per choice, again on new data

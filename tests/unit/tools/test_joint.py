@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from netra.tools._event_frame import Pricer, load_frame
-from netra.tools._joint import JointResult, JointSimulator
+from netra.tools._joint import JointResult, JointSimulator, Savings
 from netra.tools._sql import Queries
 from netra.tools.findings import Policy
 from netra.tools.scope import Scope, in_workspace
@@ -208,6 +208,38 @@ def test_one_policy_per_kind_and_pair_applies(ctx):
     result = simulate(ctx, ENRICH, [mini, nano])
     assert [o.policy.policy_id for o in result.outcomes] == [mini.policy_id]
     assert result.notes == ["1 policies repeat a (kind, feature, model); ignored"]
+
+
+def counted_runs(monkeypatch) -> list[list[Policy]]:
+    """Record the policies of every `JointSimulator.run` call."""
+    runs: list[list[Policy]] = []
+    run = JointSimulator.run
+
+    def counted(self, policies):
+        runs.append(policies)
+        return run(self, policies)
+    monkeypatch.setattr(JointSimulator, "run", counted)
+    return runs
+
+
+ROUTE = policy("route_model", "enrich", "gpt-4o", target_model="gpt-4o-mini")
+BATCH = policy("batch_api", "enrich", "claude-sonnet-4-5")
+
+
+def enrich_simulator(ctx) -> JointSimulator:
+    """The joint simulator of ROUTE and BATCH over `ENRICH`."""
+    load(ctx.store, ctx.catalog, ENRICH)
+    with in_workspace(ctx.workspace_id):
+        return JointSimulator(ctx, Scope(), [ROUTE, BATCH], Queries(ctx.store))
+
+
+def test_one_policy_is_simulated_once_alone_and_together_and_several_once_more(ctx, monkeypatch):
+    sim = enrich_simulator(ctx)
+    fresh = [savings(sim.run(given)) for given in ([ROUTE], [ROUTE, BATCH])]
+    runs = counted_runs(monkeypatch)
+    alone, both = Savings.of(sim, [ROUTE]), Savings.of(sim, [ROUTE, BATCH])
+    assert runs == [[ROUTE], [ROUTE], [BATCH], [ROUTE, BATCH]] and alone.joint.outcomes == alone.alone
+    assert [savings(alone.joint), savings(both.joint)] == fresh and fresh[0]["route_model"] > 0
 
 
 # ---------------------------------------------------------------- loading and pricing

@@ -7,8 +7,10 @@ import threading
 import numpy as np
 import pytest
 
+from netra.tools import ToolDispatcher
 from netra.tools._cache_replay import memo
 from netra.tools._cache_replay.memo import KEPT, KEPT_OF, Kept, Loaded, memo_of
+from tests.support.factories import load
 
 
 def keep(ctx, kind: str, names: list[str], sized: bool = False) -> list[str]:
@@ -75,3 +77,32 @@ def test_concurrent_composers_wait_for_one_load(ctx):
     kept.clear()
     in_threads(lambda: kept.compose(builder.build), 4)
     assert builder.loads == 1 and [e.value for e in kept.entries.values()] == ["value"]
+
+
+def version_reads(ctx, monkeypatch) -> list[str]:
+    """Record each reading of the store's data version."""
+    reads: list[str] = []
+    scalar = type(ctx.store).scalar
+
+    def counted(self, sql, params=None):
+        reads.extend([sql] if sql == memo.VERSION_SQL else [])
+        return scalar(self, sql, params)
+    monkeypatch.setattr(type(ctx.store), "scalar", counted)
+    return reads
+
+
+def test_a_pinned_block_reads_the_data_version_once(ctx, monkeypatch):
+    reads, kept = version_reads(ctx, monkeypatch), memo_of(ctx.store, "pinned_test")
+    with memo.pinned():
+        with memo.pinned():   # a nested tool call keeps the enclosing block's version
+            versions = [kept.version() for _ in range(3)]
+        versions.append(kept.version())
+    outside = [kept.version() for _ in range(2)]   # outside any block, every lookup reads it
+    assert (len(reads), len(set(versions)), set(outside)) == (3, 1, set(versions))
+
+
+def test_a_tool_call_reads_the_data_version_once(ctx, catalog, monkeypatch):
+    load(ctx.store, catalog, [{"feature": "chat", "model": "gpt-4o", "input_tokens": 100, "output_tokens": 10}])
+    reads = version_reads(ctx, monkeypatch)
+    ToolDispatcher(ctx).run("cost_analyzer", {})
+    assert len(reads) == 1   # its kept totals, span and rows share it
