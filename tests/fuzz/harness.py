@@ -15,7 +15,7 @@ it runs in this process (`Figures.tracebacks`, see `tests/fuzz/tracebacks.py`).
 from __future__ import annotations
 
 import contextlib
-import tempfile
+import gc
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,6 +41,8 @@ PLANTED_EVENTS = 200
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini")
 FEATURES = ("support", "search", "summaries", "agents")
 T0 = datetime(2026, 3, 2, tzinfo=timezone.utc)
+# Hypothesis' own files (caches only: its Unicode tables cost ~2 s of CPU to compute), kept between runs
+HYPOTHESIS_HOME = Path.home() / ".cache" / "netra" / "fuzz-hypothesis"
 
 
 def planted_event(i: int) -> dict[str, Any]:
@@ -167,7 +169,8 @@ def fuzz(url: str, token: str, options: Options = Options()) -> Figures:
     """Fuzz every operation of the server at `url` as the bearer of `token`; return the figures."""
     openapi = httpx.get(f"{url}/openapi.json", timeout=60.0).raise_for_status().json()
     figures, started = Figures(operations_of(openapi)), time.perf_counter()
-    with hypothesis_home(), server_tracebacks(figures.tracebacks), untargeted(not options.target_success):
+    with (hypothesis_home(), frozen_heap(), server_tracebacks(figures.tracebacks),
+          untargeted(not options.target_success)):
         run_engine(engine_schema(openapi, engine_config(url, token, options)), figures)
     figures.wall_s = time.perf_counter() - started
     return figures
@@ -191,15 +194,24 @@ def run_engine(schema: Any, figures: Figures) -> None:
 
 @contextlib.contextmanager
 def hypothesis_home() -> Iterator[None]:
-    """Keep Hypothesis' files in a temporary folder instead of `./.hypothesis`."""
+    """Keep Hypothesis' files in `HYPOTHESIS_HOME` instead of `./.hypothesis` (no example database is kept)."""
     from hypothesis.configuration import set_hypothesis_home_dir
 
-    with tempfile.TemporaryDirectory(prefix="netra-fuzz-hypothesis-") as folder:
-        set_hypothesis_home_dir(folder)
-        try:
-            yield
-        finally:
-            set_hypothesis_home_dir(None)
+    set_hypothesis_home_dir(HYPOTHESIS_HOME)
+    try:
+        yield
+    finally:
+        set_hypothesis_home_dir(None)
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Leave the objects alive before the block out of full collections (one per engine thread: `register_random`)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.contextmanager

@@ -8,15 +8,22 @@ from netra.graph.runner import ask, run_config, stream_run
 from netra.graph.topology import build_graph
 from netra.persistence.checkpoint import open_checkpointer
 from netra.graph.state import AGENTS
-from tests.support.graphs import OPTIMIZE, PLAIN, Recorder, load_mixed, make_deps
+from tests.support.graphs import OPTIMIZE, PLAIN, Recorder, make_deps
 
 SHORT = ["triage", "data", "reporting"]
 
 
 @pytest.fixture
-def mixed(store, catalog):
-    """A small mixed workload in the test store."""
-    return load_mixed(store, catalog)
+def mixed(workload):
+    """The session's store holding `mixed` (20k events, seed 7, 14 days: `load_mixed`'s defaults),
+    planted once for the module: the graph's runs only read it, so every test sees the same events."""
+    return workload
+
+
+@pytest.fixture
+def store(mixed):
+    """The store the runs read: the module's `mixed` (never emptied between tests, unlike conftest's `store`)."""
+    return mixed
 
 
 def run(store, catalog, tmp_path, question: str, strategy: str, **kw):

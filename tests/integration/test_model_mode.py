@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from typing import Callable, Iterator
 
 import pytest
 from rich.console import Console
@@ -35,14 +36,28 @@ AGENTS_WITH_A_MODEL = {"triage", "data", "optimizations_core", "reporting"}
 LLAMA_CPP = 8192
 
 
-@pytest.fixture
-def serve():
+@contextmanager
+def scripted_servers() -> Iterator[Callable[[Limits], ScriptedLLM]]:
     """Start scripted servers with given limits; forget their breakers, capabilities and contexts after."""
     servers = Servers()
     with ExitStack() as servers.stack:
         yield servers.start
     for llm in servers.started:
         forget(llm.base_url)
+
+
+@pytest.fixture
+def serve():
+    """Scripted servers of one test."""
+    with scripted_servers() as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def serve_shared():
+    """Scripted servers of the module's shared runs (each server's own URL: nothing learned leaks to a test)."""
+    with scripted_servers() as start:
+        yield start
 
 
 @dataclasses.dataclass
@@ -73,12 +88,13 @@ def model_deps(workload, catalog, tmp_path, base_url: str, **overrides):
     return dataclasses.replace(deps, llm=chat_model(deps.settings))
 
 
-@pytest.fixture(params=[500, 400], ids=["llama-500", "strict-400"])
-def no_json_schema(request, workload, catalog, tmp_path, serve):
-    """Two triage questions to a server refusing json_schema (with `request.param`): updates, server, deps."""
-    llm = serve(Limits(refuse=frozenset({"json_schema"}), refusal_status=request.param))
+@pytest.fixture(scope="module", params=[500, 400], ids=["llama-500", "strict-400"])
+def no_json_schema(request, workload, catalog, tmp_path_factory, serve_shared):
+    """Two triage questions to a server refusing json_schema (with `request.param`): updates, server, deps.
+    Asked once per status for the module: its tests only read them."""
+    llm = serve_shared(Limits(refuse=frozenset({"json_schema"}), refusal_status=request.param))
     llm.script(Reply(tool_calls=[("TriageOut", TRIAGE)]), Reply(tool_calls=[("TriageOut", TRIAGE)]))
-    deps = model_deps(workload, catalog, tmp_path, llm.base_url)
+    deps = model_deps(workload, catalog, tmp_path_factory.mktemp("no-json-schema"), llm.base_url)
     return [triage(deps, {"question": question}) for question in (QUESTION, QUESTION + " Thanks.")], llm, deps
 
 
@@ -141,12 +157,13 @@ def grounded_prose(body: dict) -> Reply:
     return Reply(content=f"## Executive summary\n\nSpend runs at {spend} per month.\n\n## Rationale\n\nCut it safely.")
 
 
-@pytest.fixture
-def small_server_run(workload, catalog, tmp_path, serve):
-    """The optimisation question answered against an 8,192-token llama.cpp-like server."""
-    llm = serve(Limits(refuse=frozenset({"json_schema"}), context_tokens=LLAMA_CPP))
+@pytest.fixture(scope="module")
+def small_server_run(workload, catalog, tmp_path_factory, serve_shared):
+    """The optimisation question answered against an 8,192-token llama.cpp-like server, once for the module:
+    its tests only read it (and the usage workspace holds its calls only: the module's other runs come later)."""
+    llm = serve_shared(Limits(refuse=frozenset({"json_schema"}), context_tokens=LLAMA_CPP))
     full_script(llm, "tool")
-    deps = model_deps(workload, catalog, tmp_path, llm.base_url)
+    deps = model_deps(workload, catalog, tmp_path_factory.mktemp("small-server"), llm.base_url)
     workload.delete_workspace(usage_workspace(deps.workspace_id))  # only this run's calls there
     return ask(deps, OPTIMIZE, strategy="conditional"), llm, deps
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 
@@ -44,13 +46,20 @@ def offline_state(workload, catalog, tmp_path_factory):
     return ask(deps, OPTIMIZE, strategy="conditional")
 
 
-@pytest.fixture
-def llm():
-    """A scripted model server for one test (its breakers are forgotten afterwards)."""
+@contextmanager
+def scripted_server() -> Iterator[ScriptedLLM]:
+    """A scripted model server, served while the block runs (its breakers are forgotten afterwards)."""
     scripted = ScriptedLLM()
     with serving(scripted.app):
         yield scripted
     BREAKERS.pop(scripted.base_url, None)
+
+
+@pytest.fixture
+def llm():
+    """A scripted model server for one test."""
+    with scripted_server() as scripted:
+        yield scripted
 
 
 def model_deps(workload, catalog, tmp_path, base_url: str, recorder: Recorder | None = None, **overrides) -> Deps:
@@ -190,18 +199,20 @@ def full_script(llm: ScriptedLLM) -> None:
                Reply(make=grounded_prose))
 
 
-@pytest.fixture
-def full_run(workload, catalog, tmp_path, llm):
-    """A scripted model-mode run of the optimisation question: final state and custom events."""
-    full_script(llm)
+@pytest.fixture(scope="module")
+def full_run(workload, catalog, tmp_path_factory):
+    """A scripted model-mode run of the optimisation question, once for the module (its tests only read it):
+    final state, custom events and the scripted server."""
     events: list[tuple[str, dict]] = []
-    deps = model_deps(workload, catalog, tmp_path, llm.base_url)
-    state = ask(deps, OPTIMIZE, strategy="conditional", on_event=lambda mode, chunk: events.append((mode, chunk)))
-    return state, [chunk for mode, chunk in events if mode == "custom"]
+    with scripted_server() as llm:
+        full_script(llm)
+        deps = model_deps(workload, catalog, tmp_path_factory.mktemp("full-run"), llm.base_url)
+        state = ask(deps, OPTIMIZE, strategy="conditional", on_event=lambda mode, chunk: events.append((mode, chunk)))
+    return state, [chunk for mode, chunk in events if mode == "custom"], llm
 
 
-def test_a_full_run_in_model_mode(full_run, offline_state, llm):
-    state, events = full_run
+def test_a_full_run_in_model_mode(full_run, offline_state):
+    state, events, llm = full_run
     assert all(state["agent_status"][a] == "done" for a in state["plan"]) and state["errors"] == [] and not llm.replies
     asked = {t["function"]["name"] for t in llm.requests[1]["tools"][:2]}
     assert asked | {"max_tokens_optimizer"} <= {a["tool"] for a in state["analyses"].values()}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -48,21 +49,24 @@ class Drawn:
     capacities: list[int]
     ttls_s: list[int]
 
-    def run(self, request: Request) -> list[int]:
+    def holders(self) -> Counter[int]:
+        """Return how many requests hold each hash (a hash another request holds has 2 or more)."""
+        return Counter(h for r in self.requests for h in set(r.hashes))
+
+    def run(self, request: Request, holders: Counter[int]) -> list[int]:
         """Return the request's shared run as the query would: its leading hashes another request holds."""
-        others = {h for r in self.requests if r is not request for h in r.hashes}
-        shared = next((i for i, h in enumerate(request.hashes) if h not in others), len(request.hashes))
+        shared = next((i for i, h in enumerate(request.hashes) if holders[h] < 2), len(request.hashes))
         return request.hashes if self.whole_runs else request.hashes[:shared]
 
     def table(self) -> pa.Table:
         """Return what `lru.POLICY_SQL` answers for these requests (in storage order)."""
-        rs = self.requests
+        rs, holders = self.requests, self.holders()
         return pa.table({"ts_ms": pa.array([r.ts for r in rs], pa.int64()),
                          "request_id": [r.request_id for r in rs],
                          "n_blocks": pa.array([len(r.hashes) for r in rs], pa.uint64()),
                          "bs": pa.array([r.block_size for r in rs], pa.uint16()),
                          "n_input": pa.array([r.input_tokens for r in rs], pa.uint32()),
-                         "run": pa.array([self.run(r) for r in rs], pa.list_(pa.uint64()))})
+                         "run": pa.array([self.run(r, holders) for r in rs], pa.list_(pa.uint64()))})
 
     def trace(self) -> Trace:
         """Return the reference's trace: the requests in replay order (timestamp, request_id)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Callable
 
 from hypothesis import strategies as st
@@ -39,6 +40,11 @@ SERVICE_TIERS = ("", "", "", "default", "priority", "flex", "batch")
 # tokens a prompt may have beyond its hashed blocks: some cross the 128k, 200k and 272k tiers
 LONG_CONTEXT = (128_500, 200_500, 240_000, 272_500, 300_000)
 MAX_SHARED_BLOCKS = 10  # the longest part of a prompt other prompts may share
+# the strategies every event draws from, made once (a strategy made per draw is validated anew each time)
+BEYOND_BLOCKS = st.integers(0, 3_000) | st.sampled_from(LONG_CONTEXT)
+OUTPUT_TOKENS = st.sampled_from((0, 0, 1, 500, 2_000))
+STATUS, IS_BATCH = st.sampled_from(STATUSES), st.sampled_from((0, 0, 0, 1))
+SERVICE_TIER, FEATURE = st.sampled_from(SERVICE_TIERS), st.sampled_from(FEATURES)
 
 
 def chain_hashes(segments: list[int]) -> list[int]:
@@ -64,6 +70,11 @@ class WorkloadDraw:
     block_size: dict[str, int]
     alphabet: int  # how many different blocks may follow a prefix (1: all prompts one chain)
 
+    @cached_property
+    def model(self) -> st.SearchStrategy[str]:
+        """The strategy of an event's model, made once for the workload."""
+        return st.sampled_from(self.models)
+
     def prompt(self, i: int) -> list[int]:
         """Draw a prompt: blocks from a small alphabet (prefixes shared at many depths, a bushy
         trie), then up to two blocks of event `i`'s own."""
@@ -74,28 +85,26 @@ class WorkloadDraw:
 
     def prompt_tokens(self, blocks: int, block_size: int) -> int:
         """Draw the prompt size: at least its blocks, sometimes past the long-context tiers."""
-        beyond_blocks = self.draw(st.integers(0, 3_000) | st.sampled_from(LONG_CONTEXT))
+        beyond_blocks = self.draw(BEYOND_BLOCKS)
         return blocks * block_size + beyond_blocks
 
     def usage(self, input_tokens: int) -> dict:
         """Draw the logged cache and output counts of one request."""
         cached = self.draw(st.integers(0, input_tokens))
         writes = self.draw(st.integers(0, input_tokens - cached))
-        output = self.draw(st.sampled_from((0, 0, 1, 500, 2_000)))
+        output = self.draw(OUTPUT_TOKENS)
         return {"cached_input_tokens": cached, "cache_write_tokens": writes, "output_tokens": output,
                 "cache_write_1h_tokens": self.draw(st.integers(0, writes + 10)),
                 "reasoning_tokens": self.draw(st.integers(0, output + 10))}
 
     def mode(self) -> dict:
         """Draw how the request was served and whether it succeeded."""
-        return {"status": self.draw(st.sampled_from(STATUSES)),
-                "is_batch": self.draw(st.sampled_from((0, 0, 0, 1))),
-                "service_tier": self.draw(st.sampled_from(SERVICE_TIERS)),
-                "feature": self.draw(st.sampled_from(FEATURES))}
+        return {"status": self.draw(STATUS), "is_batch": self.draw(IS_BATCH),
+                "service_tier": self.draw(SERVICE_TIER), "feature": self.draw(FEATURE)}
 
     def event(self, i: int, timestamp: int, request_id: str) -> dict:
         """Draw event `i` of the workload."""
-        model = self.draw(st.sampled_from(self.models))
+        model = self.draw(self.model)
         hashes, block_size = self.prompt(i), self.block_size[model]
         input_tokens = self.prompt_tokens(len(hashes), block_size)
         return {"timestamp": timestamp, "request_id": request_id, "model": model,
