@@ -7,8 +7,9 @@
 
 The endpoint's context is `NETRA_LLM_CONTEXT_TOKENS`, or, when that is 0, what the server
 says: llama.cpp's `/props` (`n_ctx`, or `default_generation_settings.n_ctx`), else the
-`meta` of `/v1/models` (`n_ctx`, else `n_ctx_train`); read once per endpoint. When neither
-tells, the context is unknown and only the per-call cap applies. The cap,
+`meta` of `/v1/models` (`n_ctx`, else `n_ctx_train`); read once per endpoint (over the model
+path's shared TLS context, `netra.llm.clients`). When neither tells, the context is unknown
+and only the per-call cap applies. The cap,
 `NETRA_LLM_CALL_INPUT_TOKENS` (4,000), keeps each call small whatever the context: the
 limit of a call is the cap, or the context less the answer's room and a margin for the
 server's own template tokens, whichever is smaller.
@@ -24,6 +25,7 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 
 from netra.config import Settings
+from netra.llm.clients import tls_context
 
 PROBE_TIMEOUT_S = 3.0
 TEMPLATE_MARGIN = 64  # chat-template tokens a server adds around the messages
@@ -51,7 +53,7 @@ PROBES: tuple[tuple[Callable[[str], str], Callable[[dict[str, Any]], Any]], ...]
 
 def _asked(url: str, read: Callable[[dict[str, Any]], Any]) -> int | None:
     try:
-        response = httpx.get(url, timeout=PROBE_TIMEOUT_S)
+        response = httpx.get(url, timeout=PROBE_TIMEOUT_S, verify=tls_context())
         value = read(response.json()) if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError, AttributeError, IndexError):
         return None

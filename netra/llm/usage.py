@@ -28,6 +28,7 @@ import httpx
 from langchain_core.messages import AIMessage
 
 from netra.config import Settings
+from netra.llm.clients import tls_context
 from netra.llm.guard import FeatureRefused, ModelUnavailable, guarded
 
 T = TypeVar("T")
@@ -91,8 +92,8 @@ def count_attempt(request: httpx.Request) -> None:
 
 
 def http_client() -> httpx.Client:
-    """Return the model's HTTP client, whose requests are counted per call."""
-    return httpx.Client(event_hooks={"request": [count_attempt]})
+    """Return a new HTTP client for a model, whose requests are counted per call (over the shared TLS context)."""
+    return httpx.Client(event_hooks={"request": [count_attempt]}, verify=tls_context())
 
 
 @contextmanager
