@@ -11,6 +11,8 @@ another aggregate of `x` as a nested aggregate.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import math
 from collections import defaultdict
 from typing import Any, Callable, Mapping, TypeVar
@@ -62,12 +64,13 @@ class Queries:
             params: values for the bound parameters `template` and `extra` use.
             column: a whitelisted column name for `{column}`.
             kind: when given, the rows are kept per data version under this kind (`kept`): the
-                tools of one analysis that run the same query share them (never mutate them).
+                tools of one analysis that run the same query share them, each row read-only (a
+                `MappingProxyType`: a caller that writes to one fails instead of changing the next caller's).
         """
         sql, bound = render(template, scope, extra, params, column)
         self.evidence.append(Evidence(sql=sql, params=bound))
         if kind:
-            return self.kept(kind, sql, bound, lambda: self.store.rows(sql, bound))
+            return self.kept(kind, sql, bound, lambda: [MappingProxyType(r) for r in self.store.rows(sql, bound)])
         return self.store.rows(sql, bound)
 
     def one(self, template: str, scope: Scope, extra: str = "", kind: str = "") -> dict:

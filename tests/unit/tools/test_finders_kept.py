@@ -55,6 +55,13 @@ def test_kept_rows_are_read_once_per_data_version(ctx, catalog):
     assert kept_rows(ctx) == [{"requests": 4, "output": 350}]
 
 
+def test_kept_rows_refuse_to_be_written(ctx, catalog):
+    load(ctx.store, catalog, [event(h) for h in range(3)])
+    with pytest.raises(TypeError):
+        kept_rows(ctx)[0]["requests"] = 0
+    assert kept_rows(ctx) == [{"requests": 3, "output": 300}]
+
+
 def test_kept_rows_keep_their_evidence_in_every_caller(ctx, catalog):
     load(ctx.store, catalog, [event(0)])
     with in_workspace(ctx.workspace_id):
