@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	.venv/bin/netra demo
 
+# Bytecode caches on (whatever PYTHONDONTWRITEBYTECODE says): the suite starts some hundred
+# Python processes (workers, `netra` commands, servers) that would otherwise each compile the
+# same modules, and pytest would rewrite its plugins' asserts again in every worker.
 test: $(STAMP) check js
-	$(PY) -m pytest -q -n 4 --dist loadfile --no-loadscope-reorder
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -n 4 --dist loadfile --no-loadscope-reorder
 
 # the JS langgraph-sdk for tests/e2e/test_js_sdk.py (skipped without Node, outside CI)
 js:
