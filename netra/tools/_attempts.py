@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from netra.tools._cache_replay.arrays import read_only
 from netra.tools._cache_replay.memo import Loaded, memo_of
-from netra.tools._event_frame import Labels
+from netra.tools._event_frame import ARROW_SETTINGS, Labels
 from netra.tools._sql import Queries
 from netra.tools.base import Evidence, ToolContext
 from netra.tools.coverage import Coverage
@@ -36,15 +36,23 @@ from netra.tools.error_rates import ATTEMPTS_SQL
 from netra.tools.scope import Scope, where
 
 KIND = "attempts"  # the memo of these loads
+# feature and model as stored (LowCardinality), sent as Arrow dictionaries (`_event_frame.ARROW_SETTINGS`):
+# `sorted_labels` codes them from their dictionaries, no string per row (`error_rates.TEXT_LABELS`: as text)
+CODED_LABELS = "feature AS f, model AS m"
 NUMBERS = ("lat", "timed", "ttft", "out_n", "in_n", "cached_n", "request", "retried")  # as the query gives them
 
 
 def sorted_labels(column: pa.ChunkedArray, order: np.ndarray) -> Labels:
-    """Encode a text column, its rows taken in `order`, as codes into its sorted distinct values (code order
-    is name order)."""
+    """Encode a text (or dictionary) column, its rows taken in `order`, as codes into its sorted distinct
+    values (code order is name order). A dictionary's values no row holds are dropped (ClickHouse sends
+    a LowCardinality column's whole dictionary)."""
     encoded = pc.dictionary_encode(column.combine_chunks())
-    values, rank = np.unique(encoded.dictionary.to_numpy(zero_copy_only=False), return_inverse=True)
-    return Labels(read_only(rank.astype(np.int32)[encoded.indices.to_numpy()][order]), values)
+    indices = encoded.indices.to_numpy()
+    used = np.bincount(indices, minlength=len(encoded.dictionary)) > 0
+    values, rank = np.unique(encoded.dictionary.to_numpy(zero_copy_only=False)[used], return_inverse=True)
+    recode = np.full(len(used), -1, dtype=np.int32)
+    recode[used] = rank
+    return Labels(read_only(recode[indices][order]), values)
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,8 @@ def _per_feature(feature: Labels, timed: np.ndarray) -> np.ndarray:
 def attempts_query(scope: Scope, window_s: int) -> tuple[str, dict[str, Any]]:
     """Return the SQL and bound parameters of every scoped feature's attempts."""
     clause, params = where(scope)
-    return ATTEMPTS_SQL.replace("{where}", clause), {**params, "gap_ms": window_s * 1000}
+    sql = ATTEMPTS_SQL.replace("{where}", clause).replace("{labels}", CODED_LABELS) + "\n" + ARROW_SETTINGS
+    return sql, {**params, "gap_ms": window_s * 1000}
 
 
 def attempt_table(ctx: ToolContext, q: Queries, scope: Scope, window_s: int = 60) -> AttemptTable:

@@ -38,8 +38,12 @@ FRAME_COLUMNS = (*PRICING_COLUMNS, "feature", "timestamp", "request_id", "prompt
                  "finish_reason", "provider", "latency_ms", "ttft_ms")
 LABELS = ("model", "service_tier", "status", "feature", "finish_reason", "provider")
 MS_PER_DAY = 86_400_000
-FRAME_SQL = ("SELECT " + ", ".join(FRAME_COLUMNS) + "\nFROM workload_events {where}\n"
-             "SETTINGS output_format_arrow_low_cardinality_as_dictionary = 1")
+# LowCardinality columns come as Arrow dictionaries (codes, not a string per row); the Arrow output is
+# not compressed: embedded chDB hands it over in memory, where LZ4 only costs time on both sides (an
+# HTTP client compresses its transport itself), as `_cache_replay.query` reads its events
+ARROW_SETTINGS = ("SETTINGS output_format_arrow_low_cardinality_as_dictionary = 1, "
+                  "output_format_arrow_compression_method = 'none'")
+FRAME_SQL = "SELECT " + ", ".join(FRAME_COLUMNS) + "\nFROM workload_events {where}\n" + ARROW_SETTINGS
 FRAME_ORDER = [("timestamp", "ascending"), ("request_id", "ascending")]
 PAIRS_SQL = "(feature, model) IN {pairs:Array(Tuple(String, String))}"
 # the frame of no pairs (no query is run)

@@ -64,13 +64,15 @@ FROM (SELECT feature, model, prompt_hash, timestamp, request_id, status, cost_us
       WINDOW w AS (PARTITION BY feature, model, prompt_hash ORDER BY timestamp, request_id
                    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))"""
 
-_ATTEMPT_COLUMNS = f"""toString(feature) AS f, toString(model) AS m, toFloat64(latency_ms) AS lat,
+# feature and model as text (`attempts`); `_attempts.CODED_LABELS` reads them as stored, to keep them coded
+TEXT_LABELS = "toString(feature) AS f, toString(model) AS m"
+_ATTEMPT_COLUMNS = f"""{{labels}}, toFloat64(latency_ms) AS lat,
     {HAS['latency_ms']} AS timed,
     toFloat64(ttft_ms) AS ttft, toFloat64(output_tokens) AS out_n, toFloat64(input_tokens) AS in_n,
     toFloat64(cached_input_tokens) AS cached_n"""
 
 # One row per attempt: numeric columns as Float64, `request` = its chain's key, `timed` = it logged
-# latency; the lone events (chain 1, not retried) are read without a window.
+# latency; the lone events (chain 1, not retried) are read without a window. `{labels}`: how f and m are read.
 ATTEMPTS_SQL = f"""SELECT {_ATTEMPT_COLUMNS}, cityHash64(feature, model, prompt_hash, chain) AS request,
     status != 'ok' AND prompt_hash != 0 AND row_number() OVER (PARTITION BY feature, model, prompt_hash, chain
         ORDER BY timestamp DESC, request_id DESC) > 1 AS retried
@@ -135,7 +137,7 @@ def attempts(q: Queries, scope: Scope, features: list[str], window_s: int = 60) 
     """Return the scoped attempts of `features` as numpy columns (see `ATTEMPTS_SQL`), kept as evidence."""
     clause, params = where(scope, "feature IN {features:Array(String)}")
     params |= {"features": features, "gap_ms": window_s * 1000}
-    sql = ATTEMPTS_SQL.replace("{where}", clause)
+    sql = ATTEMPTS_SQL.replace("{where}", clause).replace("{labels}", TEXT_LABELS)
     q.evidence.append(Evidence(sql=sql, params=params))
     table = q.store.arrow(sql, params)
     return {name: table.column(name).to_numpy() for name in table.column_names}

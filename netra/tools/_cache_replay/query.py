@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from netra.tools._event_frame import ARROW_SETTINGS
 from netra.tools.scope import Scope, where
 from netra.workloads.pricing import BILLED_SQL, PRICING_COLUMNS
 
@@ -25,8 +26,7 @@ _RUN_LENGTH = ("toUInt32(if((arrayFirstIndex(x -> x NOT IN ({candidates}), prefi
                "length(prefix_hashes), first_unshared - 1))")
 # LowCardinality columns come as Arrow dictionaries (ten times faster than strings); nothing
 # is compressed (hashes do not compress: LZ4 would only cost time on both sides)
-_SETTINGS = ("SETTINGS output_format_arrow_low_cardinality_as_dictionary = 1, "
-             "output_format_arrow_compression_method = 'none'")
+_SETTINGS = ARROW_SETTINGS
 
 # One row per scoped event with prefix hashes, in storage order (numpy sorts: faster than an
 # ORDER BY), with its shared run (empty when refused) and the hash the run stops at (NULL when

@@ -137,3 +137,20 @@ def test_unknown_features_and_models_have_no_code_and_no_rows(ctx):
     chosen = table.chosen(["nobody"])
     assert table.feature.code("nobody") == table.model.code("nobody") == -1
     assert (chosen.attempts, chosen.timed, len(table.rows(chosen))) == (0, 0, 0)
+
+
+
+def sorted_rows(columns: dict[str, np.ndarray]) -> list[list]:
+    """Return the feature, model and request of each attempt, in (request, feature, model) order."""
+    order = np.lexsort((columns["m"], columns["f"], columns["request"]))
+    return [list(columns[k][order]) for k in ("f", "m", "request")]
+
+
+def test_a_narrow_scope_codes_only_the_labels_its_attempts_hold(ctx):
+    """ClickHouse sends feature and model with the whole LowCardinality dictionary; unused values get no code."""
+    model = pairs(ctx)[0][1]
+    with in_workspace(ctx.workspace_id):
+        table = attempt_table(ctx, Queries(ctx.store), Scope(model=model))
+        found = attempts(Queries(ctx.store), Scope(model=model), sorted({f for f, m in pairs(ctx) if m == model}))
+    assert list(table.model.values) == [model] and list(table.feature.values) == sorted(set(found["f"]))
+    assert sorted_rows(table.columns(np.arange(len(table.request)))) == sorted_rows(found)
