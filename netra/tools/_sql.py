@@ -70,7 +70,7 @@ class Queries:
         sql, bound = render(template, scope, extra, params, column)
         self.evidence.append(Evidence(sql=sql, params=bound))
         if kind:
-            return self.kept(kind, sql, bound, lambda: [MappingProxyType(r) for r in self.store.rows(sql, bound)])
+            return self.kept_rows(kind, sql, bound)
         return self.store.rows(sql, bound)
 
     def one(self, template: str, scope: Scope, extra: str = "", kind: str = "") -> dict:
@@ -82,6 +82,10 @@ class Queries:
         sql, params = span_query(scope)
         self.evidence.append(Evidence(sql=sql, params=params))
         return span_of(self.kept("span", sql, params, lambda: self.store.scalar(sql, params)))
+
+    def kept_rows(self, kind: str, sql: str, params: dict[str, Any]) -> list[Mapping[str, Any]]:
+        """Return the rows of the bound query, kept per data version under `kind`, each read-only."""
+        return self.kept(kind, sql, params, lambda: [MappingProxyType(r) for r in self.store.rows(sql, params)])
 
     def kept(self, kind: str, sql: str, params: dict[str, Any], load: Callable[[], T]) -> T:
         """Return what `load` gives for the bound query, kept per data version in the store's memo of `kind`."""

@@ -105,7 +105,7 @@ def _run_queries(ctx: ToolContext, scope: Scope) -> tuple[list[dict], list[Evide
     """Run the replay query (its rows kept per data version); return its rows and evidence."""
     clause, params = where(scope)
     replay_sql = REPLAY_SQL.replace("{where}", clause).replace("{repeated}", repeated_blocks(ctx.store, clause))
-    rows = Queries(ctx.store).kept("kv_replay", replay_sql, params, lambda: ctx.store.rows(replay_sql, params))
+    rows = Queries(ctx.store).kept_rows("kv_replay", replay_sql, params)
     return rows, [Evidence(sql=replay_sql, params=params)]
 
 
