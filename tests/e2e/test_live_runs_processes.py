@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import pytest
 
 from netra.config import Settings
 from netra.graph.state import AGENTS
 from netra.server.runs.log import open_event_log
+from tests.support import http
 from tests.support.databases import migrated_pg
 from tests.support.graphs import OPTIMIZE
 from tests.support.ws_client import (Message, Server, connected, plain, resumed, run_events, seq_at_least, started,
@@ -130,18 +130,12 @@ def ready(process: Process) -> Process:
 
     One client asks every time: a client per question (`httpx.get`) costs more CPU than the question.
     """
-    deadline = time.monotonic() + START_DEADLINE_S
-    with httpx.Client(timeout=5) as client:
-        while not _answers(client, process) and process.proc.poll() is None and time.monotonic() < deadline:
+    deadline, url = time.monotonic() + START_DEADLINE_S, process.url + "/health/ready"
+    with http.client(timeout=5) as client:
+        while not http.answers(client, url) and process.proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _answers(client, process), process.output.read_text()[-3000:]  # type: ignore[union-attr]
+        assert http.answers(client, url), process.output.read_text()[-3000:]  # type: ignore[union-attr]
     return process
-
-
-def _answers(client: httpx.Client, process: Process) -> bool:
-    with contextlib.suppress(httpx.HTTPError):
-        return client.get(process.url + "/health/ready").status_code == 200
-    return False
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.support import http
+
 NETRA = str(Path(sys.executable).with_name("netra"))
 START_DEADLINE_S = 60.0
 SECRET = "secret-in-the-url-0123456789"  # what must never reach the log
@@ -89,18 +91,11 @@ def ready(url: str, proc: subprocess.Popen) -> str:
     One client asks every time: a client per question (`httpx.get`) costs more CPU than the question.
     """
     deadline = time.monotonic() + START_DEADLINE_S
-    with httpx.Client(timeout=1) as client:
-        while time.monotonic() < deadline and proc.poll() is None and not answers(client, url):
+    with http.client(timeout=1) as client:
+        while time.monotonic() < deadline and proc.poll() is None and not http.answers(client, f"{url}/health"):
             time.sleep(0.2)
-        assert answers(client, url), "netra serve did not answer"
+        assert http.answers(client, f"{url}/health"), "netra serve did not answer"
     return url
-
-
-def answers(client: httpx.Client, url: str) -> bool:
-    """Return whether the server at `url` answers /health with 200."""
-    with contextlib.suppress(httpx.HTTPError):
-        return client.get(f"{url}/health").status_code == 200
-    return False
 
 
 async def handshakes(url: str) -> None:

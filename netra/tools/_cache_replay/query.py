@@ -24,9 +24,6 @@ PRICING_EXTRA: tuple[str, ...] = tuple(c for c in PRICING_COLUMNS if c != "model
 # short-circuiting the events whose first hash is not a candidate (a filtered copy of theirs).
 _RUN_LENGTH = ("toUInt32(if((arrayFirstIndex(x -> x NOT IN ({candidates}), prefix_hashes) AS first_unshared) = 0, "
                "length(prefix_hashes), first_unshared - 1))")
-# LowCardinality columns come as Arrow dictionaries (ten times faster than strings); nothing
-# is compressed (hashes do not compress: LZ4 would only cost time on both sides)
-_SETTINGS = ARROW_SETTINGS
 
 # One row per scoped event with prefix hashes, in storage order (numpy sorts: faster than an
 # ORDER BY), with its shared run (empty when refused) and the hash the run stops at (NULL when
@@ -36,7 +33,7 @@ SELECT request_id, feature, provider, model, toUnixTimestamp64Milli(timestamp) A
        block_size AS bs, {BILLED_SQL} AS is_billed, arraySlice(prefix_hashes, 1, run_length) AS run,
        if(is_billed AND run_length < length(prefix_hashes), prefix_hashes[run_length + 1], NULL) AS stop{{columns}}
 FROM workload_events {{where}}
-{_SETTINGS}"""
+{ARROW_SETTINGS}"""
 
 
 @dataclass(frozen=True)
