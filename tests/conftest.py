@@ -7,6 +7,7 @@ Redis database number of its own (`worker_redis_url`), so two workers never shar
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -18,8 +19,21 @@ from netra.workloads.catalog import PriceCatalog, load_catalog
 from tests.support.databases import TEMPLATES
 from tests.support.services import require_service, worker_redis_url
 
+# A full pass of the cyclic garbage collector every 100 younger passes instead of 10: a worker's
+# heap holds a few hundred thousand long-lived objects (schemas, the catalog, servers' apps) and
+# each full pass walks them all. With the freeze below, tests/integration/api in one process spent
+# 2.4 s in full passes instead of 7.2 s.
+FULL_COLLECTION_EVERY = 100
+
 PG_URL = os.environ.get("NETRA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = worker_redis_url(os.environ.get("NETRA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what start-up and collection built (modules, classes, test items): the collector skips them."""
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 @pytest.fixture(scope="session", autouse=True)
