@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     run_event_ttl_s: int = 3600
     runs_on_restart: Literal["resume", "interrupt"] = "resume"
     ws_heartbeat_s: float = 30.0
+    sse_heartbeat_s: float = 5.0  # an SSE stream that sent nothing for this long sends a heartbeat comment
     ws_timeout_s: float = 60.0
     ws_connections_per_user: int = 10  # open /ws connections of one user per process (4429 above)
     ws_auth_timeout_s: float = 5.0  # a new socket's first frame, {"action": "auth", ...}, must come this soon

@@ -30,7 +30,8 @@ from tests.support.servers import serving
 from tests.support.tenants import IN_LOCAL, add_to_workspace
 
 pytestmark = pytest.mark.timeout(300)
-DEV = {"auth_mode": "dev", "rate_limit_per_minute": 0, "log_json": False, "run_concurrency": 1}
+DEV = {"auth_mode": "dev", "rate_limit_per_minute": 0, "log_json": False, "run_concurrency": 1,
+       "sse_heartbeat_s": 1.0}  # a queued run's stream beats within a tick or two, not 5 s
 MODES = ["values", "updates", "custom"]
 RUN = {"assistant_id": "netra", "input": {"messages": [{"role": "user", "content": OPTIMIZE}]}, "stream_mode": MODES}
 QUEUED = {"assistant_id": "agent", "input": {"question": PLAIN}}

@@ -7,8 +7,8 @@
 `frames()` sends `metadata` ({"run_id", "attempt": 1}, id 0) unless the client resumes
 after an id (`Last-Event-ID`), then the entries of the run's stream log (`resources.streams`)
 after that id whose mode the client asked for (`error` and `end` always), each with its
-seq as id, live until the log's final `end`. A stream that sent nothing for HEARTBEAT_S
-sends a `: heartbeat` comment, and each idle tick (TICK_S without an entry) checks the
+seq as id, live until the log's final `end`. A stream that sent nothing for
+`settings.sse_heartbeat_s` (5 s) sends a `: heartbeat` comment, and each idle tick (TICK_S without an entry) checks the
 run's record: a run that ended without its stream's finale (cancelled before it started,
 failed outside the graph, interrupted by a restart, or whose log expired) gets
 `error`/`end` made from the record, numbered on from the last seq. A failure of the log itself ends the stream with an `error`
@@ -32,7 +32,6 @@ from netra.server.sse import wire
 from netra.tenancy import Owner
 
 TICK_S = 1.0  # how often an idle stream looks at the run's record
-HEARTBEAT_S = 5.0  # a stream that sent nothing for this long sends a heartbeat comment
 ALWAYS = ("error", "end")
 LOG = logging.getLogger("netra.server.sse")
 
@@ -115,8 +114,8 @@ class Listener:
         return self._beat()  # entries of other modes only: the client still hears from us
 
     def _beat(self) -> list[StreamEntry | None]:
-        """Return a heartbeat (None) when the client was sent nothing for HEARTBEAT_S, else nothing."""
-        if time.monotonic() - self.sent_at < HEARTBEAT_S:
+        """Return a heartbeat (None) when the client was sent nothing for `sse_heartbeat_s`, else nothing."""
+        if time.monotonic() - self.sent_at < self.resources.settings.sse_heartbeat_s:
             return []
         self.sent_at = time.monotonic()
         return [None]
