@@ -11,23 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import cli
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-NETRA = str(Path(sys.executable).with_name("netra"))
 PROGRESS_LINES = ("▶ triage", "▶ data", "▶ optimizations_core", "⚙ policy_simulator", "▶ reporting")
 
 
-def netra(home: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run `netra ARGS` with NETRA_HOME=home and no model keys; return the finished process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
-    env.update(NETRA_HOME=str(home), COLUMNS="120")
-    return subprocess.run([NETRA, *args], env=env, capture_output=True, text=True, timeout=500)
+def netra(home: Path, *args: str, forked: bool = True) -> subprocess.CompletedProcess:
+    """Run `netra ARGS` (forked: tests.support.cli) with NETRA_HOME=home and no model keys; return the process."""
+    return cli.netra(home, *args, columns=120, timeout=500, forked=forked)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """Run `netra demo` once on an empty home."""
+    """Run `netra demo` once on an empty home, as the real console script."""
     home = tmp_path_factory.mktemp("home")
-    return home, netra(home, "demo", "--events", "20000")
+    return home, netra(home, "demo", "--events", "20000", forked=False)
 
 
 def test_demo_generates_runs_and_writes_the_report(demo):

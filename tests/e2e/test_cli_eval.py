@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import cli
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-NETRA = str(Path(sys.executable).with_name("netra"))
 SMOKE = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "smoke"
 UNPLANTED = {"id": "broken", "seed": 5, "events": "planted:sparse_cache", "question": "Cut the cost of weekly_digest",
              "intent": "optimize", "scope": {"feature": "weekly_digest"},
@@ -19,10 +18,8 @@ UNPLANTED = {"id": "broken", "seed": 5, "events": "planted:sparse_cache", "quest
 
 
 def netra(home: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run `netra ARGS` with NETRA_HOME=home and no model keys; return the finished process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
-    env.update(NETRA_HOME=str(home), COLUMNS="200")
-    return subprocess.run([NETRA, *args], env=env, capture_output=True, text=True, timeout=500)
+    """Run `netra ARGS` (forked: tests.support.cli) with NETRA_HOME=home and no model keys; return the process."""
+    return cli.netra(home, *args, columns=200, timeout=500)
 
 
 def flat(text: str) -> str:

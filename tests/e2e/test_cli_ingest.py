@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import cli
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-NETRA = str(Path(sys.executable).with_name("netra"))
 CSV = ("ts,llm,prompt_tokens,completion_tokens,user_id\n"
        "2026-03-02T00:00:00Z,gpt-4o,1000,100,u1\n"
        "2026-03-02T00:01:00Z,gpt-4o-mini,2000,-5,u2\n"
@@ -21,10 +20,8 @@ JSONL = '{"timestamp": "2026-03-02T00:00:00Z", "model": "gpt-4o", "input_tokens"
 
 
 def netra(home: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run `netra ARGS` with NETRA_HOME=home and no inherited NETRA_* settings; return the finished process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
-    env.update(NETRA_HOME=str(home), COLUMNS="200")
-    return subprocess.run([NETRA, *args], env=env, capture_output=True, text=True, timeout=300)
+    """Run `netra ARGS` with NETRA_HOME=home and no inherited NETRA_* settings (forked); return the finished process."""
+    return cli.netra(home, *args, columns=200, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,7 @@ the usage workspace `local/netra` only.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +19,11 @@ import pytest
 
 from netra.llm.accounting import FEATURES
 from tests.browser.test_usage_panel import answer
+from tests.support import cli
 from tests.support.llm_server import Reply, ScriptedLLM
 from tests.support.servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-NETRA = str(Path(sys.executable).with_name("netra"))
 QUESTIONS = ["How can we cut our LLM spend by 30% without hurting quality?",
              "What was the p95 latency of gpt-4o last week?"]
 REPLIES = 40  # more than two runs ask for
@@ -36,19 +34,19 @@ TOKEN_FIGURES = {"input_tokens": "input_tokens", "cached_input_tokens": "cached_
 
 
 def netra(home: Path, *args: str, model: str = "") -> subprocess.CompletedProcess:
-    """Run `netra ARGS` with NETRA_HOME=home, offline unless `model` is the base URL of a model server."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
-    env.update(NETRA_HOME=str(home), COLUMNS="160")
-    if model:
-        env.update(NETRA_LLM_BASE_URL=model, NETRA_LLM_MAX_RETRIES="0")
-    done = subprocess.run([NETRA, *args], env=env, capture_output=True, text=True, timeout=600)
+    """Run `netra ARGS` with NETRA_HOME=home (forked), offline unless `model` is the base URL of a model server."""
+    env = {"NETRA_LLM_BASE_URL": model, "NETRA_LLM_MAX_RETRIES": "0"} if model else {}
+    done = cli.netra(home, *args, columns=160, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
 
 def newest_report(home: Path) -> dict[str, Any]:
-    """The structured twin of the newest report written under NETRA_HOME/reports."""
-    return json.loads(sorted((home / "reports").glob("*.json"))[-1].read_text())
+    """The structured twin of the newest report written under NETRA_HOME/reports.
+
+    By modification time: two runs may start in the same second, and a report's name is its start second and an id.
+    """
+    return json.loads(max((home / "reports").glob("*.json"), key=lambda path: path.stat().st_mtime_ns).read_text())
 
 
 def model_runs(home: Path) -> list[dict[str, Any]]:

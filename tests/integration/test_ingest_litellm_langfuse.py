@@ -10,7 +10,6 @@ source's own cost, and which fields stay missing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +18,9 @@ from typing import Any
 import pytest
 
 from netra.workloads.schema import FIELD_BITS
+from tests.support import cli
 
 pytestmark = pytest.mark.timeout(600)
-NETRA = str(Path(sys.executable).with_name("netra"))
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 COLUMNS = ("request_id", "timestamp", "model", "provider", "feature", "user_id", "session_id", "trace_id",
            "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
@@ -33,28 +32,21 @@ DUMP = ("import json, sys; from netra.config import get_settings; from netra.per
         "print(json.dumps(rows, default=str))")
 
 
-def env(home: Path) -> dict[str, str]:
-    """Return this process's environment without NETRA_* settings, with NETRA_HOME=home."""
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
-    return kept | {"NETRA_HOME": str(home), "COLUMNS": "200"}
-
-
-def ingest(home: Path, path: Path, fmt: str) -> subprocess.CompletedProcess:
-    """Run `netra ingest PATH --format FMT` into `home`."""
-    return subprocess.run([NETRA, "ingest", str(path), "--format", fmt], env=env(home), capture_output=True,
-                          text=True, timeout=300)
+def ingest(home: Path, path: Path, *options: str) -> subprocess.CompletedProcess:
+    """Run `netra ingest PATH OPTIONS...` into `home` (forked, see tests.support.cli)."""
+    return cli.netra(home, "ingest", str(path), *options, columns=200, timeout=300)
 
 
 def events(home: Path) -> dict[str, dict[str, Any]]:
-    """Return the events of `home` by request id, read by another process."""
-    done = subprocess.run([sys.executable, "-c", DUMP], env=env(home), capture_output=True, text=True, timeout=300)
+    """Return the events of `home` by request id, read by another (forked) process."""
+    done = cli.run([sys.executable, "-c", DUMP], cli.environment(home, 200), timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return {row["request_id"]: row for row in json.loads(done.stdout)}
 
 
 def imported(tmp_path: Path, name: str, fmt: str) -> dict[str, dict[str, Any]]:
     """Import fixture `name` with `--format fmt`; return the events (the import must succeed)."""
-    done = ingest(tmp_path, FIXTURES / name, fmt)
+    done = ingest(tmp_path, FIXTURES / name, "--format", fmt)
     assert done.returncode == 0, done.stderr[-2000:]
     return events(tmp_path)
 
@@ -141,7 +133,7 @@ BAD = [("litellm/spend_logs_bad.jsonl", "litellm",
 
 @pytest.mark.parametrize(("name", "fmt", "lines"), BAD, ids=["litellm", "langfuse"])
 def test_bad_rows_are_rejected_by_number_and_reason(tmp_path, name: str, fmt: str, lines: list[str]):
-    done = ingest(tmp_path, FIXTURES / name, fmt)
+    done = ingest(tmp_path, FIXTURES / name, "--format", fmt)
     shown = " ".join(done.stdout.split())
     assert done.returncode == 0 and "│ accepted │ 1 │" in shown and "│ rejected │ 4 │" in shown, done.stdout
     assert all(" ".join(line.split()) in shown for line in lines), done.stdout
@@ -155,12 +147,11 @@ def test_bad_rows_are_rejected_by_number_and_reason(tmp_path, name: str, fmt: st
 def test_an_unreadable_file_exits_2_naming_it(tmp_path, content: str, fmt: str, message: str):
     path = tmp_path / "export.json"
     path.write_text(content)
-    done = ingest(tmp_path / "home", path, fmt)
+    done = ingest(tmp_path / "home", path, "--format", fmt)
     assert done.returncode == 2 and "export.json" in done.stderr and message in done.stderr, done.stderr[-2000:]
 
 
 @pytest.mark.parametrize(("name", "count"), [("litellm/spend_logs.csv", 4), ("langfuse/observations.jsonl", 3)])
 def test_auto_detection_knows_both_formats(tmp_path, name: str, count: int):
-    done = subprocess.run([NETRA, "ingest", str(FIXTURES / name)], env=env(tmp_path), capture_output=True, text=True,
-                          timeout=300)
+    done = ingest(tmp_path, FIXTURES / name)
     assert done.returncode == 0 and len(events(tmp_path)) == count, done.stderr[-2000:]
