@@ -1,6 +1,6 @@
 """Shared fixtures: one embedded chDB store per test session, real PostgreSQL and Redis.
 
-Under pytest-xdist (`-n 2`) every worker is a process of its own: its own temporary folders
+Under pytest-xdist (`-n 3` in `make test`) every worker is a process of its own: its own temporary folders
 (NETRA_HOME, chDB path), servers on free ports, uniquely named PostgreSQL databases, and a
 Redis database number of its own (`worker_redis_url`), so two workers never share state.
 """
