@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 from langgraph_sdk import get_client
 
+from tests.support import cli
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 GRAPH_ID = "netra"
@@ -43,7 +45,7 @@ def studio_env(home: Path) -> dict[str, str]:
         The inherited environment without `NETRA_*`/`OPENAI_*`, plus QUIET, NETRA_HOME and
         a PATH that starts with the virtualenv's bin folder.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+    env = cli.base_environment()
     path = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     return {**env, **QUIET, "NETRA_HOME": str(home), "PATH": path}
 

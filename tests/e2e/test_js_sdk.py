@@ -16,7 +16,6 @@ sends one more decision. Every script works on threads of its own, so all share 
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from netra.config import Settings
 from netra.graph.topology import NODES
 from tests.e2e._js_sdk import js_sdk
 from tests.e2e.test_live_runs_processes import Process, free_port, ready, stopped_after
+from tests.support import cli
 from tests.support.tenants import LOCAL_WORKSPACE, add_to_workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -37,7 +37,7 @@ AGENTS = {"triage", "data", "optimizations_core", "actions_to_meet_goals", "repo
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+    env = cli.base_environment()
     return {**env, "NETRA_HOME": str(home), "NETRA_AUTH_MODE": "dev", "NETRA_LOG_JSON": "false",
             "NETRA_RATE_LIMIT_PER_MINUTE": "0"}
 

@@ -30,7 +30,7 @@ import pytest
 from netra.config import Settings
 from netra.graph.state import AGENTS
 from netra.server.runs.log import open_event_log
-from tests.support import http
+from tests.support import cli, http
 from tests.support.databases import migrated_pg
 from tests.support.graphs import OPTIMIZE
 from tests.support.ws_client import (Message, Server, connected, plain, resumed, run_events, seq_at_least, started,
@@ -66,7 +66,7 @@ class Cluster:
 
     def env(self, home: Path) -> dict[str, str]:
         """Return the environment of a process with NETRA_HOME=home (no developer NETRA_*/OPENAI_* leak in)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+        env = cli.base_environment()
         return {**env, "NETRA_HOME": str(home), "NETRA_DATABASE_URL": self.database_url, "NETRA_LOG_JSON": "false",
                 "NETRA_REDIS_URL": self.redis_url, "NETRA_SECRET_KEY": SECRET, "NETRA_AUTH_MODE": "dev",
                 "NETRA_RATE_LIMIT_PER_MINUTE": "0"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from contextlib import asynccontextmanager, contextmanager
@@ -23,6 +22,7 @@ from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, ListToolsResult
 
 from netra.tools import ToolRegistry
+from tests.support import cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 NETRA = str(Path(sys.executable).with_name("netra"))
@@ -44,7 +44,7 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def clean_env(home: Path) -> dict[str, str]:
     """Return this process's environment without NETRA_* or model keys, with NETRA_HOME=home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+    env = cli.base_environment()
     return env | {"NETRA_HOME": str(home)}
 
 

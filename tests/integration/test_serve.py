@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.support import http
+from tests.support import cli, http
 
 NETRA = str(Path(sys.executable).with_name("netra"))
 START_DEADLINE_S = 60.0
@@ -37,7 +36,7 @@ def free_port() -> int:
 
 def environment(home: Path, **variables: str) -> dict[str, str]:
     """Return the environment of a `netra` process over `home` (no NETRA_* of the developer's)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+    clean = cli.base_environment()
     return {**clean, "NETRA_HOME": str(home), "NETRA_LOG_JSON": "false", **variables}
 
 

@@ -10,13 +10,14 @@ in the server, the graph or the LLM stack unless the command is about them.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support import cli
 
 pytestmark = pytest.mark.slow  # every case starts an interpreter
 
@@ -60,7 +61,7 @@ class Loaded:
 def probe(tmp_path: Path, modules: list[str], argv: list[str] | None = None) -> Loaded:
     """Import `modules` and run `netra ARGV` (when given) in a fresh interpreter; return what it loaded."""
     out = tmp_path / "loaded.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRA_", "OPENAI_"))}
+    env = cli.base_environment()
     env.update(NETRA_HOME=str(tmp_path / "home"), COLUMNS="100")
     command = [sys.executable, "-c", PROBE, str(out), json.dumps(modules), json.dumps(argv)]
     subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=True)
