@@ -91,9 +91,14 @@ class Definition:
         others = [o["prefix_hashes"] for o in self.events if o is not r]
         return max((common_prefix(r["prefix_hashes"], h) for h in others), default=0)
 
+    @staticmethod
+    def tokens(r: Mapping, k: int) -> int:
+        """Return T(r, k): the tokens of r's first k blocks, at most its input tokens."""
+        return min(k * r["block_size"], r["input_tokens"])
+
     def eligible(self, r: Mapping) -> bool:
-        """Return whether c(r) x bs reaches the minimum."""
-        return self.c(r) * r["block_size"] >= self.rule.minimum
+        """Return whether C(r) = T(r, c(r)) reaches the minimum."""
+        return self.tokens(r, self.c(r)) >= self.rule.minimum
 
     def served(self, r: Mapping, k: int) -> bool:
         """Return whether the most recent strictly earlier eligible user of block k is within the TTL."""
@@ -102,8 +107,8 @@ class Definition:
         return bool(users) and r["timestamp"] - max(users) < self.ttl_ms
 
     def read(self, r: Mapping) -> int:
-        """Return R(r) from h(r), the largest served k <= c(r)."""
-        hit = max((k for k in range(1, self.c(r) + 1) if self.served(r, k)), default=0) * r["block_size"]
+        """Return R(r) = T(r, h(r)), h(r) the largest served k <= c(r)."""
+        hit = self.tokens(r, max((k for k in range(1, self.c(r) + 1) if self.served(r, k)), default=0))
         return hit - hit % self.rule.read_step if hit >= self.rule.minimum else 0
 
     def decision(self, r: Mapping) -> tuple[bool, int]:

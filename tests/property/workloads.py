@@ -84,9 +84,11 @@ class WorkloadDraw:
         return chain_hashes(shared + own)
 
     def prompt_tokens(self, blocks: int, block_size: int) -> int:
-        """Draw the prompt size: at least its blocks, sometimes past the long-context tiers."""
-        beyond_blocks = self.draw(BEYOND_BLOCKS)
-        return blocks * block_size + beyond_blocks
+        """Draw the prompt size: its blocks and more, sometimes past the long-context tiers; or
+        ending inside its last block (a partial block, as in Mooncake traces)."""
+        if self.draw(st.booleans()):
+            return (blocks - 1) * block_size + self.draw(st.integers(1, block_size))
+        return blocks * block_size + self.draw(BEYOND_BLOCKS)
 
     def usage(self, input_tokens: int) -> dict:
         """Draw the logged cache and output counts of one request."""

@@ -119,9 +119,14 @@ class KeyReplay:
         """
         return sum(1 for node in self.prompts[i] if self.trie.holders[node] >= 2)
 
+    def tokens(self, i: int, blocks: int) -> int:
+        """Return the tokens of event `i`'s first `blocks` blocks: never more than its prompt holds
+        (its last block may be partial)."""
+        return min(blocks * count(self.events[i], "block_size"), count(self.events[i], "input_tokens"))
+
     def cacheable_tokens(self, i: int) -> int:
-        """Return c(r) x block size."""
-        return self.depth[i] * count(self.events[i], "block_size")
+        """Return the tokens of c(r) blocks."""
+        return self.tokens(i, self.depth[i])
 
     def hit_depth(self, i: int) -> int:
         """Return h(r): the deepest prefix of `i` last used less than a TTL ago (strictly before)."""
@@ -132,7 +137,7 @@ class KeyReplay:
 
     def read_tokens(self, i: int) -> int:
         """Return R(r): the hit in tokens if it can be served, in the provider's steps, else 0."""
-        hit = self.hit_depth(i) * count(self.events[i], "block_size")
+        hit = self.tokens(i, self.hit_depth(i))
         return hit - hit % self.rule.read_step if hit >= self.rule.minimum else 0
 
     def decide(self, i: int) -> Decision:

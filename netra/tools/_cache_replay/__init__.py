@@ -1,6 +1,6 @@
 """The exact prompt-cache replay of docs/caching.md: ClickHouse plus one vectorised numpy pass.
 
-    replay = replay_scope(ctx, scope, "1h")   # per event: eligible, c(r) x bs, R(r), W(r)
+    replay = replay_scope(ctx, scope, "1h")   # per event: eligible, cacheable tokens, R(r), W(r)
     events = scoped_events(ctx, scope, columns=PRICING_EXTRA)   # load once, replay per choice
     five, hour = events.replay("5m"), events.replay("1h")
 
@@ -70,8 +70,8 @@ class CacheReplay:
     """
 
     events: ScopedEvents = field(repr=False, compare=False)
-    eligible: np.ndarray  # bool: replayed under a rule and c(r) x bs >= minimum
-    cacheable_tokens: np.ndarray  # int64 c(r) x bs (replayed events; 0 for the others)
+    eligible: np.ndarray  # bool: replayed under a rule and its cacheable tokens >= minimum
+    cacheable_tokens: np.ndarray  # int64 min(c(r) x bs, input_tokens) (replayed events; 0 for the others)
     read_tokens: np.ndarray  # int64 R(r)
     write_tokens: np.ndarray  # int64 W(r)
     key_write_class: np.ndarray  # per write key (`ScopedEvents.class_key`): str objects, as `write_class`
@@ -128,15 +128,14 @@ class _Replayer:
     def read_tokens(self) -> np.ndarray:
         """Return R(r): the hit in tokens when it reaches the minimum, in the provider's steps; else 0."""
         events, key = self.events, self.events.user_key
-        hit = events.uses.hit_depth(self.ttl_ms[key])
-        hit *= events.columns["bs"][events.uses.users]
+        hit = events.tokens(events.uses.hit_depth(self.ttl_ms[key]), events.uses.users)
         short = hit < events.minimum[events.uses.users]
         hit -= hit % self.step[key]
         hit[short] = 0
         return events.spread(hit)
 
     def result(self) -> CacheReplay:
-        """Return the replay; W(r) = c(r) x bs - R(r) for every eligible event."""
+        """Return the replay; W(r) = cacheable tokens - R(r) for every eligible event."""
         read, events = self.read_tokens(), self.events
         write = events.cacheable - read
         write[~events.eligible] = 0
@@ -188,14 +187,19 @@ class ScopedEvents:
         """Return every event's minimum cacheable prefix (a value no prefix reaches when not replayed)."""
         return self.keys.per_key(lambda r: r.minimum_tokens, _UNREACHABLE)[self.key]
 
+    def tokens(self, blocks: np.ndarray, events: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Return the tokens of the leading `blocks` of `events` (all by default): blocks x bs, at most
+        the event's `input_tokens` (its last block may be partial)."""
+        return np.minimum(blocks * self.columns["bs"][events], self.columns["input_tokens"][events])
+
     @cached_property
     def cacheable(self) -> np.ndarray:
-        """Return c(r) x bs of every event (0 when not replayed)."""
-        return read_only(self.trie.depth * self.columns["bs"])
+        """Return min(c(r) x bs, input tokens) of every event (0 when not replayed)."""
+        return read_only(self.tokens(self.trie.depth))
 
     @cached_property
     def eligible(self) -> np.ndarray:
-        """Return which events are eligible: replayed, and c(r) x bs reaches the minimum."""
+        """Return which events are eligible: replayed, and their cacheable tokens reach the minimum."""
         return read_only(self.replayed & (self.cacheable >= self.minimum))
 
     @cached_property

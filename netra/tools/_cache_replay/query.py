@@ -16,6 +16,7 @@ from netra.workloads.pricing import BILLED_SQL, PRICING_COLUMNS
 
 # the pricing columns a caller may add to the replay's query (a fixed whitelist)
 PRICING_EXTRA: tuple[str, ...] = tuple(c for c in PRICING_COLUMNS if c != "model")
+_SELECTED = ("input_tokens",)  # pricing columns the query selects anyway
 
 # `{candidates}`: hashes some other stored event of the workspace may also hold, from
 # `kv_prefix_seen` (`_sql.COUNTED_TWICE_SQL`, else `_sql.prefix_candidates`)
@@ -28,9 +29,10 @@ _RUN_LENGTH = ("toUInt32(if((arrayFirstIndex(x -> x NOT IN ({candidates}), prefi
 # One row per scoped event with prefix hashes, in storage order (numpy sorts: faster than an
 # ORDER BY), with its shared run (empty when refused) and the hash the run stops at (NULL when
 # refused or when the run holds every hash): `_cache_replay._load` checks no two stop at one.
+# `input_tokens` caps the tokens of an event's blocks (its last block may be partial).
 EVENTS_SQL = f"""WITH {BILLED_SQL} * {_RUN_LENGTH} AS run_length
 SELECT request_id, feature, provider, model, toUnixTimestamp64Milli(timestamp) AS ts_ms,
-       block_size AS bs, {BILLED_SQL} AS is_billed, arraySlice(prefix_hashes, 1, run_length) AS run,
+       block_size AS bs, input_tokens, {BILLED_SQL} AS is_billed, arraySlice(prefix_hashes, 1, run_length) AS run,
        if(is_billed AND run_length < length(prefix_hashes), prefix_hashes[run_length + 1], NULL) AS stop{{columns}}
 FROM workload_events {{where}}
 {ARROW_SETTINGS}"""
@@ -55,8 +57,8 @@ class EventsQuery:
 
 
 def extra_columns(columns: tuple[str, ...]) -> str:
-    """Return `, a, b` for the requested pricing columns; raise on any other name."""
+    """Return `, a, b` for the requested pricing columns the query lacks; raise on any other name."""
     unknown = sorted(set(columns) - set(PRICING_EXTRA))
     if unknown:
         raise ValueError(f"columns {unknown} are not pricing columns {PRICING_EXTRA}")
-    return "".join(f", {name}" for name in columns)
+    return "".join(f", {name}" for name in columns if name not in _SELECTED)

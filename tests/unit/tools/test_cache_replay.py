@@ -1,7 +1,7 @@
 """The prompt-cache replay engine (`_cache_replay`) on planted prompts, every figure by hand.
 
 Each case loads a few requests into the real chDB store and checks every replayed request:
-(eligible, c(r) x bs, R(r), W(r), write class), per docs/caching.md. Prompts are chained
+(eligible, cacheable tokens min(c(r) x bs, input), R(r), W(r), write class), per docs/caching.md. Prompts are chained
 block hashes: a shared prompt P is the same hashes at the same depths, each request adds a
 block of its own, so c(r) counts P's blocks (and any blocks two requests add alike).
 """
@@ -33,6 +33,11 @@ def request(rid: str, ms: int, model: str, blocks: list[int], bs: int = 512, **l
     return {"timestamp": T0 + timedelta(milliseconds=ms), "request_id": rid, "model": model,
             "provider": PROVIDER[model], "feature": "chat", "prefix_hashes": hashes, "block_size": bs,
             "input_tokens": len(hashes) * bs, "output_tokens": 10, **logged}
+
+
+def whole(rid: str, ms: int, model: str, blocks: list[int], input_tokens: int, bs: int = 512) -> dict[str, Any]:
+    """One request whose `blocks` are its whole prompt, the last one partial when `input_tokens` ends inside it."""
+    return {**request(rid, ms, model, blocks, bs), "prefix_hashes": blocks, "input_tokens": input_tokens}
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,17 @@ CASES = [
                                       request("c", 400_000, SON, P + [0xB1])], "5m",
          {"a": (True, 2560, 0, 2560, "cache_write"), "b": (True, 2048, 2048, 0, "cache_write"),
           "c": (True, 2560, 2048, 512, "cache_write")}),
+    # the same 3-block prompt of 1,100 tokens (2 x 512 + 76: the last block is partial): its
+    # blocks hold 1,100 tokens, not 3 x 512 = 1,536; a writes 1,100, b reads 1,100
+    Case("a_partial_last_block", [whole("a", 0, SON, P[:3], 1100), whole("b", 1000, SON, P[:3], 1100)], "5m",
+         {"a": (True, 1100, 0, 1100, "cache_write"), "b": (True, 1100, 1100, 0, "cache_write")}),
+    # 1,000 tokens in 2 blocks (512 + 488) hold less than Sonnet 4.5's 1,024 (2 x 512 would reach it)
+    Case("a_partial_block_below_the_minimum", [whole("a", 0, SON, P[:2], 1000), whole("b", 1000, SON, P[:2], 1000)],
+         "5m", {"a": (False, 1000, 0, 0, ""), "b": (False, 1000, 0, 0, "")}),
+    # gpt-4o, 1,500 tokens in 2 blocks of 1,000: b reads 1,500 - 1,500 % 128 = 1,408 and writes 92
+    Case("a_partial_block_in_openai_steps", [whole("a", 0, GPT4O, P[:2], 1500, bs=1000),
+                                             whole("b", 10, GPT4O, P[:2], 1500, bs=1000)], "5m",
+         {"a": (True, 1500, 0, 1500, "input"), "b": (True, 1500, 1408, 92, "input")}),
     # no prompt shared at all: no candidate block, nothing cacheable
     Case("nothing_shared", [request("a", 0, SON, [1, 2, 3, 4]), request("b", 10, SON, [5, 6, 7, 8])], "5m",
          {"a": (False, 0, 0, 0, ""), "b": (False, 0, 0, 0, "")}),
