@@ -15,7 +15,8 @@ Confidence of a finding (`confidence`) = stability x evidence factor, both in 0.
   data gives one possible resample, so it says nothing about persistence there.
 - evidence factor: how much of the change the evidence speaks for; each finder states its own
   (batch: the request-weighted strength of the signals, `_batch_evidence.py`; route: the probability
-  that the quality drop is within the budget, 0 when quality is not measured, `routing.py`).
+  that the quality drop is within the budget, 0 when quality is not measured, `routing.py`; prompt
+  cache: 1, the exact replay re-prices every eligible request, `prompt_cache.py`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ and monthly saving of every option (monthly = window x 30 / days the scope spans
 flagged when its best option saves at least `min_monthly_saving_usd` a month; a pair where
 caching costs more is reported unflagged, saying by how much. Cache keys without a rule (no
 row in `workloads.caching`, unknown model, no caching in the catalog) are not replayed: the
-notes name them and they get no finding. Confidence is min(1, requests / 1000).
+notes name them and they get no finding. Confidence is the house rule (`evidence.confidence`): the
+stability of the best option's saving over the pair's UTC days with eligible requests, times an
+evidence factor of 1 (every eligible request is re-priced from its own prefix hashes).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from netra.tools._cache_replay import PRICING_EXTRA, CacheReplay, ScopedEvents, 
 from netra.tools._cache_replay.arrays import compact
 from netra.tools._sql import Queries, empty
 from netra.tools.base import ToolContext, ToolResult
+from netra.tools.evidence import confidence
 from netra.tools.findings import Finding, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
@@ -51,6 +54,8 @@ _TIER_EDGES = np.array(TIERS, dtype=np.int64)
 _TIER_VALUES = np.array((0, *TIERS), dtype=np.int64)
 # the replay's per-event token counts summed per pair (`CacheReplay.<name>_tokens`)
 _REPLAY_SUMS = ("read", "write", "cacheable")
+DAY_MS = 86_400_000  # a UTC day
+EXACT = 1.0  # the evidence factor of an exact replay: every eligible request re-priced from its own hashes
 
 _FIGURES = {
     "cacheable_tokens": ("tokens", "c(r) x block size of the eligible requests of the replayed pairs"),
@@ -131,16 +136,17 @@ class Pairs:
 def _key_parts(events: ScopedEvents, pairs: Pairs, rows: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
     """Return the pricing key of the events at `rows` as integer parts and the range of each part.
 
-    The parts: pair, batch (0 or 1), service tier code, long-context tier index.
+    The parts: pair, batch (0 or 1), service tier code, long-context tier index, UTC day (from the first).
     """
-    service = events.labels["service_tier"]
+    service, day = events.labels["service_tier"], events.columns["ts_ms"][rows] // DAY_MS
     tier = np.searchsorted(_TIER_EDGES, events.columns["input_tokens"][rows].astype(np.int64), side="left")
-    parts = (pairs.of_event[rows], (events.columns["is_batch"][rows] > 0).astype(np.int64), service.codes[rows], tier)
-    return parts, (len(pairs.names), 2, max(len(service.values), 1), len(_TIER_VALUES))
+    day = day - day.min(initial=0)
+    parts = (pairs.of_event[rows], (events.columns["is_batch"][rows] > 0).astype(np.int64), service.codes[rows], tier, day)
+    return parts, (len(pairs.names), 2, max(len(service.values), 1), len(_TIER_VALUES), int(day.max(initial=0)) + 1)
 
 
 class PairPricer:
-    """Prices the eligible events of every pair with the one pricing function, summed per pricing key.
+    """Prices the eligible events of every pair with the one pricing function, summed per pricing key and day.
 
     Within a pricing key (model, `is_batch`, `service_tier`, long-context tier; an eligible event
     is always billed) an event's cost is linear in its token classes, so `price_classes` over the
@@ -151,16 +157,26 @@ class PairPricer:
         self.catalog, self.pairs = catalog, pairs
         parts, dims = _key_parts(events, pairs, rows)
         self.key, codes = compact(np.ravel_multi_index(parts, dims), int(np.prod(dims)))
-        self.pair, batch, service, tier = np.unravel_index(codes, dims)
+        self.pair, batch, service, tier, self.day = np.unravel_index(codes, dims)
         models = np.array([name[2] for name in pairs.names], dtype=object)
         self.keys = {"model": models[self.pair], "is_batch": batch, "billed": np.ones(len(codes), bool),
                      "service_tier": events.labels["service_tier"].values[service], "context_tier": _TIER_VALUES[tier]}
 
     def cost(self, tokens: dict[str, np.ndarray]) -> np.ndarray:
-        """Return each pair's cost (USD) of the priced events, given their token columns."""
+        """Return each key's cost (USD) of the priced events, given their token columns."""
         classes = token_classes(tokens)
         sums = {name: np.bincount(self.key, weights=n, minlength=len(self.pair)) for name, n in classes.items()}
-        return self.pairs.total(price_classes(self.catalog, self.keys, sums).cost, self.pair)
+        return price_classes(self.catalog, self.keys, sums).cost
+
+    @property
+    def days(self) -> int:
+        """Return how many UTC days the priced events span (from the first)."""
+        return int(self.day.max(initial=0)) + 1
+
+    def by_day(self, values: np.ndarray) -> np.ndarray:
+        """Sum per-key `values` per pair and day: one row per pair, one column per day."""
+        cells = np.bincount(self.pair * self.days + self.day, weights=values, minlength=len(self.pairs.names) * self.days)
+        return cells.reshape(len(self.pairs.names), self.days)
 
 
 class Calculation:
@@ -174,12 +190,14 @@ class Calculation:
         self.outcomes = events.kept(OUTCOMES, lambda: {c: self.outcome(events.replay(c)) for c in CHOICES})
 
     def outcome(self, replay: CacheReplay) -> dict[str, np.ndarray]:
-        """Return, per pair, the window saving, reads, writes, eligible requests and cacheable tokens of a replay."""
+        """Return, per pair, the window saving (and per day: `daily`, with the days it has eligible requests:
+        `active`), reads, writes, eligible requests and cacheable tokens of a replay."""
         rows = np.flatnonzero(replay.eligible)
         pricer, pair = PairPricer(self.ctx.catalog, self.events, self.pairs, rows), self.pairs.of_event[rows]
         logged = {name: self.events.columns[name][rows] for name in TOKEN_COLUMNS}
         sums = {name: self.pairs.total(getattr(replay, f"{name}_tokens")[rows], pair) for name in _REPLAY_SUMS}
-        return {"window": pricer.cost(logged) - pricer.cost(replayed_columns(logged, replay, rows)),
+        daily = pricer.by_day(pricer.cost(logged) - pricer.cost(replayed_columns(logged, replay, rows)))
+        return {"window": daily.sum(axis=1), "daily": daily, "active": pricer.by_day(np.ones(len(pricer.pair))) > 0,
                 "eligible": self.pairs.total(np.ones(len(rows)), pair), **sums}
 
     def rules(self, pair: int) -> CacheRules | None:
@@ -216,8 +234,14 @@ class Calculation:
         return {"requests": int(logged["requests"]), "affected_requests": eligible,
                 "window_cost_usd": round(float(logged["logged_cost"]), 9), "latency_impact": _LATENCY,
                 "window_saving_usd": max(best.window, 0.0), "monthly_saving_usd": max(best.month, 0.0),
-                "confidence": round(min(1.0, logged["requests"] / 1000.0), 6), "quality_risk": "low",
+                "confidence": self.confidence(pair, best), "quality_risk": "low",
                 "reason": reason(best, eligible, flagged, rules.minimum_tokens)}
+
+    def confidence(self, pair: int, best: Option) -> float:
+        """Return the house confidence of the best option: its saving's stability over the pair's days with eligible
+        requests (0 when it saves nothing), times the exact replay's evidence factor."""
+        outcome = self.outcomes[best.choice]
+        return confidence(outcome["daily"][pair][outcome["active"][pair]], EXACT) if best.window > 0 else 0.0
 
     def params(self, pair: int, rules: CacheRules, best: Option, options: list[Option]) -> dict[str, Any]:
         """Return the finding's params: the chosen option and every option's saving."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from netra.errors import ToolArgumentsError
 from netra.tools import ToolDispatcher
 from netra.tools._sql import EMPTY_NOTE
+from netra.tools.evidence import confidence
 from tests.support.factories import T0, bound_params, load
 
 TOOL = "prompt_cache_savings_calculator"
@@ -54,7 +56,7 @@ OPENAI_SAVING = 1024 * GPT4O_READ  # 0.00128
 # (name, requests, args, (feature, model), expected finding fields)
 CASES = [
     ("gaps_between_5_and_60_minutes_make_1h_win", TEN_MINUTES, {}, ("support", SON), {
-        "flagged": True, "requests": 4, "affected_requests": 4, "confidence": 0.004,
+        "flagged": True, "requests": 4, "affected_requests": 4, "confidence": 1.0,  # one day, saving > 0
         "window_cost_usd": pytest.approx(4 * (2560 * 3e-6 + 10 * 1.5e-5)),  # 4 x 0.00783 as logged
         "window_saving_usd": pytest.approx(H1), "monthly_saving_usd": pytest.approx(H1 * 720),  # 7.520256
         "reason": f"caching with the 1h option saves ${H1 * 720:.2f}/month: "
@@ -120,6 +122,19 @@ def subset(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
 def test_findings_computed_by_hand(ctx, catalog, name, requests, args, pair, expected):
     row = finding(run(ctx, catalog, requests, args), *pair)
     assert (row["kind"], subset(row, expected)) == ("prompt_cache", expected)
+
+
+def test_confidence_is_the_stability_of_the_best_options_daily_savings(ctx, catalog):
+    # a second UTC day with one request: its 1-hour entry expired (84,600 s after the last use), it
+    # writes 2,048 tokens; per day the 1-hour option saves H1, then -2,048 x WRITE_1H (net > 0)
+    row = finding(run(ctx, catalog, TEN_MINUTES + [request(4, 86_400)]), "support", SON)
+    daily = np.array([H1, -2048 * WRITE_1H])
+    assert (row["params"]["ttl_option"], row["window_saving_usd"]) == ("1h", pytest.approx(daily.sum()))
+    assert row["confidence"] == confidence(daily, 1.0) and 0.5 < row["confidence"] < 1
+
+
+def test_an_option_that_saves_nothing_has_no_confidence(ctx, catalog):
+    assert finding(run(ctx, catalog, TWO_HOURS), "support", SON)["confidence"] == 0.0
 
 
 @pytest.mark.parametrize(("name", "value"), [
