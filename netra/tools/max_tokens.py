@@ -8,18 +8,21 @@ configured limit is at least twice the cap. The saving is every output token abo
 priced as output by the one pricing function (`pricing.price_classes`) in its request's pricing
 key: the output price of its mode (batch, priority, flex) and long-context tier.
 
-Confidence is `min(1, requests / 1000)`, halved when the finding is marginal: its share of
-`length` finishes lies between half and twice `min_length_share`.
+Confidence is the house rule (`evidence.confidence`): the stability of the cap's saving over the
+pair's UTC days, times an evidence factor of 1 (every request's output tokens above the cap are
+priced from its own logged counts; what a cap risks is `quality_risk`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydantic import Field
 
-from netra.tools._sql import PRICE_GROUP_SQL, GroupCosts, Queries, by_pair
+from netra.tools._sql import PRICE_GROUP_SQL, GroupCosts, Queries
 from netra.tools.base import Figure, ToolContext, ToolResult
+from netra.tools.evidence import DailySavings, confidence
 from netra.tools.findings import Finding, FinderRun, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
@@ -41,24 +44,25 @@ INNER JOIN (
 ) AS pairs USING (feature, model)
 {where}"""
 _EXCESS = "sumIf(toInt64(output_tokens) - toInt64(p_cap), output_tokens > p_cap)"
-# One scan, two grouping sets: per pair its totals (`whole_pair` 1), and per pair and pricing key
-# the output tokens above the cap (`output`, to price as output; `whole_pair` 0)
+# One scan, two grouping sets: per pair its totals (`whole_pair` 1), and per pair, pricing key and
+# UTC day the output tokens above the cap (`output`, to price as output; `whole_pair` 0)
 CAPS_SQL = f"""
-SELECT feature, model, {PRICE_KEY_SQL}, grouping(is_batch) AS whole_pair,
+SELECT feature, model, {PRICE_KEY_SQL}, toString(toDate(timestamp)) AS day, grouping(is_batch) AS whole_pair,
        count() AS requests, countIf(finish_reason = 'length') AS length_requests,
        any(p_stop) AS stop_requests, any(p_output) AS p_output, any(p_configured) AS configured,
        any(p_cap) AS cap, {_EXCESS} AS excess_tokens, excess_tokens AS output,
        countIf(output_tokens > p_cap) AS affected,
        countIf(output_tokens > p_cap AND finish_reason = 'length') AS affected_length,
        sum(cost_usd) AS cost_usd{_CAPS_SQL}
-GROUP BY GROUPING SETS ((feature, model), (feature, model, {PRICE_GROUP_SQL}))
-ORDER BY feature, model, whole_pair DESC, {PRICE_GROUP_SQL}
+GROUP BY GROUPING SETS ((feature, model), (feature, model, {PRICE_GROUP_SQL}, day))
+ORDER BY feature, model, whole_pair DESC, {PRICE_GROUP_SQL}, day
 """
 
 _HAS_LIMIT = "max_tokens > 0"
 _LATENCY = "shorter tail latency"
 _UNKNOWN = "skipped {feature}/{model}: model not in the price catalog"
 _LOW_RISK_LENGTH_SHARE = 0.9
+EXACT = 1.0  # the evidence factor: each request's tokens above the cap are priced from its own counts
 
 # (test on (pair totals, length share, args), reason): the first row whose test passes
 _REASONS = (
@@ -106,26 +110,26 @@ def max_tokens_optimizer(ctx: ToolContext, args: MaxTokensArgs) -> ToolResult:
     return findings_result("max_tokens_optimizer", _figures(pairs, findings), findings, q.evidence, notes)
 
 
-def _savings(catalog: PriceCatalog, found: list[dict]) -> dict[tuple[str, str], float]:
-    """Return per (feature, model) the cost of its output tokens above the cap (each in its pricing key).
+def _savings(catalog: PriceCatalog, found: list[dict]) -> DailySavings:
+    """Return per (feature, model) and UTC day the cost of its output tokens above the cap (each in its pricing key).
 
-    `found` holds the rows of `CAPS_SQL`: only those per pricing key (`whole_pair` 0) are priced.
+    `found` holds the rows of `CAPS_SQL`: only those per pricing key and day (`whole_pair` 0) are priced.
     """
     rows = [r for r in found if not r["whole_pair"]]
-    return by_pair(rows, GroupCosts(catalog, rows).cost())
+    return DailySavings(rows, GroupCosts(catalog, rows).cost())
 
 
-def _findings(run: FinderRun, pairs: list[dict], savings: dict) -> tuple[list[Finding], list[str]]:
+def _findings(run: FinderRun, pairs: list[dict], savings: DailySavings) -> tuple[list[Finding], list[str]]:
     """Return one finding per priced pair, and a note per pair whose model has no price."""
     known = [p for p in pairs if run.ctx.catalog.resolve(p["model"]) is not None]
     notes = [_UNKNOWN.format(**p) for p in pairs if run.ctx.catalog.resolve(p["model"]) is None]
-    return [_finding(run, p, savings.get((p["feature"], p["model"]), 0.0)) for p in known], notes
+    return [_finding(run, p, savings.series((p["feature"], p["model"]))) for p in known], notes
 
 
-def _finding(run: FinderRun, stats: dict, window: float) -> Finding:
-    """Decide whether to flag one pair whose cap saves `window` over the window."""
+def _finding(run: FinderRun, stats: dict, per_day: np.ndarray) -> Finding:
+    """Decide whether to flag one pair whose cap saves `per_day` on each of its days."""
     share = stats["length_requests"] / stats["requests"]
-    fields, template = _fields(run, stats, window, share), _reason(stats, share, run.args)
+    fields, template = _fields(run, stats, per_day), _reason(stats, share, run.args)
     return Finding(kind="cap_max_tokens", feature=stats["feature"], model=stats["model"],
                    flagged=template is _REASONS[-1][1], quality_risk=_quality_risk(stats), latency_impact=_LATENCY,
                    reason=template.format(**stats, share=share, month=fields["monthly_saving_usd"]), **fields)
@@ -142,18 +146,12 @@ def _quality_risk(stats: dict) -> str:
     return "low" if not affected or stats["affected_length"] / affected >= _LOW_RISK_LENGTH_SHARE else "medium"
 
 
-def _confidence(requests: int, share: float, min_share: float) -> float:
-    """Return min(1, requests / 1000), halved when the length share is near the threshold."""
-    marginal = min_share / 2 <= share < 2 * min_share
-    return round(min(1.0, requests / 1000.0) * (0.5 if marginal else 1.0), 6)
-
-
-def _fields(run: FinderRun, stats: dict, window: float, share: float) -> dict[str, Any]:
+def _fields(run: FinderRun, stats: dict, per_day: np.ndarray) -> dict[str, Any]:
     """Return the Finding fields of counts, money, confidence and params."""
+    window = float(per_day.sum())
     return {"requests": int(stats["requests"]), "affected_requests": int(stats["affected"]),
             "window_cost_usd": round(stats["cost_usd"], 9), "window_saving_usd": window,
-            "monthly_saving_usd": monthly(window, run.days),
-            "confidence": _confidence(stats["requests"], share, run.args.min_length_share),
+            "monthly_saving_usd": monthly(window, run.days), "confidence": confidence(per_day, EXACT),
             "params": {"cap": int(stats["cap"]), "current_max_tokens": int(stats["configured"]),
                        "p_output": int(stats["p_output"])}}
 

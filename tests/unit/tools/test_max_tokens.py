@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from netra.tools import ToolDispatcher
+from netra.tools.evidence import confidence
 from tests.support.factories import at, bound_params, load
 
 # literal USD per output token, as in the price catalog
@@ -44,7 +46,8 @@ EXPECTED_ROWS = {
     "summarizer": {"flagged": True, "model": "gpt-4.1", "requests": 12, "affected_requests": 2,
                    "window_saving_usd": pytest.approx(SUMMARIZER_SAVING),
                    "monthly_saving_usd": pytest.approx(SUMMARIZER_SAVING * MONTH_FACTOR),
-                   "quality_risk": "low", "latency_impact": "shorter tail latency", "confidence": 0.012,
+                   "quality_risk": "low", "latency_impact": "shorter tail latency",
+                   "confidence": 1.0,  # one day, and it saves
                    "params": {"cap": 384, "current_max_tokens": 4096, "p_output": 300}},
     # p99 400 -> cap 512; 1,024 is twice that, but no request ends at the limit
     "chat": {"flagged": False, "requests": 10, "affected_requests": 0, "window_saving_usd": 0.0,
@@ -105,12 +108,19 @@ def test_cap_rule_and_quality_risk(ctx, catalog, args, cap, affected, excess, ri
     assert row["window_saving_usd"] == pytest.approx(excess * OUTPUT_PRICE["gpt-4.1"])
 
 
-@pytest.mark.parametrize(("min_length_share", "flagged", "confidence"), [
-    (0.01, True, 0.012), (0.1, True, 0.006), (0.2, False, 0.006), (0.5, False, 0.012),
-])
-def test_length_share_decides_flagging(ctx, catalog, min_length_share, flagged, confidence):
+@pytest.mark.parametrize(("min_length_share", "flagged"), [(0.01, True), (0.1, True), (0.2, False), (0.5, False)])
+def test_length_share_decides_flagging_not_confidence(ctx, catalog, min_length_share, flagged):
     row = summarizer(run(ctx, catalog, {"min_length_share": min_length_share}))
-    assert (row["flagged"], row["confidence"]) == (flagged, confidence)
+    assert (row["flagged"], row["confidence"]) == (flagged, 1.0)
+
+
+def test_confidence_is_the_stability_of_the_daily_savings(ctx, catalog):
+    # a second UTC day whose one summarizer request stays under the cap (100 < 384): per day the
+    # cap saves SUMMARIZER_SAVING, then 0; a resample of only the second day saves nothing
+    row = summarizer(run(ctx, catalog, events=[*EVENTS, event("summarizer", "gpt-4.1", 30, 100, 4096)]))
+    daily = np.array([SUMMARIZER_SAVING, 0.0])
+    assert (row["params"]["cap"], row["window_saving_usd"]) == (384, pytest.approx(SUMMARIZER_SAVING))
+    assert row["confidence"] == confidence(daily, 1.0) and 0.5 < row["confidence"] < 1
 
 
 @pytest.mark.parametrize(("scope", "features"), [
