@@ -6,24 +6,30 @@ group (ordered by timestamp, then request_id): something retried it. Its cost is
 retry budget with backoff would cut. Only billed failed attempts cost money: one that reports no
 output was refused by the provider and is not billed (`pricing.billed`, docs/pricing.md), so it
 counts as a retried failure but wastes $0. Events with `prompt_hash` 0 (not recorded) are left out.
+Confidence is the house rule (`evidence.confidence`): the stability of the pair's waste over its
+UTC days with retried failures, times an evidence factor of 1 (the waste is measured, not modelled).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pydantic import Field
 
 from netra.tools._sql import Queries
 from netra.tools.base import Evidence, Figure, ToolContext, ToolResult
+from netra.tools.evidence import DailySavings, confidence
 from netra.tools.findings import Finding, findings_result
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, fig, monthly
 from netra.workloads.pricing import BILLED_SQL
 
 TOOL = "retry_waste_analyzer"
-CONFIDENCE = 0.9  # the waste is measured, not modelled
+MEASURED = 1.0  # the evidence factor: the waste is each retried failure's own logged cost
 _FIX = {"max_retries": 1, "backoff": "exponential with jitter"}
+_EFFECTS = {"quality_risk": "low", "latency_impact": "fewer timeouts"}
 _HASHED = "prompt_hash != 0"
 
 _PAIRS_SQL = """SELECT feature, model, count() AS requests,
@@ -40,18 +46,19 @@ ORDER BY feature, model"""
 _KEY = "cityHash64(feature, model, prompt_hash)"
 _FAILED_KEYS = f"{_KEY} IN (SELECT {_KEY} FROM workload_events {{where}} AND status != 'ok')"
 
-# retried failures per error type; only the billed ones (`BILLED_SQL`) waste money
-_RETRIED_SQL = f"""SELECT feature, model, error_type, count() AS failures,
+# retried failures per error type (`per_type` 1) and per UTC day (`per_type` 0); only the billed
+# ones (`BILLED_SQL`) waste money
+_RETRIED_SQL = f"""SELECT feature, model, error_type, day, grouping(day) AS per_type, count() AS failures,
     countIf({BILLED_SQL}) AS billed_failures, sumIf(cost_usd, {BILLED_SQL}) AS wasted
 FROM (
-    SELECT feature, model, error_type, status, output_tokens, cost_usd,
+    SELECT feature, model, error_type, status, output_tokens, cost_usd, toString(toDate(timestamp)) AS day,
         row_number() OVER (PARTITION BY feature, model, prompt_hash
                            ORDER BY timestamp DESC, request_id DESC) AS from_last
     FROM workload_events {{where}} AND {_FAILED_KEYS}
 )
 WHERE status != 'ok' AND from_last > 1
-GROUP BY feature, model, error_type
-ORDER BY feature, model, error_type"""
+GROUP BY GROUPING SETS ((feature, model, error_type), (feature, model, day))
+ORDER BY feature, model, per_type, error_type, day"""
 
 
 class RetryArgs(Scope):
@@ -88,20 +95,39 @@ def _reason(rate: float, stats: dict[str, Any], args: RetryArgs) -> str:
             f"wasted ${stats['wasted']:.4f}")
 
 
-def _amounts(pair: dict, stats: dict[str, Any], kept: float, days: float) -> dict[str, Any]:
-    """Return the request and money fields of a pair's Finding."""
+def _amounts(pair: dict, stats: dict[str, Any], kept: float, days: float, per_day: np.ndarray) -> dict[str, Any]:
+    """Return the request and money fields of a pair's Finding, and its confidence (the house rule over `per_day`)."""
     return {"requests": int(pair["requests"]), "affected_requests": stats["failures"],
             "window_cost_usd": float(pair["window_cost"]), "window_saving_usd": kept,
-            "monthly_saving_usd": monthly(kept, days)}
+            "monthly_saving_usd": monthly(kept, days), "confidence": confidence(per_day, MEASURED)}
 
 
-def _finding(pair: dict, stats: dict[str, Any], args: RetryArgs, days: float) -> Finding:
+@dataclass(frozen=True)
+class Retried:
+    """The scope's retried failures: per (feature, model) their summary, and their waste per UTC day."""
+
+    stats: dict[tuple[str, str], dict[str, Any]]
+    daily: DailySavings
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> Retried:
+        """Read the rows of `_RETRIED_SQL`: per error type (`per_type` 1) and per day."""
+        per_day = [r for r in rows if not r["per_type"]]
+        return cls(_retried([r for r in rows if r["per_type"]]), DailySavings(per_day, (r["wasted"] for r in per_day)))
+
+    def of_pair(self, pair: dict) -> tuple[dict[str, Any], np.ndarray]:
+        """Return a pair's summary and its waste per day (no retried failure: zeros, no day)."""
+        key = (pair["feature"], pair["model"])
+        return self.stats.get(key, _no_retries()), self.daily.series(key)
+
+
+def _finding(pair: dict, retried: Retried, args: RetryArgs, days: float) -> Finding:
     """Build the Finding of one (feature, model)."""
+    stats, per_day = retried.of_pair(pair)
     rate = stats["failures"] / max(int(pair["prompts"]), 1)
     kept = stats["wasted"] if rate >= args.min_retry_rate and stats["wasted"] > 0 else 0.0
     return Finding(kind="retry_budget", feature=pair["feature"], model=pair["model"], flagged=kept > 0,
-                   reason=_reason(rate, stats, args), **_amounts(pair, stats, kept, days),
-                   quality_risk="low", latency_impact="fewer timeouts", confidence=CONFIDENCE,
+                   reason=_reason(rate, stats, args), **_EFFECTS, **_amounts(pair, stats, kept, days, per_day),
                    params={**_FIX, "retry_rate": round(rate, 6), "top_error": stats["top_error"],
                            "billed_failures": stats["billed_failures"]})
 
@@ -150,6 +176,6 @@ def retry_waste_analyzer(ctx: ToolContext, args: RetryArgs) -> ToolResult:
     queries = Queries(ctx.store)
     days = queries.span(args)
     pairs = queries.rows(_PAIRS_SQL, args, _HASHED, kind="retry_pairs")
-    stats = _retried(queries.rows(_RETRIED_SQL, args, _HASHED, kind="retried"))
-    findings = [_finding(p, stats.get((p["feature"], p["model"]), _no_retries()), args, days) for p in pairs]
-    return _result(findings, pairs, stats, queries.evidence)
+    retried = Retried.of(queries.rows(_RETRIED_SQL, args, _HASHED, kind="retried"))
+    findings = [_finding(p, retried, args, days) for p in pairs]
+    return _result(findings, pairs, retried.stats, queries.evidence)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from netra.tools import ToolDispatcher
+from netra.tools.evidence import confidence
 from tests.support.factories import at, load
 
 # literal USD per token, as in the price catalog
@@ -59,12 +61,13 @@ EXPECTED_ROWS = {
     "agent_tools": {"flagged": True, "affected_requests": 22, "requests": 62,
                     "window_saving_usd": pytest.approx(AGENT_WASTE),
                     "monthly_saving_usd": pytest.approx(AGENT_WASTE * 30 / SPAN_DAYS), "quality_risk": "low",
-                    "latency_impact": "fewer timeouts", "params": {"max_retries": 1, "backoff": "exponential with "
+                    "latency_impact": "fewer timeouts", "confidence": 1.0,  # one day, all of it waste
+                    "params": {"max_retries": 1, "backoff": "exponential with "
                     "jitter", "retry_rate": 0.55, "top_error": "timeout", "billed_failures": 22}},
-    "chat": {"flagged": False, "affected_requests": 2, "window_saving_usd": 0.0,
+    "chat": {"flagged": False, "affected_requests": 2, "window_saving_usd": 0.0, "confidence": 0.0,  # wastes $0
              "params": {"max_retries": 1, "backoff": "exponential with jitter", "retry_rate": 0.1,
                         "top_error": "rate_limit", "billed_failures": 0}},
-    "doc": {"flagged": False, "affected_requests": 1, "monthly_saving_usd": 0.0,
+    "doc": {"flagged": False, "affected_requests": 1, "monthly_saving_usd": 0.0, "confidence": 1.0,
             "params": {"max_retries": 1, "backoff": "exponential with jitter", "retry_rate": 0.025,
                        "top_error": "timeout", "billed_failures": 1}},
 }
@@ -103,6 +106,16 @@ def test_min_retry_rate_decides_flagging(ctx, catalog, min_rate, flagged):
 ])
 def test_reasons(ctx, catalog, feature, reason_part):
     assert reason_part in next(r for r in run(ctx, catalog).rows if r["feature"] == feature)["reason"]
+
+
+def test_confidence_is_the_stability_of_the_daily_waste(ctx, catalog):
+    # a second UTC day whose one retried failure was refused: agent_tools wastes AGENT_WASTE on its
+    # first day and $0 on its second; a resample of only the second day saves nothing
+    load(ctx.store, catalog, AGENT + request("agent_tools", "gpt-4.1", 500, 30, ("rate_limit",), True, False))
+    row = ToolDispatcher(ctx).run("retry_waste_analyzer", {}).rows[0]
+    daily = np.array([AGENT_WASTE, 0.0])
+    assert (row["feature"], row["window_saving_usd"]) == ("agent_tools", pytest.approx(AGENT_WASTE))
+    assert row["confidence"] == confidence(daily, 1.0) and 0.5 < row["confidence"] < 1
 
 
 def test_refused_retried_failures_waste_nothing_and_are_noted(ctx, catalog):
