@@ -58,7 +58,8 @@ DAY_MS = 86_400_000  # a UTC day
 EXACT = 1.0  # the evidence factor of an exact replay: every eligible request re-priced from its own hashes
 
 _FIGURES = {
-    "cacheable_tokens": ("tokens", "c(r) x block size of the eligible requests of the replayed pairs"),
+    "cacheable_tokens": ("tokens", "cacheable tokens (c(r) blocks, at most the input) of the replayed pairs' "
+                                   "eligible requests"),
     "read_tokens": ("tokens", "tokens the flagged pairs would read from the cache (their chosen option)"),
     "write_tokens": ("tokens", "tokens the flagged pairs would write to the cache (their chosen option)"),
     "window_saving_usd": ("USD", "window saving of the flagged pairs"),
@@ -141,7 +142,8 @@ def _key_parts(events: ScopedEvents, pairs: Pairs, rows: np.ndarray) -> tuple[tu
     service, day = events.labels["service_tier"], events.columns["ts_ms"][rows] // DAY_MS
     tier = np.searchsorted(_TIER_EDGES, events.columns["input_tokens"][rows].astype(np.int64), side="left")
     day = day - day.min(initial=0)
-    parts = (pairs.of_event[rows], (events.columns["is_batch"][rows] > 0).astype(np.int64), service.codes[rows], tier, day)
+    batch = (events.columns["is_batch"][rows] > 0).astype(np.int64)
+    parts = (pairs.of_event[rows], batch, service.codes[rows], tier, day)
     return parts, (len(pairs.names), 2, max(len(service.values), 1), len(_TIER_VALUES), int(day.max(initial=0)) + 1)
 
 
@@ -175,8 +177,8 @@ class PairPricer:
 
     def by_day(self, values: np.ndarray) -> np.ndarray:
         """Sum per-key `values` per pair and day: one row per pair, one column per day."""
-        cells = np.bincount(self.pair * self.days + self.day, weights=values, minlength=len(self.pairs.names) * self.days)
-        return cells.reshape(len(self.pairs.names), self.days)
+        pairs, days = len(self.pairs.names), self.days
+        return np.bincount(self.pair * days + self.day, weights=values, minlength=pairs * days).reshape(pairs, days)
 
 
 class Calculation:
