@@ -17,7 +17,7 @@ Confidence of a finding (`confidence`) = stability x evidence factor, both in 0.
   (batch: the request-weighted strength of the signals, `_batch_evidence.py`; route: the probability
   that the quality drop is within the budget, 0 when quality is not measured, `routing.py`; prompt
   cache: 1, the exact replay re-prices every eligible request, `prompt_cache.py`; max tokens: 1, each request's
-  own tokens above the cap, `max_tokens.py`; retries: 1, the measured cost, `retries.py`).
+  own tokens above the cap, `max_tokens.py`; retries: 1, the measured waste, `retries.py`).
 """
 
 from __future__ import annotations

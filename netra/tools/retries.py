@@ -2,23 +2,18 @@
 
 Events of one (feature, model) that share a `prompt_hash` are attempts of one logical request.
 A retried failure is an attempt with status other than 'ok' that is not the last attempt of its
-group (ordered by timestamp, then request_id): something retried it. Only billed failed attempts
-cost money: one that reports no output was refused by the provider and is not billed
-(`pricing.billed`, docs/pricing.md), so it counts as a retried failure but wastes $0. Events with
-`prompt_hash` 0 (not recorded) are left out.
-
-The finding recommends a budget of `max_retries` 1 with backoff, and its saving is what that
-budget cuts, by the rule `policy_simulator` applies (`retry_budget`): the billed retried failures
-of each prompt past its first, in time order. `wasted_usd` is the cost of every billed retried
-failure. Confidence is the house rule (`evidence.confidence`): the stability of the pair's cut
-over its UTC days with retried failures, times an evidence factor of 1 (the cut is each dropped
-failure's own logged cost).
+group (ordered by timestamp, then request_id): something retried it. Its cost is the waste a
+retry budget with backoff would cut. Only billed failed attempts cost money: one that reports no
+output was refused by the provider and is not billed (`pricing.billed`, docs/pricing.md), so it
+counts as a retried failure but wastes $0. Events with `prompt_hash` 0 (not recorded) are left out.
+Confidence is the house rule (`evidence.confidence`): the stability of the pair's waste over its
+UTC days with retried failures, times an evidence factor of 1 (the waste is measured, not modelled).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -52,38 +47,18 @@ _KEY = "cityHash64(feature, model, prompt_hash)"
 _FAILED_KEYS = f"{_KEY} IN (SELECT {_KEY} FROM workload_events {{where}} AND status != 'ok')"
 
 # retried failures per error type (`per_type` 1) and per UTC day (`per_type` 0); only the billed
-# ones (`BILLED_SQL`) waste money, and a budget cuts those past the first `max_retries` of their prompt
-# (`budget_rank`: their rank among its billed retried failures, in time order), as `retry_budget` does
-_BEYOND = "billed AND budget_rank > {max_retries:UInt32}"
+# ones (`BILLED_SQL`) waste money
 _RETRIED_SQL = f"""SELECT feature, model, error_type, day, grouping(day) AS per_type, count() AS failures,
-    countIf(billed) AS billed_failures, sumIf(cost_usd, billed) AS wasted,
-    countIf({_BEYOND}) AS cut_failures, sumIf(cost_usd, {_BEYOND}) AS cut
+    countIf({BILLED_SQL}) AS billed_failures, sumIf(cost_usd, {BILLED_SQL}) AS wasted
 FROM (
-    SELECT *, row_number() OVER (PARTITION BY feature, model, prompt_hash, billed
-                                 ORDER BY timestamp, request_id) AS budget_rank
-    FROM (
-        SELECT feature, model, prompt_hash, error_type, status, cost_usd, timestamp, request_id,
-            toString(toDate(timestamp)) AS day, {BILLED_SQL} AS billed,
-            row_number() OVER (PARTITION BY feature, model, prompt_hash
-                               ORDER BY timestamp DESC, request_id DESC) AS from_last
-        FROM workload_events {{where}} AND {_FAILED_KEYS}
-    )
-    WHERE status != 'ok' AND from_last > 1
+    SELECT feature, model, error_type, status, output_tokens, cost_usd, toString(toDate(timestamp)) AS day,
+        row_number() OVER (PARTITION BY feature, model, prompt_hash
+                           ORDER BY timestamp DESC, request_id DESC) AS from_last
+    FROM workload_events {{where}} AND {_FAILED_KEYS}
 )
+WHERE status != 'ok' AND from_last > 1
 GROUP BY GROUPING SETS ((feature, model, error_type), (feature, model, day))
 ORDER BY feature, model, per_type, error_type, day"""
-
-
-ReasonTest = Callable[[float, dict[str, Any], Any], bool]
-# (test on (retry rate, the pair's stats, args), reason): the first row whose test passes
-_REASONS: tuple[tuple[ReasonTest, str], ...] = (
-    (lambda rate, stats, args: rate < args.min_retry_rate, "retry rate {rate:.1%} < {min_rate:.1%}"),
-    (lambda rate, stats, args: stats["wasted"] <= 0,
-     "{failures} retried failures billed nothing (refused requests are not billed)"),
-    (lambda rate, stats, args: True,
-     "retry rate {rate:.1%}: {failures} failed attempts were retried (mostly {top}); the {billed_failures} billed "
-     "ones wasted ${wasted:.4f}; a budget of {max_retries} retry cuts the {cut_failures} past it: ${cut:.4f}"),
-)
 
 
 class RetryArgs(Scope):
@@ -104,16 +79,20 @@ def _retried(rows: list[dict]) -> dict[tuple[str, str], dict[str, Any]]:
 def _summary(group: list[dict]) -> dict[str, Any]:
     """Return failures, billed failures, waste and top error of one pair's retried-failure rows."""
     top = min(group, key=lambda r: (-int(r["failures"]), r["error_type"]))
-    counts = {name: sum(int(r[name]) for r in group) for name in ("failures", "billed_failures", "cut_failures")}
-    return {**counts, "wasted": sum(float(r["wasted"]) for r in group), "cut": sum(float(r["cut"]) for r in group),
-            "top_error": top["error_type"]}
+    return {"failures": sum(int(r["failures"]) for r in group),
+            "billed_failures": sum(int(r["billed_failures"]) for r in group),
+            "wasted": sum(float(r["wasted"]) for r in group), "top_error": top["error_type"]}
 
 
 def _reason(rate: float, stats: dict[str, Any], args: RetryArgs) -> str:
-    """Return a one-line reason for the finding: the first row of `_REASONS` whose test passes."""
-    template = next(text for test, text in _REASONS if test(rate, stats, args))
-    return template.format(rate=rate, min_rate=args.min_retry_rate, top=stats["top_error"] or "unknown",
-                           max_retries=_FIX["max_retries"], **stats)
+    """Return a one-line reason for the finding."""
+    if rate < args.min_retry_rate:
+        return f"retry rate {rate:.1%} < {args.min_retry_rate:.1%}"
+    if stats["wasted"] <= 0:
+        return f"{stats['failures']} retried failures billed nothing (refused requests are not billed)"
+    return (f"retry rate {rate:.1%}: {stats['failures']} failed attempts were retried "
+            f"(mostly {stats['top_error'] or 'unknown'}); the {stats['billed_failures']} billed ones "
+            f"wasted ${stats['wasted']:.4f}")
 
 
 def _amounts(pair: dict, stats: dict[str, Any], kept: float, days: float, per_day: np.ndarray) -> dict[str, Any]:
@@ -134,7 +113,7 @@ class Retried:
     def of(cls, rows: list[dict]) -> Retried:
         """Read the rows of `_RETRIED_SQL`: per error type (`per_type` 1) and per day."""
         per_day = [r for r in rows if not r["per_type"]]
-        return cls(_retried([r for r in rows if r["per_type"]]), DailySavings(per_day, (r["cut"] for r in per_day)))
+        return cls(_retried([r for r in rows if r["per_type"]]), DailySavings(per_day, (r["wasted"] for r in per_day)))
 
     def of_pair(self, pair: dict) -> tuple[dict[str, Any], np.ndarray]:
         """Return a pair's summary and its waste per day (no retried failure: zeros, no day)."""
@@ -146,7 +125,7 @@ def _finding(pair: dict, retried: Retried, args: RetryArgs, days: float) -> Find
     """Build the Finding of one (feature, model)."""
     stats, per_day = retried.of_pair(pair)
     rate = stats["failures"] / max(int(pair["prompts"]), 1)
-    kept = stats["cut"] if rate >= args.min_retry_rate and stats["cut"] > 0 else 0.0
+    kept = stats["wasted"] if rate >= args.min_retry_rate and stats["wasted"] > 0 else 0.0
     return Finding(kind="retry_budget", feature=pair["feature"], model=pair["model"], flagged=kept > 0,
                    reason=_reason(rate, stats, args), **_EFFECTS, **_amounts(pair, stats, kept, days, per_day),
                    params={**_FIX, "retry_rate": round(rate, 6), "top_error": stats["top_error"],
@@ -155,7 +134,7 @@ def _finding(pair: dict, retried: Retried, args: RetryArgs, days: float) -> Find
 
 def _no_retries() -> dict[str, Any]:
     """Return the stats of a pair with no retried failure."""
-    return {"failures": 0, "billed_failures": 0, "cut_failures": 0, "wasted": 0.0, "cut": 0.0, "top_error": ""}
+    return {"failures": 0, "billed_failures": 0, "wasted": 0.0, "top_error": ""}
 
 
 def _notes(pairs: list[dict], stats: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
@@ -197,7 +176,6 @@ def retry_waste_analyzer(ctx: ToolContext, args: RetryArgs) -> ToolResult:
     queries = Queries(ctx.store)
     days = queries.span(args)
     pairs = queries.rows(_PAIRS_SQL, args, _HASHED, kind="retry_pairs")
-    retried = Retried.of(queries.rows(_RETRIED_SQL, args, _HASHED, {"max_retries": _FIX["max_retries"]},
-                                      kind="retried"))
+    retried = Retried.of(queries.rows(_RETRIED_SQL, args, _HASHED, kind="retried"))
     findings = [_finding(p, retried, args, days) for p in pairs]
     return _result(findings, pairs, retried.stats, queries.evidence)
