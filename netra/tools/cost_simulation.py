@@ -18,7 +18,8 @@ from pydantic import Field
 from netra.tools._joint import ORDER, JointResult, JointSimulator, scope_of
 from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import ToolContext, ToolResult
-from netra.tools.evidence import route_quality
+from netra.tools._joint_steps import whole
+from netra.tools.evidence import CapDrop, cap_drop, route_quality
 from netra.tools.findings import Policy
 from netra.tools.registry import apex_tool
 from netra.tools.scope import Scope, monthly
@@ -26,10 +27,10 @@ from netra.workloads.quality import QualityEvidence
 
 SIMULATOR, PRESERVER = "cost_impact_simulator", "cost_reduction_quality_preservation"
 
-# expected quality drop: fixed by kind (the model's output does not change); a route's from its quality evidence
-# (`quality.quality_evidence`); else a prior by quality_risk (cap_max_tokens, retry_budget: not evidence)
-FIXED_DROP: dict[str, float] = {"prompt_cache": 0.0, "batch_api": 0.0}
-RISK_PRIOR: dict[str, float] = {"low": 0.01, "medium": 0.05, "high": 0.15}
+# expected quality drop: fixed by kind (the served answers do not change: a cache or the Batch API gives the
+# model's own output, a retry budget drops failed attempts only); a route's from its quality evidence
+# (`quality.quality_evidence`); a cap's measured from the answers it cuts (`evidence.cap_drop`); else unknown
+FIXED_DROP: dict[str, float] = {"prompt_cache": 0.0, "batch_api": 0.0, "retry_budget": 0.0}
 
 SIM_FIGURES = {
     "baseline_window_cost_usd": ("USD", "scoped cost over the window"),
@@ -108,20 +109,24 @@ def cost_impact_simulator(ctx: ToolContext, args: SimulationArgs) -> ToolResult:
 
 
 def route_evidence(q: Queries, scope: Scope, policies: list[Policy], budget: float,
-                   category: str | None = None) -> dict[str, QualityEvidence]:
-    """Return the quality evidence of every route, by policy_id (the scope's scores, read without its model)."""
-    return {p.policy_id: route_quality(q, scope, (p.feature, p.model, str(p.params.get("target_model", ""))),
-                                       category, budget) for p in policies if p.kind == "route_model"}
+                   category: str | None = None) -> dict[str, QualityEvidence | CapDrop]:
+    """Return the quality evidence of every route (the scope's scores, read without its model) and every cap
+    with a whole `cap` (the answers it cuts), by policy_id."""
+    routes = {p.policy_id: route_quality(q, scope, (p.feature, p.model, str(p.params.get("target_model", ""))),
+                                         category, budget) for p in policies if p.kind == "route_model"}
+    caps = [(p, whole(p.params.get("cap"))) for p in policies if p.kind == "cap_max_tokens"]
+    return routes | {p.policy_id: cap_drop(q, scope, p.feature, p.model, cap) for p, cap in caps
+                     if cap is not None and cap >= 0}
 
 
-def expected_drop(policy: Policy, evidence: dict[str, QualityEvidence]) -> tuple[float | None, str]:
-    """Return a policy's expected quality drop (None: unknown) and its basis: fixed, the route's evidence, or prior."""
+def expected_drop(policy: Policy, evidence: dict[str, QualityEvidence | CapDrop]) -> tuple[float | None, str]:
+    """Return a policy's expected quality drop (None: unknown) and its basis: fixed, the route's or cap's evidence."""
     if policy.kind in FIXED_DROP:
-        return FIXED_DROP[policy.kind], "fixed: the model's output does not change"
+        return FIXED_DROP[policy.kind], "fixed: the served answers do not change"
     found = evidence.get(policy.policy_id)
     if found is not None:
         return found.drop, found.source
-    return RISK_PRIOR[policy.quality_risk], f"prior for {policy.quality_risk} quality risk"
+    return None, "unknown: no evidence of the quality drop"
 
 
 def _verdict(policy: Policy, evidence: dict[str, QualityEvidence], budget: float) -> dict[str, Any]:
@@ -162,5 +167,5 @@ def _keep_values(sim: JointSimulator, result: JointResult, decisions: list[dict[
     return values | {"kept_policies": kept, "rejected_policies": len(decisions) - kept}
 
 
-__all__ = ["FIXED_DROP", "KEEP_FIGURES", "ORDER", "PRESERVER", "RISK_PRIOR", "SIMULATOR", "SIM_FIGURES",
+__all__ = ["FIXED_DROP", "KEEP_FIGURES", "ORDER", "PRESERVER", "SIMULATOR", "SIM_FIGURES",
            "cost_impact_simulator", "cost_reduction_quality_preservation", "expected_drop", "route_evidence"]

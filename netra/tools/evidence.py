@@ -163,3 +163,28 @@ def route_quality(q: Queries, scope: Scope, pair: tuple[str, str, str], category
     params = {"q_feature": feature, "q_current": model, "q_target": target, "q_budget": budget}
     row = q.rows(COMPARE_SQL, scope.model_copy(update={"model": None}), COMPARED, params, kind="route_quality")[0]
     return quality_evidence(Comparison.of(row), model, target, category, budget)
+
+
+# What a cap of `cap` output tokens cuts in one pair: its requests that set max_tokens and answered
+# longer than the cap (the rule of `_joint_steps._over_cap`), but for runaways that already ended at
+# their limit ('length'); an answer whose finish is not logged counts as cut (an upper bound)
+CUT_SQL = """SELECT count() AS requests,
+    countIf(max_tokens > 0 AND output_tokens > {cap:UInt32} AND finish_reason != 'length') AS cut
+FROM workload_events {where}"""
+
+
+@dataclass(frozen=True)
+class CapDrop:
+    """A cap's expected quality drop, measured: the share of the pair's requests whose answer it cuts."""
+
+    drop: float
+    source: str
+
+
+def cap_drop(q: Queries, scope: Scope, feature: str, model: str, cap: int) -> CapDrop:
+    """Return what capping (feature, model) at `cap` output tokens costs in quality, each cut answer counted as lost."""
+    row = q.rows(CUT_SQL, scope.model_copy(update={"feature": feature, "model": model}), "", {"cap": cap},
+                 kind="cap_cut")[0]
+    share = row["cut"] / row["requests"] if row["requests"] else 0.0
+    return CapDrop(share, f"measured: the cap of {cap} tokens cuts {row['cut']} of {row['requests']} answers "
+                          "(not counting runaways that ended at their limit), each counted as lost")

@@ -178,17 +178,18 @@ QUALITY_POLICIES = [
     policy("route_model", "faq", "gpt-4o", params={"target_model": "gpt-4o-mini"}),            # measured 0.03125
     policy("route_model", "summarize", "gpt-4o", params={"target_model": "gpt-4o-mini"}, quality_risk="medium"),
     policy("batch_api", "summarize", "gpt-4o"),                                                 # fixed 0
-    policy("cap_max_tokens", "summarize", "gpt-4o", params={"cap": 200}),                       # low prior 0.01
+    policy("cap_max_tokens", "summarize", "gpt-4o", params={"cap": 200}),     # cuts 1 of 1 answers: 1.0
 ]
 # budget -> (decisions in policy order, kept window saving)
+UNCAPPED_BATCH = 1000 * GPT4O["input"] / 2 + 600 * GPT4O["output"] / 2
 BUDGETS = [
-    (0.0, ["rejected", "rejected", "kept", "rejected"], 1000 * GPT4O["input"] / 2 + 600 * GPT4O["output"] / 2),
-    (0.02, ["rejected", "rejected", "kept", "kept"], CAP_SAVING + BATCH_SAVING),
-    (0.04, ["kept", "rejected", "kept", "kept"], FAQ_ROUTE_SAVING + CAP_SAVING + BATCH_SAVING),
+    (0.0, ["rejected", "rejected", "kept", "rejected"], UNCAPPED_BATCH),
+    (0.04, ["kept", "rejected", "kept", "rejected"], FAQ_ROUTE_SAVING + UNCAPPED_BATCH),
+    (1.0, ["kept", "rejected", "kept", "kept"], FAQ_ROUTE_SAVING + CAP_SAVING + BATCH_SAVING),
 ]
-# policy kind and fields -> expected drop without scores
-PRIORS = [("route_model", "high", 0.15), ("cap_max_tokens", "medium", 0.05), ("retry_budget", "low", 0.01),
-          ("prompt_cache", "high", 0.0), ("batch_api", "high", 0.0)]
+# policy kind -> expected drop with no evidence (quality_risk is no evidence): fixed, else unknown
+WITHOUT_EVIDENCE = [("route_model", None), ("cap_max_tokens", None), ("retry_budget", 0.0), ("prompt_cache", 0.0),
+                    ("batch_api", 0.0)]
 
 
 @pytest.fixture
@@ -215,9 +216,22 @@ def test_route_drop_is_measured_from_quality_scores(quality):
     assert "measured" in row["reason"] and "budget 0.0200" in row["reason"]
 
 
-@pytest.mark.parametrize("kind,risk,drop", PRIORS)
-def test_drop_without_scores_comes_from_the_table(kind, risk, drop):
-    assert expected_drop(Policy(**policy(kind, "f", "m", quality_risk=risk)), {})[0] == drop
+@pytest.mark.parametrize("kind,drop", WITHOUT_EVIDENCE)
+def test_drop_without_evidence_is_fixed_or_unknown(kind, drop):
+    assert expected_drop(Policy(**policy(kind, "f", "m", quality_risk="low")), {})[0] == drop
+
+
+# summarize's one answer is 600 output tokens (its finish not logged: counted as cut); a runaway ended at its limit
+@pytest.mark.parametrize("cap,extra,drop,decision", [
+    (200, [], 1.0, "rejected"), (600, [], 0.0, "kept"),
+    (200, [event(at(2), "summarize", "gpt-4o", (1000, 1000), finish_reason="length")], 0.5, "rejected"),
+])
+def test_a_caps_drop_is_the_share_of_answers_it_cuts(ctx, cap, extra, drop, decision):
+    load(ctx.store, ctx.catalog, SUMMARIZE + extra)
+    cut = policy("cap_max_tokens", "summarize", "gpt-4o", params={"cap": cap})
+    row = ToolDispatcher(ctx).run("cost_reduction_quality_preservation", {"policies": [cut]}).rows[0]
+    assert (row["expected_quality_drop"], row["decision"]) == (drop, decision)
+    assert "measured: the cap of" in row["reason"]
 
 
 # ---------------------------------------------------------------- arguments and empty scope

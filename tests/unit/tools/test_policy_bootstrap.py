@@ -198,7 +198,8 @@ SECOND_MINI_SCORE = event(at(0, hours=2), "f", "gpt-4o-mini", 0, 500, quality_sc
     (ROUTE_F, [SECOND_MINI_SCORE], 0.1, "measured"),  # mean quality on f: gpt-4o 0.9 (n=3), gpt-4o-mini 0.8 (n=2)
     (ROUTE_F, [], None, "unknown: 3 scored requests on gpt-4o and 1 on gpt-4o-mini"),  # one mini score is too few
     (ROUTE_G, [], None, "unknown: 0 scored requests on gpt-4o and 0 on gpt-4o-mini"),  # g has no scores
-    (RETRY_G, [], 0.05, "prior"),       # medium-risk prior
+    (RETRY_G, [], 0.0, "fixed"),        # the simulator drops failed attempts only
+    (CAP_F, [], 1.0, "measured: the cap of 300000 tokens cuts 3 of 3 answers"),  # finishes not logged: all cut
     (BATCH_G, [], 0.0, "fixed"),
     (CACHE_H, [], 0.0, "fixed"),
 ])

@@ -59,12 +59,12 @@ CAP_50 = policy("cap_max_tokens", params={"cap": 50}, quality_risk="medium")
 BATCH = policy("batch_api", latency_impact="asynchronous: results within 24 h")
 
 # (quality budget, allow_async) -> (decision per [route, cap, batch], combined window saving); the route's
-# measured drop is 0.01, the cap's 0.05 (the prior of its medium quality risk)
+# measured drop is 0.01, the cap's 1.0 (it cuts all 4 answers of 100 tokens; their finishes are not logged)
 BUDGETS = [
     ((0.005, False), (["rejected", "rejected", "rejected"], 0.0)),                     # 0.01 > 0.005
-    ((0.02, False), (["chosen", "rejected", "rejected"], ROUTE)),
-    ((0.05, False), (["chosen", "chosen", "rejected"], ROUTE + 4 * 50 * 0.6)),         # the cap acts on mini
-    ((0.05, True), (["chosen", "chosen", "chosen"], GPT4O_CHAT - 4 * (300 + 30) / 2)),  # mini, capped, batched
+    ((0.05, False), (["chosen", "rejected", "rejected"], ROUTE)),                      # 1.0 > 0.05
+    ((1.0, False), (["chosen", "chosen", "rejected"], ROUTE + 4 * 50 * 0.6)),          # the cap acts on mini
+    ((1.0, True), (["chosen", "chosen", "chosen"], GPT4O_CHAT - 4 * (300 + 30) / 2)),  # mini, capped, batched
 ]
 # the route to mini with no scores on mini: (category, budget) -> (decision, expected drop, words of its basis).
 # Priors (docs/quality.md): MMLU 88.7% -> 82.0% is a drop of 0.067, HumanEval 90.2% -> 87.2% one of 0.03.
