@@ -61,7 +61,6 @@ ORDER BY feature, model, whole_pair DESC, {PRICE_GROUP_SQL}, day
 _HAS_LIMIT = "max_tokens > 0"
 _LATENCY = "shorter tail latency"
 _UNKNOWN = "skipped {feature}/{model}: model not in the price catalog"
-_LOW_RISK_LENGTH_SHARE = 0.9
 EXACT = 1.0  # the evidence factor: each request's tokens above the cap are priced from its own counts
 
 # (test on (pair totals, length share, args), reason): the first row whose test passes
@@ -141,9 +140,9 @@ def _reason(stats: dict, share: float, args: MaxTokensArgs) -> str:
 
 
 def _quality_risk(stats: dict) -> str:
-    """Return "low" when the capped requests mostly ran into the limit already, else "medium"."""
-    affected = stats["affected"]
-    return "low" if not affected or stats["affected_length"] / affected >= _LOW_RISK_LENGTH_SHARE else "medium"
+    """Return "low" when every request above the cap already ended at its limit (the cap cuts no complete
+    answer), else "medium"."""
+    return "low" if stats["affected_length"] == stats["affected"] else "medium"
 
 
 def _fields(run: FinderRun, stats: dict, per_day: np.ndarray) -> dict[str, Any]:
