@@ -23,6 +23,7 @@ from netra.tools._sql import Queries, empty, finish, ratio
 from netra.tools.base import Evidence, ToolContext, ToolResult
 from netra.tools.cost_simulation import expected_drop, route_evidence
 from netra.tools.dispatcher import ToolDispatcher
+from netra.tools.evidence import CapDrop
 from netra.tools.findings import Policy, PolicyKind
 from netra.tools.policies import PROPOSER
 from netra.tools.registry import ToolRegistry, apex_tool
@@ -67,7 +68,7 @@ class _Pick:
     ctx: ToolContext
     args: OptimalArgs
     scope: dict[str, Any]
-    quality: dict[str, QualityEvidence] = field(default_factory=dict)
+    quality: dict[str, QualityEvidence | CapDrop] = field(default_factory=dict)  # by policy_id
     chosen: list[Policy] = field(default_factory=list)
     saving: float = 0.0
     p95: float = 0.0
