@@ -108,6 +108,14 @@ def test_cap_rule_and_quality_risk(ctx, catalog, args, cap, affected, excess, ri
     assert row["window_saving_usd"] == pytest.approx(excess * OUTPUT_PRICE["gpt-4.1"])
 
 
+def test_a_cap_that_cuts_any_complete_answer_is_medium_risk(ctx, catalog):
+    # with 18 more runaways, 20 of the 22 requests above the cap of 256 ended at their limit (91 %), but the
+    # cap still cuts two complete answers (260 and 300 tokens)
+    runaways = [event("summarizer", "gpt-4.1", 30 + h / 10, 4096, 4096, "length") for h in range(18)]
+    row = summarizer(run(ctx, catalog, {"percentile": 0.5}, [*EVENTS, *runaways]))
+    assert (row["params"]["cap"], row["affected_requests"], row["quality_risk"]) == (256, 22, "medium")
+
+
 @pytest.mark.parametrize(("min_length_share", "flagged"), [(0.01, True), (0.1, True), (0.2, False), (0.5, False)])
 def test_length_share_decides_flagging_not_confidence(ctx, catalog, min_length_share, flagged):
     row = summarizer(run(ctx, catalog, {"min_length_share": min_length_share}))
