@@ -129,7 +129,7 @@ def expected_drop(policy: Policy, evidence: dict[str, QualityEvidence | CapDrop]
     return None, "unknown: no evidence of the quality drop"
 
 
-def _verdict(policy: Policy, evidence: dict[str, QualityEvidence], budget: float) -> dict[str, Any]:
+def _verdict(policy: Policy, evidence: dict[str, QualityEvidence | CapDrop], budget: float) -> dict[str, Any]:
     """Return the kept/rejected row of one policy (an unknown drop is never within the budget)."""
     drop, basis = expected_drop(policy, evidence)
     kept = drop is not None and drop <= budget + 1e-12

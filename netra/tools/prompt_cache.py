@@ -30,6 +30,7 @@ from pydantic import Field
 
 from netra.tools._cache_replay import PRICING_EXTRA, CacheReplay, ScopedEvents, scoped_events
 from netra.tools._cache_replay.arrays import compact
+from netra.tools._event_frame import MS_PER_DAY
 from netra.tools._sql import Queries, empty
 from netra.tools.base import ToolContext, ToolResult
 from netra.tools.evidence import confidence
@@ -54,7 +55,6 @@ _TIER_EDGES = np.array(TIERS, dtype=np.int64)
 _TIER_VALUES = np.array((0, *TIERS), dtype=np.int64)
 # the replay's per-event token counts summed per pair (`CacheReplay.<name>_tokens`)
 _REPLAY_SUMS = ("read", "write", "cacheable")
-DAY_MS = 86_400_000  # a UTC day
 EXACT = 1.0  # the evidence factor of an exact replay: every eligible request re-priced from its own hashes
 
 _FIGURES = {
@@ -139,7 +139,7 @@ def _key_parts(events: ScopedEvents, pairs: Pairs, rows: np.ndarray) -> tuple[tu
 
     The parts: pair, batch (0 or 1), service tier code, long-context tier index, UTC day (from the first).
     """
-    service, day = events.labels["service_tier"], events.columns["ts_ms"][rows] // DAY_MS
+    service, day = events.labels["service_tier"], events.columns["ts_ms"][rows] // MS_PER_DAY
     tier = np.searchsorted(_TIER_EDGES, events.columns["input_tokens"][rows].astype(np.int64), side="left")
     day = day - day.min(initial=0)
     batch = (events.columns["is_batch"][rows] > 0).astype(np.int64)
